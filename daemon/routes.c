@@ -1,0 +1,377 @@
+/*
+ * routes.c — from a request to an answer.
+ *
+ *   /.ferry/status        JSON about the server (ferry's own endpoints live
+ *                         under /.ferry/; everything else is the shared folder)
+ *   /path/to/folder/      a listing (HTML, or JSON on request)
+ *   /path/to/folder       301 to the form with the slash
+ *   /path/to/file         the file (daemon/files.c)
+ *
+ * Only GET and HEAD exist so far; other methods get 405.
+ *
+ * libmicrohttpd calls the handler once when the headers have arrived and
+ * again for the body; answering on the first call would make 0.9.75 mark the
+ * reply "Connection: close", so every answer is queued on the second call.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "files.h"
+#include "listing.h"
+#include "routes.h"
+#include "server.h"
+
+#define FERRY_PREFIX "/.ferry/"
+#define LOG_PATH_MAX 256
+
+/* Per-request state; only allocated when the access log is on. */
+struct request {
+    struct timespec start;
+    unsigned status;
+    uint64_t length;
+    char method[16];
+    char path[LOG_PATH_MAX];
+};
+
+/* Marks "first call seen" for requests that need no state of their own. */
+static char no_state;
+
+static const struct {
+    unsigned status;
+    const char *body;
+} page_text[SRV_PAGE_COUNT] = {
+    [SRV_PAGE_400] = {400, "400 Bad Request: the path is malformed (bad %-escape, NUL, "
+                           "backslash or invalid UTF-8).\n"},
+    [SRV_PAGE_403] = {403, "403 Forbidden: the path leaves the shared folder.\n"},
+    [SRV_PAGE_404] = {404, "404 Not Found\n"},
+    [SRV_PAGE_405] = {405, "405 Method Not Allowed: this server answers GET and HEAD.\n"},
+    [SRV_PAGE_500] = {500, "500 Internal Server Error: see the server's log.\n"},
+};
+
+int routes_pages_create(struct ferry_server *srv)
+{
+    for (int i = 0; i < SRV_PAGE_COUNT; i++) {
+        struct MHD_Response *r = MHD_create_response_from_buffer(
+            strlen(page_text[i].body), (void *)page_text[i].body,
+            MHD_RESPMEM_PERSISTENT);
+
+        if (!r) {
+            routes_pages_free(srv);
+            return FERRY_ENOMEM;
+        }
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+        if (i == SRV_PAGE_405)
+            MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+        srv->pages[i] = r;
+    }
+    return 0;
+}
+
+void routes_pages_free(struct ferry_server *srv)
+{
+    for (int i = 0; i < SRV_PAGE_COUNT; i++) {
+        if (srv->pages[i])
+            MHD_destroy_response(srv->pages[i]);
+        srv->pages[i] = NULL;
+    }
+}
+
+/* Records what was answered, for the access log. */
+static void note(void *req_cls, unsigned status, uint64_t length)
+{
+    struct request *rq = req_cls;
+
+    if (rq && rq != (void *)&no_state) {
+        rq->status = status;
+        rq->length = length;
+    }
+}
+
+/* Queues a shared error page. */
+static enum MHD_Result error_page(struct ferry_server *srv, struct MHD_Connection *c,
+                                  void *req_cls, enum srv_error_page page)
+{
+    note(req_cls, page_text[page].status, strlen(page_text[page].body));
+    return MHD_queue_response(c, page_text[page].status, srv->pages[page]);
+}
+
+/* Queues `r` (owned) with `status` and records it. NULL r closes. */
+static enum MHD_Result reply(struct MHD_Connection *c, void *req_cls,
+                             unsigned status, struct MHD_Response *r, uint64_t len)
+{
+    enum MHD_Result ret;
+
+    if (!r)
+        return MHD_NO;
+    note(req_cls, status, len);
+    ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* Answers a buffer (malloc'd, owned) as 200 with a content type. */
+static enum MHD_Result reply_buffer(struct MHD_Connection *c, void *req_cls,
+                                    char *body, size_t len, const char *type)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    return reply(c, req_cls, MHD_HTTP_OK, r, len);
+}
+
+/* GET /.ferry/status */
+static enum MHD_Result serve_status(struct ferry_server *srv, struct MHD_Connection *c,
+                                    void *req_cls)
+{
+    json_t *j = json_pack("{s:s, s:b, s:s}", "version", ferry_version(),
+                          "read_only", srv->cfg.read_only, "state", "foreground");
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+    json_decref(j);
+    if (!body)
+        return error_page(srv, c, req_cls, SRV_PAGE_500);
+    return reply_buffer(c, req_cls, body, strlen(body), "application/json");
+}
+
+/* Appends "k=v" pairs of the query to a buffer; MHD_KeyValueIterator. */
+struct query_buf {
+    char *p;
+    size_t len, cap;
+};
+
+static enum MHD_Result append_arg(void *cls, enum MHD_ValueKind kind,
+                                  const char *key, const char *value)
+{
+    struct query_buf *q = cls;
+    int w = snprintf(q->p + q->len, q->cap - q->len, "%c%s%s%s",
+                     q->len ? '&' : '?', key, value ? "=" : "", value ? value : "");
+
+    if (w < 0 || (size_t)w >= q->cap - q->len)
+        return MHD_NO;
+    q->len += (size_t)w;
+    return MHD_YES;
+}
+
+/* 301 from /folder to /folder/, keeping the query string. */
+static enum MHD_Result redirect_to_slash(struct ferry_server *srv,
+                                         struct MHD_Connection *c, void *req_cls,
+                                         const char *url)
+{
+    char query[1024] = "";
+    struct query_buf q = {query, 0, sizeof query};
+    size_t len = strlen(url);
+    char *loc = malloc(len + sizeof query + 2);
+    struct MHD_Response *r;
+
+    if (!loc)
+        return MHD_NO;
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, append_arg, &q);
+    snprintf(loc, len + sizeof query + 2, "%s/%s", url, query);
+    r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (r)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc);
+    free(loc);
+    return reply(c, req_cls, MHD_HTTP_MOVED_PERMANENTLY, r, 0);
+}
+
+/* JSON when asked for with ?format=json or an Accept that prefers it. */
+static int wants_json(struct MHD_Connection *c)
+{
+    const char *f = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
+    const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_ACCEPT);
+
+    if (f)
+        return strcmp(f, "json") == 0;
+    return accept && strstr(accept, "application/json") && !strstr(accept, "text/html");
+}
+
+/* A listing of the folder open at fd (owned). */
+static enum MHD_Result serve_listing(struct ferry_server *srv, struct MHD_Connection *c,
+                                     void *req_cls, int fd, const char *rel)
+{
+    struct listing_opts lo = {.show_hidden = srv->cfg.show_hidden};
+    int json = wants_json(c);
+    size_t rlen = strlen(rel), len = 0;
+    char *url_path = malloc(rlen + 3);
+    char *body = NULL;
+    int rc;
+
+    if (!url_path) {
+        close(fd);
+        return MHD_NO;
+    }
+    snprintf(url_path, rlen + 3, rlen ? "/%s/" : "/", rel);
+    rc = listing_render(fd, url_path, json ? LISTING_JSON : LISTING_HTML, &lo, &body, &len);
+    close(fd);
+    if (rc < 0) {
+        srv_log(srv, FERRY_LOG_ERROR, "cannot list '%s': %s", url_path, strerror(-rc));
+        free(url_path);
+        return error_page(srv, c, req_cls, rc == -EACCES ? SRV_PAGE_403 : SRV_PAGE_500);
+    }
+    free(url_path);
+    return reply_buffer(c, req_cls, body, len,
+                        json ? "application/json" : "text/html; charset=utf-8");
+}
+
+/* Maps a paths_* or -errno code to an error page. */
+static enum srv_error_page page_for(int rc)
+{
+    switch (rc) {
+    case PATHS_EBADREQ:
+        return SRV_PAGE_400;
+    case PATHS_EFORBIDDEN:
+    case -EACCES:
+    case -EPERM:
+        return SRV_PAGE_403;
+    case PATHS_ENOTFOUND:
+    case -ENOENT:
+    case -ENOTDIR:
+    case -ENAMETOOLONG:
+    case -ELOOP:
+        return SRV_PAGE_404;
+    default:
+        return SRV_PAGE_500;
+    }
+}
+
+/* GET or HEAD of anything in the shared folder. */
+static enum MHD_Result serve_path(struct ferry_server *srv, struct MHD_Connection *c,
+                                  void *req_cls, const char *url, int is_head)
+{
+    char rel[PATHS_MAX + 1];
+    int trailing = 0, fd = -1, rc;
+    struct stat st;
+    struct files_outcome out;
+    const char *name;
+
+    rc = paths_decode(url, &srv->paths, rel, sizeof rel, &trailing);
+    if (rc < 0)
+        return error_page(srv, c, req_cls, page_for(rc));
+    /* O_NONBLOCK: opening a FIFO must not hang a worker thread. */
+    rc = paths_open(srv->root_fd, rel, O_RDONLY | O_NONBLOCK, &srv->paths, &fd);
+    if (rc < 0)
+        return error_page(srv, c, req_cls, page_for(rc));
+    if (fstat(fd, &st) < 0) {
+        close(fd);
+        return error_page(srv, c, req_cls, SRV_PAGE_500);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if (!trailing && rel[0]) {
+            close(fd);
+            return redirect_to_slash(srv, c, req_cls, url);
+        }
+        return serve_listing(srv, c, req_cls, fd, rel);
+    }
+    if (!S_ISREG(st.st_mode) || trailing) {
+        close(fd);
+        return error_page(srv, c, req_cls, SRV_PAGE_404);
+    }
+    name = strrchr(rel, '/');
+    name = name ? name + 1 : rel;
+    rc = files_serve(srv, c, fd, &st, name, is_head, &out);
+    note(req_cls, out.status, out.length);
+    return (enum MHD_Result)rc;
+}
+
+/* Allocates the per-request state when the access log wants it. */
+static void *request_begin(struct ferry_server *srv, const char *method, const char *url)
+{
+    struct request *rq;
+
+    if (!srv_log_enabled(srv, FERRY_LOG_INFO))
+        return &no_state;
+    rq = calloc(1, sizeof *rq);
+    if (!rq)
+        return &no_state;
+    clock_gettime(CLOCK_MONOTONIC, &rq->start);
+    snprintf(rq->method, sizeof rq->method, "%s", method);
+    snprintf(rq->path, sizeof rq->path, "%s", url);
+    return rq;
+}
+
+enum MHD_Result routes_handle(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version,
+                              const char *upload_data, size_t *upload_data_size,
+                              void **req_cls)
+{
+    struct ferry_server *srv = cls;
+    int is_head;
+
+    if (!*req_cls) {
+        *req_cls = request_begin(srv, method, url);
+        return MHD_YES;
+    }
+    is_head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    if (!is_head && strcmp(method, MHD_HTTP_METHOD_GET) != 0)
+        return error_page(srv, c, *req_cls, SRV_PAGE_405);
+    if (*upload_data_size) { /* a GET with a body: ignore the body */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (strncmp(url, FERRY_PREFIX, sizeof FERRY_PREFIX - 1) == 0) {
+        if (strcmp(url, FERRY_PREFIX "status") == 0)
+            return serve_status(srv, c, *req_cls);
+        return error_page(srv, c, *req_cls, SRV_PAGE_404);
+    }
+    return serve_path(srv, c, *req_cls, url, is_head);
+}
+
+/* Writes a string with control characters replaced, for log lines. */
+static void sanitize(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            *s = '?';
+}
+
+void routes_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    struct ferry_server *srv = cls;
+    struct request *rq = *req_cls;
+    const union MHD_ConnectionInfo *ci;
+    char addr[64] = "-";
+    struct timespec now;
+    double ms;
+
+    *req_cls = NULL;
+    if (!rq || rq == (void *)&no_state)
+        return;
+    ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr, sizeof addr);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr, sizeof addr);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    ms = (double)(now.tv_sec - rq->start.tv_sec) * 1e3 +
+         (double)(now.tv_nsec - rq->start.tv_nsec) / 1e6;
+    sanitize(rq->path);
+    sanitize(rq->method);
+    srv_log(srv, FERRY_LOG_INFO, "%s \"%s %s\" %u %" PRIu64 " %.1fms%s", addr, rq->method,
+            rq->path, rq->status, rq->length, ms,
+            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+    free(rq);
+}
