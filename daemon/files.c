@@ -274,6 +274,8 @@ int files_serve(struct ferry_server *srv, struct MHD_Connection *c, int fd,
     if (out->status != COND_PROCEED) {
         close(fd);
         r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        /* libmicrohttpd 0.9.75 adds "Content-Length: 0" to this 304, and
+         * one of ours beside it would make two: a known wart (README). */
         if (r)
             add_validators(r, etag, last_modified);
         return queue(c, out->status, r);
