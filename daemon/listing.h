@@ -19,22 +19,39 @@ struct listing_opts {
  * leading and trailing '/' (e.g. "/photos/2024/"), used for the title,
  * breadcrumbs and links; links are percent-encoded. Entries are sorted
  * folders first, then by name (case-insensitively, then bytewise). Entries
- * whose names are not valid UTF-8 are left out; entries that cannot be
- * stat()ed are left out.
+ * whose names could not be requested back (not valid UTF-8, or holding a
+ * control character or a backslash) are left out; entries that cannot be
+ * stat()ed are left out. Symlinks are followed (a symlink is listed as what
+ * it points to); entries that are neither regular files nor folders (fifos,
+ * sockets, devices) are left out. "." and ".." never appear; other names
+ * starting with '.' only with opts->show_hidden. `opts` may be NULL for the
+ * defaults.
+ *
+ * HTML: a standalone page (no scripts, no external resources) with
+ * breadcrumbs, a link to the parent folder (except at "/"), one table row
+ * per entry (folders end in '/', sizes in binary units with the exact byte
+ * count in a title attribute, mtimes as "YYYY-MM-DD HH:MM" UTC) and an
+ * explicit row for an empty folder. Every name is HTML-escaped.
  *
  * JSON: {"path": "/a/", "entries": [{"name", "type": "file"|"dir",
  * "size" (bytes, files only), "mtime" (seconds since the epoch),
  * "href" (percent-encoded absolute link, folders end in '/')}]}.
  *
  * On success returns 0 and *body (malloc'd, owned by the caller) holds *len
- * bytes, NUL-terminated. Returns -errno on failure, *body is then NULL.
+ * bytes, NUL-terminated. Returns -errno on failure, *body is then NULL and
+ * *len 0: -EINVAL for a NULL body/len/url_path, a url_path that does not
+ * start and end with '/' or is not valid UTF-8, or an unknown fmt; -ENOMEM;
+ * or what opening or reading the folder failed with (-EBADF, -ENOTDIR,
+ * -EACCES, ...). Thread-safe: no state outside the call.
  */
 int listing_render(int dir_fd, const char *url_path, enum listing_format fmt,
                    const struct listing_opts *opts, char **body, size_t *len);
 
 /*
  * Percent-encodes `in` for use in a URL path: every byte outside
- * RFC 3986 unreserved and '/' is escaped. Returns a malloc'd string or NULL.
+ * RFC 3986 unreserved and '/' is escaped, as %XX with uppercase hex.
+ * Returns a malloc'd string owned by the caller, or NULL with errno set
+ * (EINVAL for a NULL `in`, ENOMEM).
  */
 char *listing_url_escape(const char *in);
 
