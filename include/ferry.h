@@ -92,6 +92,11 @@ typedef struct ferry_config {
     enum ferry_log_level log_level; /* lines above this level are dropped */
     ferry_log_fn log;   /* NULL: no logging */
     void *log_user;
+    const char *state_dir; /* folder for the journal (and later keys and
+                              partial uploads), created with mode 0700; never
+                              inside root. NULL: nothing is persisted. */
+    unsigned linger_ms; /* background: how long to hold on after the last
+                           transfer ends before going quiet; 0 = 1000 */
 } ferry_config;
 
 #define FERRY_DEFAULT_PORT 8731
@@ -139,6 +144,227 @@ int ferry_server_urls(const ferry_server *srv, char ***urls, size_t *n);
 
 /* Frees what ferry_server_urls() returned. Accepts NULL. */
 void ferry_urls_free(char **urls, size_t n);
+
+/* ------------------------------------------------------------- lifecycle
+ *
+ * The host tells ferry what the OS does (ferry_server_post_event), and ferry
+ * asks the OS for background time through a port (ferry_port). The rules
+ * (DESIGN.md): in the foreground hold nothing; in the background hold a
+ * finish-up assertion only while transfers are open, and go quiet (listener
+ * closed, service withdrawn, every assertion ended) when they are done or
+ * the OS warns; snapshot open transfers to the journal before suspension;
+ * rebind and restore on resume.
+ */
+
+/* What the host OS reports. */
+enum ferry_event {
+    FERRY_EVENT_BACKGROUND = 1, /* the app left the screen */
+    FERRY_EVENT_FOREGROUND,     /* the app is about to be on screen again */
+    FERRY_EVENT_EXPIRING,       /* an assertion's expiration warning: must
+                                   be handled before the call returns */
+    FERRY_EVENT_WILL_SUSPEND,   /* the OS suspends the process or sleeps next */
+    FERRY_EVENT_RESUMED,        /* running again after suspension or sleep */
+    FERRY_EVENT_WILL_TERMINATE, /* the process is about to end */
+    FERRY_EVENT_NETWORK_CHANGED,/* interfaces or addresses changed */
+    FERRY_EVENT_TIMER,          /* the timer armed through the port is due */
+};
+
+/* Where the lifecycle stands. */
+enum ferry_state {
+    FERRY_STATE_FOREGROUND = 0, /* serving, holding nothing */
+    FERRY_STATE_FINISHING,      /* background, transfers open, assertion held */
+    FERRY_STATE_LINGER,         /* background, transfers done, waiting
+                                   linger_ms before going quiet */
+    FERRY_STATE_QUIET,          /* background, nothing held, not listening */
+    FERRY_STATE_SUSPENDED,      /* snapshot taken, not listening, waiting */
+    FERRY_STATE_TERMINATED,
+};
+
+enum ferry_assertion_kind {
+    FERRY_ASSERTION_FINISH_UP = 0, /* iOS beginBackgroundTask; logind delay lock */
+    FERRY_ASSERTION_CONTINUED,     /* iOS 26 BGContinuedProcessingTask */
+};
+
+/*
+ * The OS-facing interface. A host fills one in (the iOS wrapper, the fake OS
+ * below, the Linux ports) and installs it with ferry_server_set_port() before
+ * ferry_server_start(). ferry calls every slot with its lifecycle lock held,
+ * from the thread that posted the event being handled (or that fired the
+ * timer); a slot must therefore never call ferry_server_post_event() itself:
+ * the port posts from its own context (an OS callback, a timer, the fake
+ * clock), never from inside a slot.
+ */
+typedef struct ferry_port {
+    void *ctx; /* passed to every slot */
+    /* Monotonic milliseconds. Required. */
+    uint64_t (*now_ms)(void *ctx);
+    /*
+     * Begins an assertion of `kind`; `reason` names it for the OS's logs.
+     * Returns 0 and sets *id, or a negative code when the OS refuses (ferry
+     * then goes quiet at once). The port must later post
+     * FERRY_EVENT_EXPIRING when the OS warns that the assertion's time is
+     * running out. Required.
+     */
+    int (*begin_assertion)(void *ctx, enum ferry_assertion_kind kind,
+                           const char *reason, uint64_t *id);
+    /* Ends an assertion begun above. Called exactly once per begin. Required. */
+    void (*end_assertion)(void *ctx, uint64_t id);
+    /* Progress of a continued-processing assertion. May be NULL. */
+    void (*report_progress)(void *ctx, uint64_t id, uint64_t done,
+                            uint64_t total);
+    /*
+     * Arms the one timer ferry needs: the port posts FERRY_EVENT_TIMER once
+     * now_ms() >= at_ms. A new call replaces the previous one; at_ms 0
+     * disarms. Required.
+     */
+    void (*arm_timer)(void *ctx, uint64_t at_ms);
+} ferry_port;
+
+/*
+ * Installs `port` (copied) before ferry_server_start(). Without a call, a
+ * built-in port for hosts that never suspend is used (real clock, assertions
+ * granted and never expiring). Returns 0 or FERRY_ESTATE when running.
+ */
+int ferry_server_set_port(ferry_server *srv, const ferry_port *port);
+
+/*
+ * Tells the lifecycle what the OS did. Callable from any thread, including
+ * an expiration handler: everything the event requires (snapshot, closing
+ * the listener, ending assertions) is done before it returns. Events are
+ * handled one at a time in the order posted. Returns 0, FERRY_ESTATE when
+ * the server is not started, or FERRY_EINVAL_CONFIG for an unknown event.
+ */
+int ferry_server_post_event(ferry_server *srv, enum ferry_event ev);
+
+/* The current lifecycle state. */
+enum ferry_state ferry_server_state(const ferry_server *srv);
+
+/* Text name of a state ("foreground", ...) or event ("background", ...). */
+const char *ferry_state_name(enum ferry_state st);
+const char *ferry_event_name(enum ferry_event ev);
+
+enum ferry_direction { FERRY_DOWNLOAD = 0, FERRY_UPLOAD = 1 };
+
+/* One transfer as the registry knows it (a copy). */
+typedef struct ferry_transfer {
+    uint64_t id;
+    enum ferry_direction direction;
+    char path[1024];     /* decoded path below the root, '/'-led */
+    char validator[80];  /* ETag of the file when the transfer started */
+    uint64_t first;      /* byte range asked for: first..last inclusive */
+    uint64_t last;
+    uint64_t done;       /* bytes sent or received so far (best known) */
+    uint64_t total;      /* size of the whole file */
+    char peer[64];       /* client address */
+    uint64_t started_ms; /* port clock at start */
+    int restored;        /* 1: read back from the journal, not live */
+} ferry_transfer;
+
+/*
+ * Copies the open and restored transfers. On success *list (caller frees
+ * with free()) holds *n entries. Returns 0 or FERRY_ENOMEM.
+ */
+int ferry_server_transfers(ferry_server *srv, ferry_transfer **list,
+                           size_t *n);
+
+/* ------------------------------------------------------------- fake OS
+ *
+ * A stand-in for iOS's rules on hosts without a phone: a virtual clock
+ * advanced by hand, finish-up budgets with an expiration warning, a watchdog
+ * that records (and optionally enacts, through on_kill) a kill when an
+ * assertion outlives its budget, socket reclaim on suspension, a
+ * continued-processing mode that expires when progress stalls, failure
+ * injection, and a complete event log. Thread-safe.
+ */
+typedef struct ferry_fake_os ferry_fake_os;
+
+typedef struct ferry_fake_os_config {
+    uint64_t finish_up_budget_ms; /* 0 = 30000 */
+    uint64_t warning_ms;          /* expiration warning before the end; 0 = 5000 */
+    uint64_t stall_ms;            /* continued processing ends after this long
+                                     without progress; 0 = 10000 */
+    unsigned fail_begin_nth;      /* the Nth begin (1-based) fails; 0 = never */
+    int refuse_all;               /* every begin fails */
+    int reclaim_sockets;          /* on suspend, shut down every socket of the
+                                     process except exempt_fds (as iOS does) */
+    int exempt_fds[8];            /* sockets reclaim leaves alone; -1 = unused */
+    /*
+     * Called once on a watchdog kill with a reason; NULL: only recorded. It
+     * may run inside a port slot, with ferry's lifecycle lock held: it must
+     * not call ferry_server_*(). After a kill the fake is dead: its clock
+     * stops, begins fail, and only free, stats, now and log still work.
+     */
+    void (*on_kill)(void *user, const char *why);
+    void *kill_user;
+} ferry_fake_os_config;
+
+/* Fills the defaults (reclaim off, exempt_fds all -1). */
+void ferry_fake_os_config_init(ferry_fake_os_config *cfg);
+
+/* Creates a fake OS at virtual time 0. Returns 0 or FERRY_ENOMEM. */
+int ferry_fake_os_new(const ferry_fake_os_config *cfg, ferry_fake_os **out);
+
+/* Frees it. Accepts NULL. The server using it must be freed first. */
+void ferry_fake_os_free(ferry_fake_os *os);
+
+/* The port to install with ferry_server_set_port(); valid while os lives. */
+const ferry_port *ferry_fake_os_port(ferry_fake_os *os);
+
+/* Where the fake OS posts expirations and timers. Call before starting. */
+void ferry_fake_os_attach(ferry_fake_os *os, ferry_server *srv);
+
+/*
+ * Moves the virtual clock forward by ms, firing in time order every
+ * expiration warning, timer and watchdog kill that falls due (ties: warning,
+ * timer, kill). A timer armed for a time already past fires at once, so a
+ * port user must not re-arm for "now" from the TIMER handler. Suspended:
+ * the clock moves, nothing fires. Returns 0.
+ */
+int ferry_fake_os_advance(ferry_fake_os *os, uint64_t ms);
+
+/*
+ * Advances like ferry_fake_os_advance() while the app is hung: warnings and
+ * timers fall due but are not delivered, so the watchdog kills an app that
+ * holds an assertion past its budget. Returns 0.
+ */
+int ferry_fake_os_hang(ferry_fake_os *os, uint64_t ms);
+
+/*
+ * Fires the expiration warning of every held assertion not yet warned, in
+ * one FERRY_EVENT_EXPIRING. Returns 0, or FERRY_ESTATE when suspended or
+ * dead.
+ */
+int ferry_fake_os_expire(ferry_fake_os *os);
+
+/*
+ * The OS suspends the app: posts FERRY_EVENT_WILL_SUSPEND, checks that no
+ * assertion is left (else a watchdog kill), then reclaims sockets if
+ * configured. ferry_fake_os_resume() posts FERRY_EVENT_RESUMED. Both return
+ * 0, or FERRY_ESTATE when dead, already suspended (suspend) or not
+ * suspended (resume).
+ */
+int ferry_fake_os_suspend(ferry_fake_os *os);
+int ferry_fake_os_resume(ferry_fake_os *os);
+
+/* Virtual time in ms. */
+uint64_t ferry_fake_os_now(ferry_fake_os *os);
+
+/*
+ * Counters for tests and status. begins == ends + held always; a killed
+ * process keeps counting what it died holding in held.
+ */
+typedef struct ferry_fake_os_stats {
+    uint64_t begins, ends, held, kills, expirations, reclaimed_sockets;
+    uint64_t violations; /* ends or progress of assertions not held */
+    int suspended;
+} ferry_fake_os_stats;
+void ferry_fake_os_get_stats(ferry_fake_os *os, ferry_fake_os_stats *st);
+
+/*
+ * The event log, one line per event ("t=1500 begin 1 finish-up"), as a
+ * malloc'd NUL-terminated string owned by the caller, or NULL.
+ */
+char *ferry_fake_os_log(ferry_fake_os *os);
 
 #ifdef __cplusplus
 }

@@ -27,16 +27,18 @@
  * ">ST" is the new state; every ">FG" also clears background and expired;
  * "!" sets expired.
  *
- * (1) background=1. With open_transfers > 0, enter finishing: if held, >FIN;
- *     else if not expired, B >FIN; else S Q C W >QT (an expired app must not
+ * (1) background=1. With open_transfers > 0, enter finishing: if held,
+ *     S >FIN; else if not expired, S B >FIN (the snapshot keeps the journal
+ *     current should the app hang and be killed before its expiration
+ *     handler runs); else S Q C W >QT (an expired app must not
  *     begin: go quiet as a refused begin would). With none open: A >LIN.
  *     (FG is never held nor expired: the last two cases cannot happen.)
  * (2) T; then if background, >QT (resumed off screen: the listener stays
  *     closed until foreground); else R V >FG.
  * (3) S only if open_transfers > 0, then Q W E* >QT. No C: the transfers are
  *     done, and an idle keep-alive connection is left to the OS.
- * (4) D; then if held, >FIN (the assertion carries on); else if not expired,
- *     B >FIN; else S Q C W >QT. The expired case cannot happen (LIN is only
+ * (4) D; then if held, S >FIN (the assertion carries on); else if not
+ *     expired, S B >FIN; else S Q C W >QT. The expired case cannot happen (LIN is only
  *     entered from FG, which is never expired, or from FIN, which holds, and
  *     expiring always ends in QT); if it did, the app may not begin again,
  *     and a transfer left running without an assertion would be cut by
@@ -105,13 +107,17 @@ static void to_foreground(struct lc_machine *m, struct lc_actions *out)
     m->state = FERRY_STATE_FOREGROUND;
 }
 
-/* Enters FINISHING because transfers are open in the background: keeps a
- * held assertion, begins one if allowed, else goes quiet ((1) and (4)). */
+/* Enters FINISHING because transfers are open in the background: snapshots
+ * them (the journal is then current even if the app hangs and is killed
+ * before its expiration handler runs), keeps a held assertion or begins one
+ * if allowed, else goes quiet ((1) and (4)). */
 static void enter_finishing(struct lc_machine *m, struct lc_actions *out)
 {
     if (m->held) {
+        emit(out, LC_ACT_SNAPSHOT);
         m->state = FERRY_STATE_FINISHING;
     } else if (!m->expired) {
+        emit(out, LC_ACT_SNAPSHOT);
         emit(out, LC_ACT_BEGIN_ASSERTION);
         m->held = 1;
         m->state = FERRY_STATE_FINISHING;

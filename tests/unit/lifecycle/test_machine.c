@@ -111,7 +111,7 @@ struct row {
 static const struct row table[] = {
     /* FOREGROUND: on screen, nothing held. */
     R(FOREGROUND, 0, 0, 0, 0, BACKGROUND, LINGER, 1, 0, 0, "arm-linger"),
-    R(FOREGROUND, 0, 0, 0, POS, BACKGROUND, FINISHING, 1, 1, 0, "begin-assertion"),
+    R(FOREGROUND, 0, 0, 0, POS, BACKGROUND, FINISHING, 1, 1, 0, "snapshot begin-assertion"),
     IGN(FOREGROUND, 0, 0, 0, FOREGROUND),
     IGN(FOREGROUND, 0, 0, 0, EXPIRING),
     R(FOREGROUND, 0, 0, 0, ANY, WILL_SUSPEND, SUSPENDED, 0, 0, 0, SQCW),
@@ -147,7 +147,7 @@ static const struct row table[] = {
     R(LINGER, 1, 1, 0, ANY, NETWORK_CHANGED, LINGER, 1, 1, 0, "rebind readvertise"),
     R(LINGER, 1, 1, 0, 0, TIMER, QUIET, 1, 0, 0, "quiesce withdraw end-assertions"),
     R(LINGER, 1, 1, 0, POS, TIMER, QUIET, 1, 0, 0, "snapshot quiesce withdraw end-assertions"),
-    R(LINGER, 1, 1, 0, ANY, TRANSFER_OPENED, FINISHING, 1, 1, 0, "disarm-timer"),
+    R(LINGER, 1, 1, 0, ANY, TRANSFER_OPENED, FINISHING, 1, 1, 0, "disarm-timer snapshot"),
     IGN(LINGER, 1, 1, 0, TRANSFERS_IDLE),
     /* spurious (LINGER never begins): the held assertion is real, end it */
     R(LINGER, 1, 1, 0, ANY, BEGIN_FAILED, QUIET, 1, 0, 0, "disarm-timer " SQCWE),
@@ -162,7 +162,7 @@ static const struct row table[] = {
     R(LINGER, 1, 0, 0, ANY, NETWORK_CHANGED, LINGER, 1, 0, 0, "rebind readvertise"),
     R(LINGER, 1, 0, 0, 0, TIMER, QUIET, 1, 0, 0, "quiesce withdraw"),
     R(LINGER, 1, 0, 0, POS, TIMER, QUIET, 1, 0, 0, "snapshot quiesce withdraw"),
-    R(LINGER, 1, 0, 0, ANY, TRANSFER_OPENED, FINISHING, 1, 1, 0, "disarm-timer begin-assertion"),
+    R(LINGER, 1, 0, 0, ANY, TRANSFER_OPENED, FINISHING, 1, 1, 0, "disarm-timer snapshot begin-assertion"),
     IGN(LINGER, 1, 0, 0, TRANSFERS_IDLE),
     IGN(LINGER, 1, 0, 0, BEGIN_FAILED),
 
@@ -262,7 +262,7 @@ static const struct row table[] = {
     /* Unreachable combinations the machine still defines: a held or
      * expired FOREGROUND, an unheld FINISHING. */
     R(FOREGROUND, 0, 1, 0, 0, BACKGROUND, LINGER, 1, 1, 0, "arm-linger"),
-    R(FOREGROUND, 0, 1, 0, POS, BACKGROUND, FINISHING, 1, 1, 0, ""),
+    R(FOREGROUND, 0, 1, 0, POS, BACKGROUND, FINISHING, 1, 1, 0, "snapshot"),
     R(FOREGROUND, 0, 1, 0, ANY, WILL_SUSPEND, SUSPENDED, 0, 0, 0, SQCWE),
     R(FOREGROUND, 0, 0, 1, POS, BACKGROUND, QUIET, 1, 0, 1, SQCW),
     R(FOREGROUND, 0, 0, 1, 0, BACKGROUND, LINGER, 1, 0, 1, "arm-linger"),
@@ -787,10 +787,10 @@ static void test_replay_expiration(void **state)
         "foreground\n";
     static const char want[] =
         "transfer-opened: foreground -> foreground\n"
-        "background: foreground -> finishing; begin-assertion\n"
+        "background: foreground -> finishing; snapshot begin-assertion\n"
         "network-changed: finishing -> finishing; rebind readvertise\n"
         "transfers-idle: finishing -> linger; arm-linger\n"
-        "transfer-opened: linger -> finishing; disarm-timer\n"
+        "transfer-opened: linger -> finishing; disarm-timer snapshot\n"
         "expiring: finishing -> quiet; snapshot quiesce close-connections "
         "withdraw end-assertions\n"
         "timer: quiet -> quiet\n"
@@ -828,14 +828,14 @@ static void test_replay_refusal_and_sleep(void **state)
         "resumed\n";
     static const char want[] =
         "transfer-opened: foreground -> foreground\n"
-        "background: foreground -> finishing; begin-assertion\n"
+        "background: foreground -> finishing; snapshot begin-assertion\n"
         "begin-failed: finishing -> quiet; snapshot quiesce close-connections "
         "withdraw\n"
         "expiring: quiet -> quiet\n"
         "foreground: quiet -> foreground; rebind readvertise\n"
         "transfers-idle: foreground -> foreground\n"
         "background: foreground -> linger; arm-linger\n"
-        "transfer-opened: linger -> finishing; disarm-timer begin-assertion\n"
+        "transfer-opened: linger -> finishing; disarm-timer snapshot begin-assertion\n"
         "transfers-idle: finishing -> linger; arm-linger\n"
         "timer: linger -> quiet; quiesce withdraw end-assertions\n"
         "foreground: quiet -> foreground; rebind readvertise\n"
