@@ -1,0 +1,73 @@
+/*
+ * registry.h — the transfer registry: every open download (and later upload)
+ * with what is needed to resume it, plus the transfers restored from the
+ * journal. Thread-safe: every function but new and free may be called from
+ * any thread at any time (MHD worker threads open, update and close entries
+ * while the lifecycle takes snapshots); one mutex guards the lot.
+ *
+ * Ids: a 64-bit counter from 1, never 0 and never reused; restored entries
+ * get fresh ids too (the ids in a journal are those of an earlier process).
+ * Strings are copied bounded: text that does not fit its ferry_transfer
+ * field is cut at a UTF-8 character boundary, always NUL-terminated.
+ */
+#ifndef FERRY_LC_REGISTRY_H
+#define FERRY_LC_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ferry.h"
+
+struct lc_registry;
+
+/* Creates an empty registry. Returns NULL when out of memory. */
+struct lc_registry *lc_registry_new(void);
+
+/* Frees it. Accepts NULL. */
+void lc_registry_free(struct lc_registry *r);
+
+/*
+ * Adds an open transfer described by *t (copied; its id, done and restored
+ * fields are ignored; done starts at 0). Every restored transfer with the
+ * same direction and path (after truncation) is dropped: it has been
+ * resumed. On success returns 0, sets *id (never 0, never reused) and
+ * *was_idle to whether it is now the only open transfer (the open count
+ * went from 0 to 1). Returns FERRY_ENOMEM otherwise, with nothing changed.
+ */
+int lc_registry_open(struct lc_registry *r, const ferry_transfer *t,
+                     uint64_t *id, int *was_idle);
+
+/* Records that `done` bytes are through. Unknown and restored ids are
+ * ignored. */
+void lc_registry_progress(struct lc_registry *r, uint64_t id, uint64_t done);
+
+/*
+ * Removes an open transfer. Returns the number of transfers still open
+ * (restored ones not counted), or -1 when the id is unknown or belongs to a
+ * restored entry (those leave through lc_registry_open() or
+ * lc_registry_set_restored()).
+ */
+int lc_registry_close(struct lc_registry *r, uint64_t id);
+
+/* Number of open (not restored) transfers. */
+unsigned lc_registry_open_count(struct lc_registry *r);
+
+/*
+ * Copies every open transfer (restored ones too, with restored = 1, when
+ * with_restored) into a malloc'd array owned by the caller, in no particular
+ * order; *list is NULL when *n is 0. Returns 0, or FERRY_ENOMEM with *list
+ * NULL and *n 0.
+ */
+int lc_registry_snapshot(struct lc_registry *r, int with_restored,
+                         ferry_transfer **list, size_t *n);
+
+/*
+ * Replaces the restored set with list[0..n) (copied, marked restored, each
+ * with a fresh id; list's id and restored fields are ignored, done is kept).
+ * An entry whose direction and path match an open transfer is left out: it
+ * has been resumed already. Returns 0, or FERRY_ENOMEM with nothing changed.
+ */
+int lc_registry_set_restored(struct lc_registry *r, const ferry_transfer *list,
+                             size_t n);
+
+#endif
