@@ -98,6 +98,13 @@ int lc_journal_save(int dir_fd, const ferry_transfer *list, size_t n,
 int lc_journal_load(int dir_fd, ferry_transfer **list, size_t *n,
                     uint64_t *saved_ms);
 
+/*
+ * Removes the temporary files a process killed in the middle of a save left
+ * behind ("journal.tmp-*"). Call when no save can run (a cold start).
+ * Returns the number removed, or -errno when the folder cannot be read.
+ */
+int lc_journal_clean_temp(int dir_fd);
+
 /* Removes the journal (after a clean shutdown with nothing open) and
  * fsyncs the folder. A missing journal is fine. Returns 0 or -errno. */
 int lc_journal_remove(int dir_fd);
