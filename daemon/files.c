@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cond.h"
+#include "engine.h"
 #include "files.h"
 #include "httpdate.h"
 #include "mime.h"
@@ -245,10 +246,32 @@ static const char *header(struct MHD_Connection *c, const char *name)
     return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
+/*
+ * Registers a download of spans first..last (total = file size) with the
+ * lifecycle, so that it holds background time and is snapshotted. Returns
+ * the registry id, or 0.
+ */
+static uint64_t register_download(struct ferry_server *srv, struct MHD_Connection *c,
+                                  const char *rel, const char *etag, uint64_t first,
+                                  uint64_t last, uint64_t size)
+{
+    ferry_transfer t = {.direction = FERRY_DOWNLOAD, .first = first, .last = last,
+                        .total = size};
+
+    if (!srv->engine)
+        return 0;
+    snprintf(t.path, sizeof t.path, "/%s", rel);
+    snprintf(t.validator, sizeof t.validator, "%s", etag);
+    srv_peer_address(c, t.peer, sizeof t.peer);
+    t.started_ms = srv->have_os ? srv->os.now_ms(srv->os.ctx) : 0;
+    return lc_engine_transfer_open(srv->engine, &t);
+}
+
 int files_serve(struct ferry_server *srv, struct MHD_Connection *c, int fd,
-                const struct stat *st, const char *name, int is_head,
+                const struct stat *st, const char *rel, int is_head,
                 struct files_outcome *out)
 {
+    const char *name = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
     char etag[ETAG_MAX], last_modified[HTTPDATE_LEN], crange[96];
     const char *type = mime_type_for(name);
     uint64_t size = (uint64_t)st->st_size;
@@ -269,6 +292,7 @@ int files_serve(struct ferry_server *srv, struct MHD_Connection *c, int fd,
     make_etag(st, etag);
     httpdate_format(st->st_mtime, last_modified);
     out->length = 0;
+    out->transfer = 0;
 
     out->status = cond_evaluate(&h, &v, 1);
     if (out->status != COND_PROCEED) {
@@ -327,5 +351,9 @@ int files_serve(struct ferry_server *srv, struct MHD_Connection *c, int fd,
     add_validators(r, etag, last_modified);
     if (type)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (!is_head && out->length > SMALL_FILE_MAX)
+        out->transfer = register_download(srv, c, rel, etag,
+                                          n ? spans[0].first : 0,
+                                          n ? spans[n - 1].last : size ? size - 1 : 0, size);
     return queue(c, out->status, r);
 }

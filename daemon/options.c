@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <ini.h>
@@ -31,11 +32,30 @@ static const char usage_text[] =
     "  -l, --log-level LEVEL  error, warn, info (default; one line per request) or debug\n"
     "  -c, --config FILE      read options from an INI file (key = value, keys as\n"
     "                         the long options, plus root = FOLDER)\n"
+    "      --state-dir DIR    folder for the journal and other state (default\n"
+    "                         $XDG_STATE_HOME/ferry or ~/.local/state/ferry)\n"
+    "      --os none|fake     the OS lifecycle: none (a desktop that never\n"
+    "                         suspends; default) or fake (iOS rules on a virtual\n"
+    "                         clock, driven through --control)\n"
+    "      --control PATH     a control socket (mode 0600) for ferryctl: play the\n"
+    "                         OS (background, expire, suspend, ...) and read status\n"
+    "      --name NAME        the name other devices see (mDNS/DNS-SD; default\n"
+    "                         \"Files on <hostname>\")\n"
+    "      --no-mdns          do not advertise over mDNS/DNS-SD\n"
     "      --no-qr            do not print a QR code of the URL\n"
+    "      --tls[=both]       HTTPS (TLS 1.2, mbedTLS) on --port; =both: HTTP on\n"
+    "                         --port and HTTPS on --tls-port. The key and a\n"
+    "                         self-signed certificate are made once and kept in\n"
+    "                         the state folder; the fingerprint is printed\n"
+    "      --tls-port N       the HTTPS port with --tls=both (default 8732; 0 picks\n"
+    "                         any free port)\n"
+    "      --tls-cert FILE    use this PEM certificate (chain) instead ...\n"
+    "      --tls-key FILE     ... with this PEM key (both or neither)\n"
     "  -h, --help             show this help\n"
     "  -V, --version          show the version\n";
 
-enum { OPT_FOLLOW = 256, OPT_NO_QR };
+enum { OPT_FOLLOW = 256, OPT_NO_QR, OPT_STATE_DIR, OPT_OS, OPT_CONTROL, OPT_NAME,
+       OPT_NO_MDNS, OPT_TLS, OPT_TLS_PORT, OPT_TLS_CERT, OPT_TLS_KEY };
 
 static const struct option long_opts[] = {
     {"bind", required_argument, NULL, 'b'},
@@ -47,6 +67,15 @@ static const struct option long_opts[] = {
     {"log-level", required_argument, NULL, 'l'},
     {"config", required_argument, NULL, 'c'},
     {"no-qr", no_argument, NULL, OPT_NO_QR},
+    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+    {"os", required_argument, NULL, OPT_OS},
+    {"control", required_argument, NULL, OPT_CONTROL},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"no-mdns", no_argument, NULL, OPT_NO_MDNS},
+    {"tls", optional_argument, NULL, OPT_TLS},
+    {"tls-port", required_argument, NULL, OPT_TLS_PORT},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -106,7 +135,8 @@ static int apply(struct ferryd_options *o, const char *key, const char *value,
     int b = 1;
 
     if (strcmp(key, "read-only") == 0 || strcmp(key, "hidden") == 0 ||
-        strcmp(key, "follow-symlinks") == 0 || strcmp(key, "no-qr") == 0) {
+        strcmp(key, "follow-symlinks") == 0 || strcmp(key, "no-qr") == 0 ||
+        strcmp(key, "no-mdns") == 0) {
         if (value && parse_bool(value, &b) < 0) {
             snprintf(err, errlen, "'%s' for %s is not true or false", value, key);
             return -1;
@@ -117,6 +147,8 @@ static int apply(struct ferryd_options *o, const char *key, const char *value,
             c->show_hidden = b;
         else if (key[0] == 'f')
             c->follow_symlinks = b;
+        else if (strcmp(key, "no-mdns") == 0)
+            c->no_mdns = b;
         else
             o->no_qr = b;
         return 0;
@@ -151,6 +183,13 @@ static int apply(struct ferryd_options *o, const char *key, const char *value,
         return -1;
     }
     if (strcmp(key, "bind") == 0) {
+        unsigned char addr[16];
+
+        if (inet_pton(AF_INET, value, addr) != 1 && inet_pton(AF_INET6, value, addr) != 1) {
+            snprintf(err, errlen, "bind address '%s' is not an IPv4 or IPv6 address "
+                     "(e.g. 0.0.0.0, 127.0.0.1, ::1)", value);
+            return -1;
+        }
         if (c->n_binds == FERRY_MAX_BINDS) {
             snprintf(err, errlen, "too many bind addresses (at most %d)", FERRY_MAX_BINDS);
             return -1;
@@ -159,6 +198,76 @@ static int apply(struct ferryd_options *o, const char *key, const char *value,
             goto nomem;
         c->binds[c->n_binds] = o->binds[c->n_binds];
         c->n_binds++;
+        return 0;
+    }
+    if (strcmp(key, "state-dir") == 0 || strcmp(key, "control") == 0) {
+        if (!*value) {
+            snprintf(err, errlen, "%s needs a path", key);
+            return -1;
+        }
+        if (set_string(key[0] == 's' ? &o->state_dir : &o->control, value) < 0)
+            goto nomem;
+        if (key[0] == 's')
+            c->state_dir = o->state_dir;
+        return 0;
+    }
+    if (strcmp(key, "name") == 0) {
+        if (!*value || strlen(value) > 63) {
+            snprintf(err, errlen, "name '%s' must be 1 to 63 bytes (a DNS label)", value);
+            return -1;
+        }
+        if (set_string(&o->name, value) < 0)
+            goto nomem;
+        c->service_name = o->name;
+        return 0;
+    }
+    if (strcmp(key, "os") == 0) {
+        if (strcmp(value, "fake") != 0 && strcmp(value, "none") != 0) {
+            snprintf(err, errlen, "os '%s' is not 'none' or 'fake'", value);
+            return -1;
+        }
+        o->fake_os = value[0] == 'f';
+        return 0;
+    }
+    if (strcmp(key, "tls") == 0) { /* NULL: --tls without a value */
+        if (!value || strcasecmp(value, "only") == 0 || strcasecmp(value, "https") == 0)
+            c->tls = FERRY_TLS_ONLY;
+        else if (strcasecmp(value, "both") == 0)
+            c->tls = FERRY_TLS_BOTH;
+        else if (strcasecmp(value, "off") == 0)
+            c->tls = 0;
+        else if (parse_bool(value, &b) == 0)
+            c->tls = b ? FERRY_TLS_ONLY : 0;
+        else {
+            snprintf(err, errlen, "tls '%s' is not one of only (HTTPS on --port), both "
+                     "(HTTP and HTTPS), off", value);
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(key, "tls-port") == 0) {
+        if (parse_int(value, 0, 65535, &n) < 0) {
+            snprintf(err, errlen, "tls-port '%s' is not a number from 0 to 65535 "
+                     "(0 picks any free port)", value);
+            return -1;
+        }
+        c->tls_port = (int)n;
+        o->tls_port_set = 1;
+        return 0;
+    }
+    if (strcmp(key, "tls-cert") == 0 || strcmp(key, "tls-key") == 0) {
+        int cert = key[4] == 'c';
+
+        if (!*value) {
+            snprintf(err, errlen, "%s needs a file", key);
+            return -1;
+        }
+        if (set_string(cert ? &o->tls_cert : &o->tls_key, value) < 0)
+            goto nomem;
+        if (cert)
+            c->tls_cert = o->tls_cert;
+        else
+            c->tls_key = o->tls_key;
         return 0;
     }
     if (strcmp(key, "root") == 0) {
@@ -216,6 +325,31 @@ static int load_config(struct ferryd_options *o, const char *path)
     else
         fprintf(stderr, "ferryd: %s:%d: %s\n", path, rc,
                 ctx.err[0] ? ctx.err : "not a 'key = value' line");
+    return 2;
+}
+
+/*
+ * The TLS options must make sense together. Returns 0, or 2 after printing
+ * what is wrong.
+ */
+static int check_tls(const struct ferryd_options *o)
+{
+    const ferry_config *c = &o->cfg;
+    const char *msg = NULL;
+
+    if (!c->tls && (o->tls_cert || o->tls_key || o->tls_port_set))
+        msg = "--tls-cert, --tls-key and --tls-port need --tls (HTTPS only) or --tls=both";
+    else if (!o->tls_cert != !o->tls_key)
+        msg = o->tls_cert ? "--tls-cert needs --tls-key (the certificate's private key)"
+                          : "--tls-key needs --tls-cert (the key's certificate)";
+    else if (c->tls == FERRY_TLS_ONLY && o->tls_port_set)
+        msg = "--tls-port is for --tls=both; with --tls, HTTPS is served on --port";
+    else if (c->tls == FERRY_TLS_BOTH && c->port && c->port == c->tls_port)
+        msg = "--port and --tls-port must differ with --tls=both (HTTP and HTTPS each "
+              "need a port)";
+    if (!msg)
+        return 0;
+    fprintf(stderr, "ferryd: %s\nTry 'ferryd --help'.\n", msg);
     return 2;
 }
 
@@ -278,11 +412,20 @@ int options_parse(int argc, char **argv, struct ferryd_options *o)
         case 't': key = "threads"; break;
         case 'l': key = "log-level"; break;
         case OPT_NO_QR: key = "no-qr"; break;
+        case OPT_STATE_DIR: key = "state-dir"; break;
+        case OPT_OS: key = "os"; break;
+        case OPT_CONTROL: key = "control"; break;
+        case OPT_NAME: key = "name"; break;
+        case OPT_NO_MDNS: key = "no-mdns"; break;
+        case OPT_TLS: key = "tls"; break;
+        case OPT_TLS_PORT: key = "tls-port"; break;
+        case OPT_TLS_CERT: key = "tls-cert"; break;
+        case OPT_TLS_KEY: key = "tls-key"; break;
         case '?':
         default:
-            if (optopt && strchr("bptlc", optopt))
+            if (optopt > 0 && optopt < 256 && strchr("bptlc", optopt))
                 fprintf(stderr, "ferryd: option -%c needs a value\n", optopt);
-            else if (optopt)
+            else if (optopt > 0 && optopt < 256)
                 fprintf(stderr, "ferryd: unknown option -%c\n", optopt);
             else
                 fprintf(stderr, "ferryd: unknown or incomplete option '%s'\n",
@@ -290,7 +433,10 @@ int options_parse(int argc, char **argv, struct ferryd_options *o)
             fprintf(stderr, "Try 'ferryd --help'.\n");
             return 2;
         }
-        int takes_value = opt == 'b' || opt == 'p' || opt == 't' || opt == 'l';
+        int takes_value = opt == 'b' || opt == 'p' || opt == 't' || opt == 'l' ||
+                          opt == OPT_STATE_DIR || opt == OPT_OS || opt == OPT_CONTROL ||
+                          opt == OPT_NAME || opt == OPT_TLS || opt == OPT_TLS_PORT ||
+                          opt == OPT_TLS_CERT || opt == OPT_TLS_KEY;
 
         if (apply(o, key, takes_value ? optarg : NULL, err, sizeof err) < 0) {
             fprintf(stderr, "ferryd: %s\nTry 'ferryd --help'.\n", err);
@@ -298,13 +444,34 @@ int options_parse(int argc, char **argv, struct ferryd_options *o)
         }
     }
     if (optind < argc - 1) {
-        fprintf(stderr, "ferryd: one folder only, got '%s' and '%s'\nTry 'ferryd --help'.\n",
-                argv[optind], argv[optind + 1]);
+        const char *a = argv[optind];
+        int tls_word = strcmp(a, "both") == 0 || strcmp(a, "only") == 0;
+
+        fprintf(stderr, "ferryd: one folder only, got '%s' and '%s'%s%s%s\nTry 'ferryd "
+                "--help'.\n", a, argv[optind + 1], tls_word ? " (did you mean --tls=" : "",
+                tls_word ? a : "", tls_word ? "?)" : "");
         return 2;
     }
+    if (check_tls(o) != 0)
+        return 2;
     if (optind == argc - 1 && apply(o, "root", argv[optind], err, sizeof err) < 0) {
         fprintf(stderr, "ferryd: %s\n", err);
         return 2;
+    }
+    if (!o->state_dir) {
+        const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+        char path[4096];
+
+        if (xdg && *xdg)
+            snprintf(path, sizeof path, "%s/ferry", xdg);
+        else if (home && *home)
+            snprintf(path, sizeof path, "%s/.local/state/ferry", home);
+        else
+            path[0] = '\0';
+        if (path[0] && apply(o, "state-dir", path, err, sizeof err) < 0) {
+            fprintf(stderr, "ferryd: %s\n", err);
+            return 2;
+        }
     }
     if (!o->cfg.root) {
         fprintf(stderr, "ferryd: which folder should be shared? Give it as the last "
@@ -318,6 +485,11 @@ int options_parse(int argc, char **argv, struct ferryd_options *o)
 void options_free(struct ferryd_options *o)
 {
     free(o->root);
+    free(o->state_dir);
+    free(o->control);
+    free(o->name);
+    free(o->tls_cert);
+    free(o->tls_key);
     for (size_t i = 0; i < FERRY_MAX_BINDS; i++)
         free(o->binds[i]);
     memset(o, 0, sizeof *o);

@@ -14,6 +14,12 @@ struct ferryd_options {
     ferry_config cfg;          /* strings point into the fields below */
     char *root;
     char *binds[FERRY_MAX_BINDS];
+    char *state_dir;           /* --state-dir, else the XDG default */
+    char *control;             /* --control socket path, or NULL */
+    char *name;                /* --name: the mDNS service name */
+    char *tls_cert, *tls_key;  /* --tls-cert, --tls-key */
+    int tls_port_set;          /* --tls-port was given */
+    int fake_os;               /* --os fake */
     int no_qr;
     int exit_now;              /* --help or --version was answered */
 };

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "files.h"
 #include "listing.h"
 #include "routes.h"
@@ -36,17 +37,15 @@
 #define FERRY_PREFIX "/.ferry/"
 #define LOG_PATH_MAX 256
 
-/* Per-request state; only allocated when the access log is on. */
+/* Per-request state: for the access log and the transfer registry. */
 struct request {
     struct timespec start;
     unsigned status;
     uint64_t length;
+    uint64_t transfer; /* registry id of a download, closed on completion */
     char method[16];
     char path[LOG_PATH_MAX];
 };
-
-/* Marks "first call seen" for requests that need no state of their own. */
-static char no_state;
 
 static const struct {
     unsigned status;
@@ -89,40 +88,36 @@ void routes_pages_free(struct ferry_server *srv)
 }
 
 /* Records what was answered, for the access log. */
-static void note(void *req_cls, unsigned status, uint64_t length)
+static void note(struct request *rq, unsigned status, uint64_t length)
 {
-    struct request *rq = req_cls;
-
-    if (rq && rq != (void *)&no_state) {
-        rq->status = status;
-        rq->length = length;
-    }
+    rq->status = status;
+    rq->length = length;
 }
 
 /* Queues a shared error page. */
 static enum MHD_Result error_page(struct ferry_server *srv, struct MHD_Connection *c,
-                                  void *req_cls, enum srv_error_page page)
+                                  struct request *rq, enum srv_error_page page)
 {
-    note(req_cls, page_text[page].status, strlen(page_text[page].body));
+    note(rq, page_text[page].status, strlen(page_text[page].body));
     return MHD_queue_response(c, page_text[page].status, srv->pages[page]);
 }
 
 /* Queues `r` (owned) with `status` and records it. NULL r closes. */
-static enum MHD_Result reply(struct MHD_Connection *c, void *req_cls,
+static enum MHD_Result reply(struct MHD_Connection *c, struct request *rq,
                              unsigned status, struct MHD_Response *r, uint64_t len)
 {
     enum MHD_Result ret;
 
     if (!r)
         return MHD_NO;
-    note(req_cls, status, len);
+    note(rq, status, len);
     ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
 }
 
 /* Answers a buffer (malloc'd, owned) as 200 with a content type. */
-static enum MHD_Result reply_buffer(struct MHD_Connection *c, void *req_cls,
+static enum MHD_Result reply_buffer(struct MHD_Connection *c, struct request *rq,
                                     char *body, size_t len, const char *type)
 {
     struct MHD_Response *r =
@@ -134,21 +129,73 @@ static enum MHD_Result reply_buffer(struct MHD_Connection *c, void *req_cls,
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    return reply(c, req_cls, MHD_HTTP_OK, r, len);
+    return reply(c, rq, MHD_HTTP_OK, r, len);
 }
 
-/* GET /.ferry/status */
-static enum MHD_Result serve_status(struct ferry_server *srv, struct MHD_Connection *c,
-                                    void *req_cls)
+/* The transfers for /.ferry/status: open ones and restored ones. */
+static json_t *transfers_json(struct ferry_server *srv)
 {
-    json_t *j = json_pack("{s:s, s:b, s:s}", "version", ferry_version(),
-                          "read_only", srv->cfg.read_only, "state", "foreground");
-    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    ferry_transfer *list = NULL;
+    size_t n = 0;
+    json_t *a = json_array();
 
+    if (!a || ferry_server_transfers(srv, &list, &n) < 0)
+        return a;
+    for (size_t i = 0; i < n; i++) {
+        const ferry_transfer *t = &list[i];
+
+        json_array_append_new(a, json_pack(
+            "{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:b}", "id", (json_int_t)t->id,
+            "direction", t->direction == FERRY_UPLOAD ? "upload" : "download", "path", t->path,
+            "validator", t->validator, "first", (json_int_t)t->first, "last",
+            (json_int_t)t->last, "done", (json_int_t)t->done, "total", (json_int_t)t->total,
+            "peer", t->peer, "restored", t->restored));
+    }
+    free(list);
+    return a;
+}
+
+/* The "tls" member of /.ferry/status: HTTPS port, fingerprint, key pin; or
+ * null when TLS is off. */
+static json_t *tls_json(struct ferry_server *srv)
+{
+    const char *fp = ferry_server_fingerprint(srv), *pin = ferry_server_pubkey_pin(srv);
+
+    if (!fp || !pin)
+        return json_null();
+    return json_pack("{s:i, s:s, s:s}", "port", ferry_server_tls_port(srv),
+                     "fingerprint", fp, "pin", pin);
+}
+
+/* GET /.ferry/status: version, lifecycle state, assertions, transfers, TLS. */
+static enum MHD_Result serve_status(struct ferry_server *srv, struct MHD_Connection *c,
+                                    struct request *rq)
+{
+    struct lc_ledger_view lv = {0};
+    json_t *j;
+    char *body;
+
+    pthread_rwlock_rdlock(&srv->engine_lock);
+    if (srv->engine)
+        lc_engine_ledger(srv->engine, &lv);
+    pthread_rwlock_unlock(&srv->engine_lock);
+    char name[256] = "";
+    enum disc_state ds = srv->disc ? disc_status(srv->disc, name, sizeof name) : DISC_OFF;
+
+    j = json_pack("{s:s, s:b, s:s, s:i, s:{s:I, s:I, s:I, s:I}, s:o, s:{s:s, s:s, s:s}}",
+                  "version", ferry_version(), "read_only", srv->cfg.read_only, "state",
+                  ferry_state_name(ferry_server_state(srv)), "port", ferry_server_port(srv),
+                  "assertions", "held", (json_int_t)lv.held, "begins", (json_int_t)lv.begins,
+                  "ends", (json_int_t)lv.ends, "refused", (json_int_t)lv.refused,
+                  "transfers", transfers_json(srv), "discovery", "backend", disc_backend(),
+                  "state", disc_state_name(ds), "name", name);
+    if (j)
+        json_object_set_new(j, "tls", tls_json(srv));
+    body = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!body)
-        return error_page(srv, c, req_cls, SRV_PAGE_500);
-    return reply_buffer(c, req_cls, body, strlen(body), "application/json");
+        return error_page(srv, c, rq, SRV_PAGE_500);
+    return reply_buffer(c, rq, body, strlen(body), "application/json");
 }
 
 /* Appends "k=v" pairs of the query to a buffer; MHD_KeyValueIterator. */
@@ -172,7 +219,7 @@ static enum MHD_Result append_arg(void *cls, enum MHD_ValueKind kind,
 
 /* 301 from /folder to /folder/, keeping the query string. */
 static enum MHD_Result redirect_to_slash(struct ferry_server *srv,
-                                         struct MHD_Connection *c, void *req_cls,
+                                         struct MHD_Connection *c, struct request *rq,
                                          const char *url)
 {
     char query[1024] = "";
@@ -189,7 +236,7 @@ static enum MHD_Result redirect_to_slash(struct ferry_server *srv,
     if (r)
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc);
     free(loc);
-    return reply(c, req_cls, MHD_HTTP_MOVED_PERMANENTLY, r, 0);
+    return reply(c, rq, MHD_HTTP_MOVED_PERMANENTLY, r, 0);
 }
 
 /* JSON when asked for with ?format=json or an Accept that prefers it. */
@@ -206,7 +253,7 @@ static int wants_json(struct MHD_Connection *c)
 
 /* A listing of the folder open at fd (owned). */
 static enum MHD_Result serve_listing(struct ferry_server *srv, struct MHD_Connection *c,
-                                     void *req_cls, int fd, const char *rel)
+                                     struct request *rq, int fd, const char *rel)
 {
     struct listing_opts lo = {.show_hidden = srv->cfg.show_hidden};
     int json = wants_json(c);
@@ -225,10 +272,10 @@ static enum MHD_Result serve_listing(struct ferry_server *srv, struct MHD_Connec
     if (rc < 0) {
         srv_log(srv, FERRY_LOG_ERROR, "cannot list '%s': %s", url_path, strerror(-rc));
         free(url_path);
-        return error_page(srv, c, req_cls, rc == -EACCES ? SRV_PAGE_403 : SRV_PAGE_500);
+        return error_page(srv, c, rq, rc == -EACCES ? SRV_PAGE_403 : SRV_PAGE_500);
     }
     free(url_path);
-    return reply_buffer(c, req_cls, body, len,
+    return reply_buffer(c, rq, body, len,
                         json ? "application/json" : "text/html; charset=utf-8");
 }
 
@@ -255,53 +302,49 @@ static enum srv_error_page page_for(int rc)
 
 /* GET or HEAD of anything in the shared folder. */
 static enum MHD_Result serve_path(struct ferry_server *srv, struct MHD_Connection *c,
-                                  void *req_cls, const char *url, int is_head)
+                                  struct request *rq, const char *url, int is_head)
 {
     char rel[PATHS_MAX + 1];
     int trailing = 0, fd = -1, rc;
     struct stat st;
     struct files_outcome out;
-    const char *name;
 
     rc = paths_decode(url, &srv->paths, rel, sizeof rel, &trailing);
     if (rc < 0)
-        return error_page(srv, c, req_cls, page_for(rc));
+        return error_page(srv, c, rq, page_for(rc));
     /* O_NONBLOCK: opening a FIFO must not hang a worker thread. */
     rc = paths_open(srv->root_fd, rel, O_RDONLY | O_NONBLOCK, &srv->paths, &fd);
     if (rc < 0)
-        return error_page(srv, c, req_cls, page_for(rc));
+        return error_page(srv, c, rq, page_for(rc));
     if (fstat(fd, &st) < 0) {
         close(fd);
-        return error_page(srv, c, req_cls, SRV_PAGE_500);
+        return error_page(srv, c, rq, SRV_PAGE_500);
     }
     if (S_ISDIR(st.st_mode)) {
         if (!trailing && rel[0]) {
             close(fd);
-            return redirect_to_slash(srv, c, req_cls, url);
+            return redirect_to_slash(srv, c, rq, url);
         }
-        return serve_listing(srv, c, req_cls, fd, rel);
+        return serve_listing(srv, c, rq, fd, rel);
     }
     if (!S_ISREG(st.st_mode) || trailing) {
         close(fd);
-        return error_page(srv, c, req_cls, SRV_PAGE_404);
+        return error_page(srv, c, rq, SRV_PAGE_404);
     }
-    name = strrchr(rel, '/');
-    name = name ? name + 1 : rel;
-    rc = files_serve(srv, c, fd, &st, name, is_head, &out);
-    note(req_cls, out.status, out.length);
+    rc = files_serve(srv, c, fd, &st, rel, is_head, &out);
+    note(rq, out.status, out.length);
+    rq->transfer = out.transfer;
     return (enum MHD_Result)rc;
 }
 
-/* Allocates the per-request state when the access log wants it. */
-static void *request_begin(struct ferry_server *srv, const char *method, const char *url)
+/* Allocates the per-request state; NULL when out of memory. */
+static struct request *request_begin(struct ferry_server *srv, const char *method,
+                                     const char *url)
 {
-    struct request *rq;
+    struct request *rq = calloc(1, sizeof *rq);
 
-    if (!srv_log_enabled(srv, FERRY_LOG_INFO))
-        return &no_state;
-    rq = calloc(1, sizeof *rq);
-    if (!rq)
-        return &no_state;
+    if (!rq || !srv_log_enabled(srv, FERRY_LOG_INFO))
+        return rq;
     clock_gettime(CLOCK_MONOTONIC, &rq->start);
     snprintf(rq->method, sizeof rq->method, "%s", method);
     snprintf(rq->path, sizeof rq->path, "%s", url);
@@ -316,13 +359,18 @@ enum MHD_Result routes_handle(void *cls, struct MHD_Connection *c, const char *u
     struct ferry_server *srv = cls;
     int is_head;
 
+    is_head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     if (!*req_cls) {
         *req_cls = request_begin(srv, method, url);
+        if (!*req_cls)
+            return MHD_NO;
+        /* Refused methods are answered before any body is read (no
+         * "100 Continue"); the connection then closes, as it must with an
+         * unread body. */
+        if (!is_head && strcmp(method, MHD_HTTP_METHOD_GET) != 0)
+            return error_page(srv, c, *req_cls, SRV_PAGE_405);
         return MHD_YES;
     }
-    is_head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-    if (!is_head && strcmp(method, MHD_HTTP_METHOD_GET) != 0)
-        return error_page(srv, c, *req_cls, SRV_PAGE_405);
     if (*upload_data_size) { /* a GET with a body: ignore the body */
         *upload_data_size = 0;
         return MHD_YES;
@@ -333,6 +381,19 @@ enum MHD_Result routes_handle(void *cls, struct MHD_Connection *c, const char *u
         return error_page(srv, c, *req_cls, SRV_PAGE_404);
     }
     return serve_path(srv, c, *req_cls, url, is_head);
+}
+
+void srv_peer_address(struct MHD_Connection *c, char *buf, size_t len)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    snprintf(buf, len, "-");
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)len);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)len);
 }
 
 /* Writes a string with control characters replaced, for log lines. */
@@ -348,23 +409,24 @@ void routes_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 {
     struct ferry_server *srv = cls;
     struct request *rq = *req_cls;
-    const union MHD_ConnectionInfo *ci;
-    char addr[64] = "-";
+    char addr[64];
     struct timespec now;
     double ms;
 
     *req_cls = NULL;
-    if (!rq || rq == (void *)&no_state)
+    if (!rq)
         return;
-    ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (ci && ci->client_addr) {
-        const struct sockaddr *sa = ci->client_addr;
-
-        if (sa->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr, sizeof addr);
-        else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr, sizeof addr);
+    if (rq->transfer && srv->engine) {
+        if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+            lc_engine_transfer_close(srv->engine, rq->transfer);
+        else /* cut: the client may come back for the rest */
+            lc_engine_transfer_interrupt(srv->engine, rq->transfer);
     }
+    if (!srv_log_enabled(srv, FERRY_LOG_INFO)) {
+        free(rq);
+        return;
+    }
+    srv_peer_address(c, addr, sizeof addr);
     clock_gettime(CLOCK_MONOTONIC, &now);
     ms = (double)(now.tv_sec - rq->start.tv_sec) * 1e3 +
          (double)(now.tv_nsec - rq->start.tv_nsec) / 1e6;

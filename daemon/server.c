@@ -5,7 +5,9 @@
  * libmicrohttpd runs without a listening socket of its own
  * (MHD_USE_NO_LISTEN_SOCKET): the listener accepts and hands each connection
  * over with MHD_add_connection(), plain connections directly so that sendfile
- * stays zero-copy.
+ * stays zero-copy, HTTPS ones (cfg.tls) through the TLS front end
+ * (tls-front.c), which hands MHD one end of a socketpair after the
+ * handshake.
  */
 #include "config.h"
 
@@ -19,9 +21,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "listener.h"
+#include "registry.h"
 #include "routes.h"
 #include "server.h"
+#include "tls.h"
 
 #define DEFAULT_THREADS 2
 #define DEFAULT_CONNECTION_MEMORY (16 * 1024)
@@ -33,6 +38,7 @@ void ferry_config_init(ferry_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->port = FERRY_DEFAULT_PORT;
+    cfg->tls_port = FERRY_DEFAULT_TLS_PORT;
     cfg->log_level = FERRY_LOG_INFO;
 }
 
@@ -113,6 +119,101 @@ static int open_root(struct ferry_server *srv, const char *root)
     return FERRY_EROOT;
 }
 
+/*
+ * Creates the state folder (and missing parents) with mode 0700, checks that
+ * it is not inside the shared folder, and opens it. Returns the fd, or
+ * FERRY_EINVAL_CONFIG / -errno after logging what is wrong.
+ */
+static int open_state_dir(struct ferry_server *srv, const char *path)
+{
+    char *copy = strdup(path), *real = NULL;
+    size_t rlen = strlen(srv->root);
+    struct stat st;
+    int fd = -1, rc;
+
+    if (!copy)
+        return FERRY_ENOMEM;
+    for (char *p = copy + 1; ; p++) { /* mkdir -p, 0700 */
+        char c = *p;
+
+        if (c != '/' && c != '\0')
+            continue;
+        *p = '\0';
+        if (mkdir(copy, 0700) < 0 && errno != EEXIST) {
+            rc = -errno;
+            srv_log(srv, FERRY_LOG_ERROR, "cannot create the state folder '%s': %s", copy,
+                    strerror(errno));
+            goto fail;
+        }
+        *p = c;
+        if (!c)
+            break;
+    }
+    real = realpath(path, NULL);
+    if (!real) {
+        rc = -errno;
+        goto fail;
+    }
+    if (strncmp(real, srv->root, rlen) == 0 && (real[rlen] == '/' || real[rlen] == '\0' ||
+                                                 strcmp(srv->root, "/") == 0)) {
+        srv_log(srv, FERRY_LOG_ERROR, "the state folder '%s' is inside the shared folder "
+                "'%s': keys and partial uploads would be served; choose another "
+                "(--state-dir)", real, srv->root);
+        rc = FERRY_EINVAL_CONFIG;
+        goto fail;
+    }
+    fd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        rc = -errno;
+        srv_log(srv, FERRY_LOG_ERROR, "cannot open the state folder '%s': %s", real,
+                strerror(errno));
+        goto fail;
+    }
+    if ((st.st_mode & 077) && fchmod(fd, 0700) == 0)
+        srv_log(srv, FERRY_LOG_WARN, "state folder '%s' was readable by others: now 0700", real);
+    srv->state_dir = real;
+    free(copy);
+    return fd;
+fail:
+    if (fd >= 0)
+        close(fd);
+    free(real);
+    free(copy);
+    return rc;
+}
+
+/*
+ * Checks and copies the TLS settings. Returns 0, FERRY_EINVAL_CONFIG (logged)
+ * or FERRY_ENOMEM.
+ */
+static int tls_config(struct ferry_server *srv, const ferry_config *cfg)
+{
+    srv->cfg.tls_cert = srv->cfg.tls_key = NULL;
+    if (!cfg->tls)
+        return 0;
+    if (!cfg->tls_cert != !cfg->tls_key) {
+        srv_log(srv, FERRY_LOG_ERROR, "TLS: %s given without %s: give both the certificate "
+                "and its key, or neither (for a generated one)",
+                cfg->tls_cert ? "a certificate" : "a key",
+                cfg->tls_cert ? "its key" : "its certificate");
+        return FERRY_EINVAL_CONFIG;
+    }
+    if (cfg->tls == FERRY_TLS_BOTH && cfg->port && cfg->tls_port == cfg->port) {
+        srv_log(srv, FERRY_LOG_ERROR, "HTTP and HTTPS cannot share port %d: choose another "
+                "HTTPS port", cfg->port);
+        return FERRY_EINVAL_CONFIG;
+    }
+    if (cfg->tls_cert) {
+        srv->tls_cert = strdup(cfg->tls_cert);
+        srv->tls_key = strdup(cfg->tls_key);
+        if (!srv->tls_cert || !srv->tls_key)
+            return FERRY_ENOMEM;
+        srv->cfg.tls_cert = srv->tls_cert;
+        srv->cfg.tls_key = srv->tls_key;
+    }
+    return 0;
+}
+
 int ferry_server_new(const ferry_config *cfg, ferry_server **out)
 {
     struct ferry_server *srv;
@@ -120,13 +221,20 @@ int ferry_server_new(const ferry_config *cfg, ferry_server **out)
 
     *out = NULL;
     if (!cfg || !cfg->root || !*cfg->root || cfg->port < 0 || cfg->port > 65535 ||
-        cfg->n_binds > FERRY_MAX_BINDS)
+        cfg->n_binds > FERRY_MAX_BINDS || cfg->tls < 0 || cfg->tls > FERRY_TLS_BOTH ||
+        cfg->tls_port < 0 || cfg->tls_port > 65535)
         return FERRY_EINVAL_CONFIG;
     srv = calloc(1, sizeof *srv);
     if (!srv)
         return FERRY_ENOMEM;
     srv->cfg = *cfg;
     srv->root_fd = -1;
+    srv->state_fd = -1;
+    pthread_mutex_init(&srv->conns_lock, NULL);
+    pthread_rwlock_init(&srv->engine_lock, NULL);
+    srv->registry = lc_registry_new();
+    if (!srv->registry)
+        goto fail;
     if (!srv->cfg.threads)
         srv->cfg.threads = DEFAULT_THREADS;
     if (!srv->cfg.connection_memory)
@@ -151,8 +259,31 @@ int ferry_server_new(const ferry_config *cfg, ferry_server **out)
         rc = -errno;
         goto fail;
     }
+    if (cfg->state_dir && *cfg->state_dir) {
+        rc = open_state_dir(srv, cfg->state_dir);
+        if (rc < 0)
+            goto fail;
+        srv->state_fd = rc;
+    }
+    srv->cfg.state_dir = srv->state_dir;
+    if (cfg->service_name && *cfg->service_name) {
+        srv->service_name = strdup(cfg->service_name);
+    } else {
+        char name[256];
+
+        disc_default_name(name, sizeof name);
+        srv->service_name = strdup(name);
+    }
+    if (!srv->service_name) {
+        rc = FERRY_ENOMEM;
+        goto fail;
+    }
+    srv->cfg.service_name = srv->service_name;
     srv->paths.show_hidden = cfg->show_hidden;
     srv->paths.follow_symlinks = cfg->follow_symlinks;
+    rc = tls_config(srv, cfg);
+    if (rc < 0)
+        goto fail;
     *out = srv;
     return 0;
 fail:
@@ -173,6 +304,125 @@ static void on_accept(void *user, int fd, const struct sockaddr *peer,
                 srv->cfg.max_connections);
 }
 
+/* Hands a connection accepted on the HTTPS listener to the TLS front end. */
+static void on_tls_accept(void *user, int fd, const struct sockaddr *peer, socklen_t len)
+{
+    struct ferry_server *srv = user;
+
+    tls_front_accept(srv->tls_front, fd, peer, len);
+}
+
+/*
+ * Opens one listener on *port (any free port when that one is taken and
+ * `may_move`) and starts it with fn. Sets *port. Returns 0 or a FERRY_E*
+ * code; *out is NULL on failure.
+ */
+static int listen_one(struct ferry_server *srv, const char *what, int *port, int may_move,
+                      listener_accept_fn fn, struct listener **out)
+{
+    int rc = listener_open(srv, (const char *const *)srv->cfg.binds, srv->cfg.n_binds,
+                           *port, out);
+
+    if (rc == FERRY_EBIND && may_move && *port) {
+        int old = *port;
+
+        rc = listener_open(srv, (const char *const *)srv->cfg.binds, srv->cfg.n_binds, 0,
+                           out);
+        if (rc == 0)
+            srv_log(srv, FERRY_LOG_WARN, "%s port %d is taken now: listening on port %d "
+                    "instead", what, old, listener_port(*out));
+    }
+    if (rc < 0)
+        return rc;
+    rc = listener_start(*out, fn, srv);
+    if (rc < 0) {
+        listener_close(*out);
+        *out = NULL;
+        return rc;
+    }
+    *port = listener_port(*out);
+    return 0;
+}
+
+int srv_listen(struct ferry_server *srv, int may_move)
+{
+    int rc;
+
+    if (srv->cfg.tls == FERRY_TLS_ONLY) {
+        rc = listen_one(srv, "HTTPS", &srv->port, may_move, on_tls_accept,
+                        &srv->tls_listener);
+        srv->tls_port = srv->port;
+    } else {
+        rc = listen_one(srv, "HTTP", &srv->port, may_move, on_accept, &srv->listener);
+        if (rc == 0 && srv->cfg.tls == FERRY_TLS_BOTH)
+            rc = listen_one(srv, "HTTPS", &srv->tls_port, may_move, on_tls_accept,
+                            &srv->tls_listener);
+    }
+    if (rc < 0) {
+        srv_unlisten(srv);
+        return rc;
+    }
+    srv->listening = 1;
+    return 0;
+}
+
+void srv_disc_info(const struct ferry_server *srv, struct disc_info *info)
+{
+    *info = (struct disc_info){
+        .name = srv->service_name,
+        .port = srv->cfg.tls == FERRY_TLS_ONLY ? 0 : srv->port,
+        .tls_port = srv->cfg.tls ? srv->tls_port : 0,
+        .read_only = srv->cfg.read_only,
+        .fingerprint = srv->tls_id ? tls_identity_fingerprint(srv->tls_id) : NULL};
+}
+
+void srv_unlisten(struct ferry_server *srv)
+{
+    listener_close(srv->listener);
+    srv->listener = NULL;
+    listener_close(srv->tls_listener);
+    srv->tls_listener = NULL;
+    srv->listening = 0;
+}
+
+/*
+ * Loads (or makes) the TLS identity for this host's names and addresses and
+ * starts the front end. Returns 0 or a negative code (logged).
+ */
+static int tls_start(struct ferry_server *srv)
+{
+    struct tls_identity_config ic = {.state_dir_fd = srv->state_fd,
+                                     .cert_path = srv->cfg.tls_cert,
+                                     .key_path = srv->cfg.tls_key};
+    const char *dns[3];
+    char host[256], local[300], **addrs = NULL;
+    size_t n_addrs = 0;
+    int rc;
+
+    host[0] = '\0';
+    if (gethostname(host, sizeof host - 1) == 0) {
+        host[sizeof host - 1] = '\0';
+        host[strcspn(host, ".")] = '\0'; /* the first label: "hal" of hal.example.org */
+    }
+    if (host[0] && strcmp(host, "localhost") != 0) {
+        snprintf(local, sizeof local, "%s.local", host);
+        dns[ic.n_dns++] = local;
+        dns[ic.n_dns++] = host;
+    }
+    dns[ic.n_dns++] = "localhost";
+    ic.dns_names = dns;
+    rc = srv_host_addresses(srv, &addrs, &n_addrs);
+    if (rc < 0)
+        return rc;
+    ic.ip_addrs = (const char *const *)addrs;
+    ic.n_ips = n_addrs;
+    rc = tls_identity_load(srv, &ic, &srv->tls_id);
+    ferry_urls_free(addrs, n_addrs);
+    if (rc < 0)
+        return rc;
+    return tls_front_new(srv, srv->tls_id, on_accept, srv, &srv->tls_front);
+}
+
 int ferry_server_start(ferry_server *srv)
 {
     unsigned flags = MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL_INTERNAL_THREAD |
@@ -184,8 +434,7 @@ int ferry_server_start(ferry_server *srv)
     rc = routes_pages_create(srv);
     if (rc < 0)
         return rc;
-    rc = listener_open(srv, (const char *const *)srv->cfg.binds,
-                       srv->cfg.n_binds, srv->cfg.port, &srv->listener);
+    rc = srv_lifecycle_start(srv);
     if (rc < 0)
         goto fail;
     srv->mhd = MHD_start_daemon(
@@ -193,6 +442,7 @@ int ferry_server_start(ferry_server *srv)
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, srv,
         MHD_OPTION_UNESCAPE_CALLBACK, mhd_no_unescape, srv,
         MHD_OPTION_NOTIFY_COMPLETED, routes_completed, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, srv_track_connection, srv,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(srv->cfg.threads > 1 ? srv->cfg.threads : 0),
         MHD_OPTION_THREAD_STACK_SIZE, (size_t)THREAD_STACK_SIZE,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, srv->cfg.connection_memory,
@@ -205,10 +455,24 @@ int ferry_server_start(ferry_server *srv)
         rc = FERRY_EHTTP;
         goto fail;
     }
-    rc = listener_start(srv->listener, on_accept, srv);
+    if (srv->cfg.tls) {
+        rc = tls_start(srv);
+        if (rc < 0)
+            goto fail;
+    }
+    srv->port = srv->cfg.port;
+    srv->tls_port = srv->cfg.tls == FERRY_TLS_BOTH ? srv->cfg.tls_port : 0;
+    rc = srv_listen(srv, 0);
     if (rc < 0)
         goto fail;
-    srv->port = listener_port(srv->listener);
+    if (!srv->cfg.no_mdns) {
+        struct disc_info info;
+
+        srv_disc_info(srv, &info);
+        rc = disc_new(srv, &info, &srv->disc);
+        if (rc < 0)
+            goto fail;
+    }
     return 0;
 fail:
     ferry_server_stop(srv);
@@ -219,11 +483,20 @@ int ferry_server_stop(ferry_server *srv)
 {
     if (!srv)
         return 0;
-    listener_close(srv->listener);
-    srv->listener = NULL;
+    disc_free(srv->disc); /* withdrawn first: nobody is sent to a dead port */
+    srv->disc = NULL;
+    srv_unlisten(srv);
+    if (srv->engine)
+        lc_engine_snapshot(srv->engine); /* what is open now resumes after relaunch */
+    tls_front_free(srv->tls_front); /* before MHD: it hands connections to MHD */
+    srv->tls_front = NULL;
+    tls_identity_free(srv->tls_id);
+    srv->tls_id = NULL;
+    srv->tls_port = 0;
     if (srv->mhd)
-        MHD_stop_daemon(srv->mhd);
+        MHD_stop_daemon(srv->mhd); /* completes requests: they close transfers */
     srv->mhd = NULL;
+    srv_lifecycle_stop(srv);
     srv->port = 0;
     routes_pages_free(srv);
     return 0;
@@ -236,6 +509,16 @@ void ferry_server_free(ferry_server *srv)
     ferry_server_stop(srv);
     if (srv->root_fd >= 0)
         close(srv->root_fd);
+    if (srv->state_fd >= 0)
+        close(srv->state_fd);
+    lc_registry_free(srv->registry);
+    free(srv->conns);
+    free(srv->state_dir);
+    free(srv->service_name);
+    free(srv->tls_cert);
+    free(srv->tls_key);
+    pthread_mutex_destroy(&srv->conns_lock);
+    pthread_rwlock_destroy(&srv->engine_lock);
     for (size_t i = 0; i < FERRY_MAX_BINDS; i++)
         free(srv->binds[i]);
     free(srv->root);
@@ -244,5 +527,20 @@ void ferry_server_free(ferry_server *srv)
 
 int ferry_server_port(const ferry_server *srv)
 {
-    return srv ? srv->port : 0;
+    return srv && srv->listening ? srv->port : 0;
+}
+
+int ferry_server_tls_port(const ferry_server *srv)
+{
+    return srv && srv->listening && srv->cfg.tls ? srv->tls_port : 0;
+}
+
+const char *ferry_server_fingerprint(const ferry_server *srv)
+{
+    return srv && srv->tls_id ? tls_identity_fingerprint(srv->tls_id) : NULL;
+}
+
+const char *ferry_server_pubkey_pin(const ferry_server *srv)
+{
+    return srv && srv->tls_id ? tls_identity_spki_pin(srv->tls_id) : NULL;
 }

@@ -9,14 +9,21 @@
 #ifndef FERRY_SERVER_H
 #define FERRY_SERVER_H
 
+#include <microhttpd.h>
+#include <pthread.h>
 #include <stdarg.h>
 
+#include "discovery.h"
 #include "ferry.h"
 #include "paths.h"
 
-struct MHD_Daemon;
-struct MHD_Response;
 struct listener;
+struct lc_engine;
+struct lc_registry;
+struct lc_port_none;
+struct disc;
+struct tls_identity;
+struct tls_front;
 
 /* HTTP statuses for which a shared, prebuilt error response exists. */
 enum srv_error_page {
@@ -37,7 +44,37 @@ struct ferry_server {
     struct MHD_Daemon *mhd;     /* NULL when stopped */
     struct listener *listener;  /* NULL when stopped */
     struct MHD_Response *pages[SRV_PAGE_COUNT]; /* shared error responses */
-    int port;                   /* bound port, 0 when stopped */
+    int port;                   /* bound port; kept while quiesced so that
+                                   a rebind asks for the same one */
+    int listening;              /* the listener is open */
+
+    /* lifecycle */
+    ferry_port os;              /* the installed port (copy) */
+    int have_os;                /* ferry_server_set_port() was called */
+    struct lc_port_none *none;  /* the built-in port when none installed */
+    struct lc_registry *registry;
+    struct lc_engine *engine;   /* NULL when stopped */
+    pthread_rwlock_t engine_lock; /* posts read it; stop writes it */
+    char *state_dir;            /* absolute, or NULL */
+    int state_fd;               /* O_DIRECTORY fd of state_dir, or -1 */
+
+    /* discovery (mDNS/DNS-SD); NULL when off */
+    struct disc *disc;
+    char *service_name;         /* owned copy, or the default */
+
+    /* open connections' sockets, so they can be ended before suspension */
+    pthread_mutex_t conns_lock;
+    int *conns;
+    size_t n_conns, cap_conns;
+
+    /* TLS (cfg.tls): the HTTPS listener, whose connections go through the
+       front end (daemon/tls-front.c) before MHD; all NULL when off */
+    char *tls_cert, *tls_key;   /* owned copies of cfg's paths */
+    struct listener *tls_listener; /* NULL when not listening */
+    int tls_port;               /* bound HTTPS port; kept while quiesced.
+                                   Equal to port with FERRY_TLS_ONLY */
+    struct tls_identity *tls_id; /* from start to stop */
+    struct tls_front *tls_front; /* from start to stop */
 };
 
 /*
@@ -49,5 +86,46 @@ void srv_log(const struct ferry_server *srv, enum ferry_log_level level,
 
 /* Non-zero when a line at `level` would be logged; lets callers skip work. */
 int srv_log_enabled(const struct ferry_server *srv, enum ferry_log_level level);
+
+/*
+ * Opens the listener on the configured addresses and srv->port (any free
+ * port when that one is taken and `may_move`), and starts accepting. Sets
+ * srv->port and srv->listening. With TLS, the HTTPS listener likewise on
+ * srv->tls_port (HTTPS only: it is the one on srv->port). Returns 0 or a
+ * FERRY_E* code (logged); nothing is left open on failure.
+ */
+int srv_listen(struct ferry_server *srv, int may_move);
+
+/* Stops accepting and closes the listening sockets (plain and TLS); keeps
+ * srv->port and srv->tls_port. */
+void srv_unlisten(struct ferry_server *srv);
+
+/*
+ * The numeric addresses the server is reachable at (its bind addresses, or
+ * every address of the interfaces that are up for a wildcard bind; no IPv6
+ * link-local), for the TLS certificate. *addrs is freed with
+ * ferry_urls_free(). Returns 0, FERRY_ENOMEM or -errno from getifaddrs().
+ */
+int srv_host_addresses(const struct ferry_server *srv, char ***addrs, size_t *n);
+
+/* What discovery should advertise now (port, TXT) into *info. */
+void srv_disc_info(const struct ferry_server *srv, struct disc_info *info);
+
+/*
+ * Lifecycle glue (server-lifecycle.c): creates the engine with the installed
+ * or built-in port and reads the journal back (a cold start). Returns 0 or a
+ * negative code.
+ */
+int srv_lifecycle_start(struct ferry_server *srv);
+
+/* Ends what the engine holds and frees it; snapshots open transfers first. */
+void srv_lifecycle_stop(struct ferry_server *srv);
+
+/* Writes the client's numeric address (or "-") into buf. */
+void srv_peer_address(struct MHD_Connection *c, char *buf, size_t len);
+
+/* MHD_NotifyConnectionCallback: tracks connection sockets. */
+void srv_track_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode code);
 
 #endif

@@ -6,6 +6,10 @@
  * address of every interface that is up: LAN addresses first (what another
  * device can use), loopback last. IPv6 link-local addresses are left out:
  * browsers cannot open URLs with a zone index.
+ *
+ * With TLS, the HTTPS listener's URLs (https://) come first, then the plain
+ * ones. The same addresses, without a scheme, are what the generated TLS
+ * certificate names (srv_host_addresses()).
  */
 #include "config.h"
 
@@ -26,6 +30,7 @@ struct url_list {
     char **v;
     size_t n;
     int port;
+    const char *scheme; /* "http", "https", or NULL for bare addresses */
 };
 
 /* Appends the URL for one address (numeric text) unless already there. */
@@ -35,8 +40,11 @@ static int add_url(struct url_list *l, int family, const char *addr)
 
     if (l->n >= URLS_MAX)
         return 0;
-    snprintf(buf, sizeof buf, family == AF_INET6 ? "http://[%s]:%d/" : "http://%s:%d/",
-             addr, l->port);
+    if (!l->scheme)
+        snprintf(buf, sizeof buf, "%s", addr);
+    else
+        snprintf(buf, sizeof buf, family == AF_INET6 ? "%s://[%s]:%d/" : "%s://%s:%d/",
+                 l->scheme, addr, l->port);
     for (size_t i = 0; i < l->n; i++)
         if (strcmp(l->v[i], buf) == 0)
             return 0;
@@ -93,19 +101,16 @@ static int add_interfaces(struct url_list *l, struct ifaddrs *ifs, int want4,
     return 0;
 }
 
-int ferry_server_urls(const ferry_server *srv, char ***urls, size_t *n)
+/*
+ * Appends to l (scheme and port set) one entry per address the server is
+ * bound to: the bind addresses, or for a wildcard the addresses of the
+ * interfaces that are up, LAN ones first. Returns 0 or a negative code.
+ */
+static int add_bound(const struct ferry_server *srv, struct url_list *l)
 {
-    struct url_list l = {.port = srv ? srv->port : 0};
     struct ifaddrs *ifs = NULL;
     int want4 = 0, want6 = 0, rc = 0;
 
-    *urls = NULL;
-    *n = 0;
-    if (!srv || !srv->port)
-        return FERRY_ESTATE;
-    l.v = calloc(URLS_MAX, sizeof *l.v);
-    if (!l.v)
-        return FERRY_ENOMEM;
     if (srv->cfg.n_binds == 0)
         want4 = want6 = 1;
     for (size_t i = 0; i < srv->cfg.n_binds && rc == 0; i++) {
@@ -116,23 +121,68 @@ int ferry_server_urls(const ferry_server *srv, char ***urls, size_t *n)
         else if (strcmp(b, "::") == 0)
             want6 = 1;
         else
-            rc = add_url(&l, strchr(b, ':') ? AF_INET6 : AF_INET, b);
+            rc = add_url(l, strchr(b, ':') ? AF_INET6 : AF_INET, b);
     }
     if (rc == 0 && (want4 || want6)) {
         if (getifaddrs(&ifs) < 0) {
             rc = -errno;
         } else {
-            rc = add_interfaces(&l, ifs, want4, want6, 0);
+            rc = add_interfaces(l, ifs, want4, want6, 0);
             if (rc == 0)
-                rc = add_interfaces(&l, ifs, want4, want6, 1);
+                rc = add_interfaces(l, ifs, want4, want6, 1);
             freeifaddrs(ifs);
         }
+    }
+    return rc;
+}
+
+int ferry_server_urls(const ferry_server *srv, char ***urls, size_t *n)
+{
+    struct url_list l = {0};
+    int rc = 0;
+
+    *urls = NULL;
+    *n = 0;
+    if (!srv || !srv->listening)
+        return FERRY_ESTATE;
+    l.v = calloc(URLS_MAX, sizeof *l.v);
+    if (!l.v)
+        return FERRY_ENOMEM;
+    if (srv->cfg.tls) {
+        l.scheme = "https";
+        l.port = srv->tls_port;
+        rc = add_bound(srv, &l);
+    }
+    if (rc == 0 && srv->cfg.tls != FERRY_TLS_ONLY) {
+        l.scheme = "http";
+        l.port = srv->port;
+        rc = add_bound(srv, &l);
     }
     if (rc < 0) {
         ferry_urls_free(l.v, l.n);
         return rc;
     }
     *urls = l.v;
+    *n = l.n;
+    return 0;
+}
+
+int srv_host_addresses(const struct ferry_server *srv, char ***addrs, size_t *n)
+{
+    struct url_list l = {0};
+    int rc;
+
+    *addrs = NULL;
+    *n = 0;
+    l.v = calloc(URLS_MAX, sizeof *l.v);
+    if (!l.v)
+        return FERRY_ENOMEM;
+    rc = add_bound(srv, &l);
+    if (rc < 0) {
+        ferry_urls_free(l.v, l.n);
+        return rc;
+    }
+    *addrs = l.v;
     *n = l.n;
     return 0;
 }

@@ -35,7 +35,8 @@ extern "C" {
     X(EHTTP, -1003, "the HTTP engine (libmicrohttpd) failed to start")        \
     X(ESTATE, -1004, "the call is not allowed in the server's current state") \
     X(ENOMEM, -1005, "out of memory")                                         \
-    X(EADDR, -1006, "not a valid IP address")
+    X(EADDR, -1006, "not a valid IP address")                                \
+    X(ETLS, -1007, "TLS cannot be set up (see the log for the key or certificate)")
 
 enum ferry_error {
 #define FERRY_ERRNO_ENUM_(name, value, text) FERRY_##name = (value),
@@ -97,9 +98,24 @@ typedef struct ferry_config {
                               inside root. NULL: nothing is persisted. */
     unsigned linger_ms; /* background: how long to hold on after the last
                            transfer ends before going quiet; 0 = 1000 */
+    const char *service_name; /* mDNS/DNS-SD instance name; NULL = "Files on
+                                 <hostname>" */
+    int no_mdns;        /* do not advertise over mDNS/DNS-SD */
+    int tls;            /* 0: plain HTTP only; FERRY_TLS_ONLY: `port` speaks
+                           HTTPS (terminated by ferry with mbedTLS);
+                           FERRY_TLS_BOTH: HTTP on `port`, HTTPS on tls_port */
+    int tls_port;       /* FERRY_TLS_BOTH: the HTTPS port; 0 = any free port.
+                           Default FERRY_DEFAULT_TLS_PORT */
+    const char *tls_cert; /* the user's own PEM certificate (chain) and */
+    const char *tls_key;  /* key, both or neither. NULL: an ECDSA P-256 key
+                             and a self-signed certificate made once and kept
+                             in state_dir (in memory only without one) */
 } ferry_config;
 
 #define FERRY_DEFAULT_PORT 8731
+#define FERRY_DEFAULT_TLS_PORT 8732
+#define FERRY_TLS_ONLY 1
+#define FERRY_TLS_BOTH 2
 
 /* Fills *cfg with the defaults. Never fails. */
 void ferry_config_init(ferry_config *cfg);
@@ -132,6 +148,29 @@ void ferry_server_free(ferry_server *srv);
 
 /* The TCP port the server listens on, or 0 when it is not listening. */
 int ferry_server_port(const ferry_server *srv);
+
+/*
+ * The HTTPS port (equal to ferry_server_port() with FERRY_TLS_ONLY), or 0
+ * when TLS is off or the server is not listening.
+ */
+int ferry_server_tls_port(const ferry_server *srv);
+
+/*
+ * The SHA-256 fingerprint of the server's certificate (DER), 64 lowercase hex
+ * digits, for clients to pin (it is also advertised over mDNS as TXT fp=).
+ * NULL when TLS is off or the server is not started. Valid until
+ * ferry_server_stop().
+ */
+const char *ferry_server_fingerprint(const ferry_server *srv);
+
+/*
+ * The public-key pin of the server's certificate, "sha256//BASE64" (the
+ * SHA-256 of its SubjectPublicKeyInfo), as curl --pinnedpubkey takes it. It
+ * stays the same when the certificate is issued again with the kept key.
+ * NULL when TLS is off or the server is not started. Valid until
+ * ferry_server_stop().
+ */
+const char *ferry_server_pubkey_pin(const ferry_server *srv);
 
 /*
  * Lists every URL at which the running server can be reached, the addresses a

@@ -35,8 +35,9 @@
  *     (FG is never held nor expired: the last two cases cannot happen.)
  * (2) T; then if background, >QT (resumed off screen: the listener stays
  *     closed until foreground); else R V >FG.
- * (3) S only if open_transfers > 0, then Q W E* >QT. No C: the transfers are
- *     done, and an idle keep-alive connection is left to the OS.
+ * (3) S only if open_transfers > 0, then Q C W E* >QT. C ends idle
+ *     keep-alive connections too: a request on one while quiet would start a
+ *     transfer without an assertion, which suspension would cut.
  * (4) D; then if held, S >FIN (the assertion carries on); else if not
  *     expired, S B >FIN; else S Q C W >QT. The expired case cannot happen (LIN is only
  *     entered from FG, which is never expired, or from FIN, which holds, and
@@ -222,6 +223,7 @@ static void step_linger(struct lc_machine *m, enum lc_input in,
         if (f->open_transfers > 0)
             emit(out, LC_ACT_SNAPSHOT);
         emit(out, LC_ACT_QUIESCE);
+        emit(out, LC_ACT_CLOSE_CONNECTIONS);
         emit(out, LC_ACT_WITHDRAW);
         end_if_held(m, out);
         m->state = FERRY_STATE_QUIET;

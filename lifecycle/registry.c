@@ -251,10 +251,14 @@ void lc_registry_progress(struct lc_registry *r, uint64_t id, uint64_t done)
     pthread_mutex_unlock(&r->lock);
 }
 
-/* See registry.h. */
-int lc_registry_close(struct lc_registry *r, uint64_t id)
+/*
+ * Ends the open entry `id`; with keep, it stays as a restored (resumable)
+ * one. Returns the number still open, or -1 for an unknown id.
+ */
+static int end_open(struct lc_registry *r, uint64_t id, int keep)
 {
-    size_t i;
+    ferry_transfer e;
+    size_t i, restored = 0;
     int left;
 
     pthread_mutex_lock(&r->lock);
@@ -263,12 +267,41 @@ int lc_registry_close(struct lc_registry *r, uint64_t id)
         pthread_mutex_unlock(&r->lock);
         return -1;
     }
+    e = r->items[i];
     remove_at(r, i);
     r->n_open--;
+    if (keep) {
+        drop_restored(r, e.direction, e.path);
+        e.restored = 1;
+        append(r, &e); /* fits: an entry was just removed */
+        for (size_t k = 0; k < r->n; k++)
+            restored += r->items[k].restored != 0;
+        for (; restored > LC_REGISTRY_MAX_RESUMABLE; restored--) {
+            size_t oldest = SIZE_MAX; /* ids grow: the smallest is oldest */
+
+            for (size_t k = 0; k < r->n; k++)
+                if (r->items[k].restored &&
+                    (oldest == SIZE_MAX || r->ids[k] < r->ids[oldest]))
+                    oldest = k;
+            remove_at(r, oldest);
+        }
+    }
     maybe_shrink(r);
     left = r->n_open > INT_MAX ? INT_MAX : (int)r->n_open;
     pthread_mutex_unlock(&r->lock);
     return left;
+}
+
+/* See registry.h. */
+int lc_registry_close(struct lc_registry *r, uint64_t id)
+{
+    return end_open(r, id, 0);
+}
+
+/* See registry.h. */
+int lc_registry_interrupt(struct lc_registry *r, uint64_t id)
+{
+    return end_open(r, id, 1);
 }
 
 /* See registry.h. */

@@ -49,6 +49,18 @@ void lc_registry_progress(struct lc_registry *r, uint64_t id, uint64_t done);
  */
 int lc_registry_close(struct lc_registry *r, uint64_t id);
 
+/* Most entries kept for transfers that were cut before they finished. */
+#define LC_REGISTRY_MAX_RESUMABLE 256
+
+/*
+ * Like lc_registry_close(), for a transfer cut before it finished (the
+ * client went away, or the lifecycle ended the connection): the entry stays
+ * as a restored one, resumable, replacing older ones of the same direction
+ * and path, so that snapshots keep it. Beyond LC_REGISTRY_MAX_RESUMABLE
+ * restored entries the oldest is dropped. Returns as lc_registry_close().
+ */
+int lc_registry_interrupt(struct lc_registry *r, uint64_t id);
+
 /* Number of open (not restored) transfers. */
 unsigned lc_registry_open_count(struct lc_registry *r);
 

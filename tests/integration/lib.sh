@@ -7,7 +7,7 @@
 #     unless FERRY_TEST_KEEP is set);
 #   - every process the test starts: ferryd instances (ferry_start) and
 #     clients registered with track_pid. On exit, also after a failure, each
-#     one still running is sent SIGTERM, then SIGKILL, by its PID only, and
+#     one still running is sent SIGCONT, SIGTERM, then SIGKILL, by its PID only, and
 #     waited for;
 #   - TAP output: plan, ok / not ok with a counter, is / like comparisons
 #     that print got and expected as "# " diagnostics, skip, bail_out;
@@ -239,6 +239,22 @@ track_pid() {
     CLIENT_PIDS+=("$1")
 }
 
+# forget_pid PID: the test has reaped PID itself (e.g. a ferryd that was
+# meant to die): drop it from the lists, so that cleanup never signals a
+# PID that may have been reused by then.
+forget_pid() {
+    local p rest=()
+    for p in ${FERRY_PIDS[@]+"${FERRY_PIDS[@]}"}; do
+        [ "$p" = "$1" ] || rest+=("$p")
+    done
+    FERRY_PIDS=(${rest[@]+"${rest[@]}"})
+    rest=()
+    for p in ${CLIENT_PIDS[@]+"${CLIENT_PIDS[@]}"}; do
+        [ "$p" = "$1" ] || rest+=("$p")
+    done
+    CLIENT_PIDS=(${rest[@]+"${rest[@]}"})
+}
+
 # signal_target PID: the process that should get signals meant for ferryd.
 # It is PID itself, except under gdb, where it is gdb's child.
 signal_target() {
@@ -252,11 +268,14 @@ signal_target() {
     echo "$pid"
 }
 
-# stop_pid PID: SIGTERM, bounded wait, SIGKILL; reaps PID. Used by cleanup.
+# stop_pid PID: SIGCONT (a test may have stopped it with SIGSTOP, which
+# would hold the SIGTERM back), SIGTERM, bounded wait, SIGKILL; reaps PID.
+# Used by cleanup.
 stop_pid() {
     local pid=$1 target
     if alive "$pid"; then
         target=$(signal_target "$pid")
+        kill -CONT "$target" "$pid" 2>/dev/null
         kill -TERM "$target" 2>/dev/null
         [ "$target" != "$pid" ] && kill -TERM "$pid" 2>/dev/null
         if ! wait_gone "$pid" 5; then

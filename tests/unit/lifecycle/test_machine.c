@@ -145,8 +145,8 @@ static const struct row table[] = {
     IGN(LINGER, 1, 1, 0, RESUMED),
     R(LINGER, 1, 1, 0, ANY, WILL_TERMINATE, TERMINATED, 1, 0, 0, "disarm-timer " SQCWE),
     R(LINGER, 1, 1, 0, ANY, NETWORK_CHANGED, LINGER, 1, 1, 0, "rebind readvertise"),
-    R(LINGER, 1, 1, 0, 0, TIMER, QUIET, 1, 0, 0, "quiesce withdraw end-assertions"),
-    R(LINGER, 1, 1, 0, POS, TIMER, QUIET, 1, 0, 0, "snapshot quiesce withdraw end-assertions"),
+    R(LINGER, 1, 1, 0, 0, TIMER, QUIET, 1, 0, 0, "quiesce close-connections withdraw end-assertions"),
+    R(LINGER, 1, 1, 0, POS, TIMER, QUIET, 1, 0, 0, "snapshot quiesce close-connections withdraw end-assertions"),
     R(LINGER, 1, 1, 0, ANY, TRANSFER_OPENED, FINISHING, 1, 1, 0, "disarm-timer snapshot"),
     IGN(LINGER, 1, 1, 0, TRANSFERS_IDLE),
     /* spurious (LINGER never begins): the held assertion is real, end it */
@@ -160,8 +160,8 @@ static const struct row table[] = {
     IGN(LINGER, 1, 0, 0, RESUMED),
     R(LINGER, 1, 0, 0, ANY, WILL_TERMINATE, TERMINATED, 1, 0, 0, "disarm-timer " SQCW),
     R(LINGER, 1, 0, 0, ANY, NETWORK_CHANGED, LINGER, 1, 0, 0, "rebind readvertise"),
-    R(LINGER, 1, 0, 0, 0, TIMER, QUIET, 1, 0, 0, "quiesce withdraw"),
-    R(LINGER, 1, 0, 0, POS, TIMER, QUIET, 1, 0, 0, "snapshot quiesce withdraw"),
+    R(LINGER, 1, 0, 0, 0, TIMER, QUIET, 1, 0, 0, "quiesce close-connections withdraw"),
+    R(LINGER, 1, 0, 0, POS, TIMER, QUIET, 1, 0, 0, "snapshot quiesce close-connections withdraw"),
     R(LINGER, 1, 0, 0, ANY, TRANSFER_OPENED, FINISHING, 1, 1, 0, "disarm-timer snapshot begin-assertion"),
     IGN(LINGER, 1, 0, 0, TRANSFERS_IDLE),
     IGN(LINGER, 1, 0, 0, BEGIN_FAILED),
@@ -174,8 +174,8 @@ static const struct row table[] = {
     IGN(LINGER, 1, 0, 1, RESUMED),
     R(LINGER, 1, 0, 1, ANY, WILL_TERMINATE, TERMINATED, 1, 0, 1, "disarm-timer " SQCW),
     R(LINGER, 1, 0, 1, ANY, NETWORK_CHANGED, LINGER, 1, 0, 1, "rebind readvertise"),
-    R(LINGER, 1, 0, 1, 0, TIMER, QUIET, 1, 0, 1, "quiesce withdraw"),
-    R(LINGER, 1, 0, 1, POS, TIMER, QUIET, 1, 0, 1, "snapshot quiesce withdraw"),
+    R(LINGER, 1, 0, 1, 0, TIMER, QUIET, 1, 0, 1, "quiesce close-connections withdraw"),
+    R(LINGER, 1, 0, 1, POS, TIMER, QUIET, 1, 0, 1, "snapshot quiesce close-connections withdraw"),
     /* may not begin again: close the new transfer cleanly and go quiet */
     R(LINGER, 1, 0, 1, ANY, TRANSFER_OPENED, QUIET, 1, 0, 1, "disarm-timer " SQCW),
     IGN(LINGER, 1, 0, 1, TRANSFERS_IDLE),
@@ -800,7 +800,7 @@ static void test_replay_expiration(void **state)
         "transfers-idle: quiet -> quiet\n"
         "foreground: quiet -> foreground; rebind readvertise\n"
         "background: foreground -> linger; arm-linger\n"
-        "timer: linger -> quiet; quiesce withdraw\n"
+        "timer: linger -> quiet; quiesce close-connections withdraw\n"
         "will-terminate: quiet -> terminated; snapshot\n"
         "foreground: terminated -> terminated\n";
 
@@ -837,7 +837,7 @@ static void test_replay_refusal_and_sleep(void **state)
         "background: foreground -> linger; arm-linger\n"
         "transfer-opened: linger -> finishing; disarm-timer snapshot begin-assertion\n"
         "transfers-idle: finishing -> linger; arm-linger\n"
-        "timer: linger -> quiet; quiesce withdraw end-assertions\n"
+        "timer: linger -> quiet; quiesce close-connections withdraw end-assertions\n"
         "foreground: quiet -> foreground; rebind readvertise\n"
         "will-suspend: foreground -> suspended; snapshot quiesce "
         "close-connections withdraw\n"
