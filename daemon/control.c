@@ -25,6 +25,7 @@
 #include "control.h"
 
 #define LINE_MAX_LEN 256
+#define CONTROL_MAX_ADVANCE_MS 31536000000ULL /* one year of virtual time */
 
 struct control {
     char *path;
@@ -72,10 +73,10 @@ int control_open(const char *path, int exempt[2], struct control **out)
         rc = -errno;
         goto fail;
     }
-    old = umask(077); /* the socket file is created 0600 */
+    old = umask(077); /* no moment where others could connect */
     rc = bind(c->listen_fd, (struct sockaddr *)&sa, sizeof sa);
     umask(old);
-    if (rc < 0 || listen(c->listen_fd, 8) < 0) {
+    if (rc < 0 || chmod(path, 0600) < 0 || listen(c->listen_fd, 8) < 0) {
         rc = -errno;
         fprintf(stderr, "ferryd: cannot create the control socket '%s': %s\n", path,
                 strerror(errno));
@@ -178,11 +179,13 @@ static void run_command(struct control *c, char *line, char *ans, size_t len)
             rc = ferry_fake_os_expire(c->fake);
             goto done;
         }
+        errno = 0;
         if (arg)
             ms = strtoull(arg, &end, 10);
-        if (!arg || !*arg || *end || arg[0] == '-') {
-            snprintf(ans, len, "error: %s needs a number of milliseconds, e.g. '%s 1000'",
-                     line, line);
+        if (!arg || !*arg || *end || arg[0] == '-' || errno || ms > CONTROL_MAX_ADVANCE_MS) {
+            snprintf(ans, len, "error: %s needs a number of milliseconds from 0 to %llu "
+                     "(a year), e.g. '%s 1000'", line, (unsigned long long)CONTROL_MAX_ADVANCE_MS,
+                     line);
             return;
         }
         rc = line[0] == 'h' ? ferry_fake_os_hang(c->fake, ms) : ferry_fake_os_advance(c->fake, ms);

@@ -7,8 +7,8 @@
 #     unless FERRY_TEST_KEEP is set);
 #   - every process the test starts: ferryd instances (ferry_start) and
 #     clients registered with track_pid. On exit, also after a failure, each
-#     one still running is sent SIGCONT, SIGTERM, then SIGKILL, by its PID only, and
-#     waited for;
+#     one still running is sent SIGCONT (it may have been stopped), SIGTERM,
+#     then SIGKILL, by its PID only, and waited for;
 #   - TAP output: plan, ok / not ok with a counter, is / like comparisons
 #     that print got and expected as "# " diagnostics, skip, bail_out;
 #   - small helpers: curl with timeouts (http), header lookup (hdr), byte
