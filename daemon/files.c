@@ -175,6 +175,7 @@ static void multipart_free(void *cls)
  */
 static void make_boundary(const char *etag, char out[BOUNDARY_LEN + 1])
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char h[32];
 
 #if MBEDTLS_VERSION_MAJOR < 3
@@ -183,8 +184,8 @@ static void make_boundary(const char *etag, char out[BOUNDARY_LEN + 1])
     mbedtls_sha256((const unsigned char *)etag, strlen(etag), h, 0);
 #endif
     memcpy(out, "ferry", 5);
-    for (int i = 0; i < (BOUNDARY_LEN - 5 + 1) / 2; i++)
-        snprintf(out + 5 + 2 * i, 3, "%02x", h[i]);
+    for (int i = 5; i < BOUNDARY_LEN; i++)
+        out[i] = hex[(h[(i - 5) / 2] >> ((i - 5) % 2 ? 0 : 4)) & 0xf];
     out[BOUNDARY_LEN] = '\0';
 }
 
