@@ -30,6 +30,7 @@
 
 #include "engine.h"
 #include "files.h"
+#include "listing-cache.h"
 #include "listing.h"
 #include "routes.h"
 #include "server.h"
@@ -253,21 +254,29 @@ static int wants_json(struct MHD_Connection *c)
 
 /* A listing of the folder open at fd (owned). */
 static enum MHD_Result serve_listing(struct ferry_server *srv, struct MHD_Connection *c,
-                                     struct request *rq, int fd, const char *rel)
+                                     struct request *rq, int fd, const struct stat *st,
+                                     const char *rel)
 {
     struct listing_opts lo = {.show_hidden = srv->cfg.show_hidden};
     int json = wants_json(c);
+    enum listing_format fmt = json ? LISTING_JSON : LISTING_HTML;
     size_t rlen = strlen(rel), len = 0;
     char *url_path = malloc(rlen + 3);
     char *body = NULL;
-    int rc;
+    int rc = 0;
 
     if (!url_path) {
         close(fd);
         return MHD_NO;
     }
     snprintf(url_path, rlen + 3, rlen ? "/%s/" : "/", rel);
-    rc = listing_render(fd, url_path, json ? LISTING_JSON : LISTING_HTML, &lo, &body, &len);
+    /* *st was taken before rendering: a change during it invalidates. */
+    body = listing_cache_get(srv->listings, st, url_path, fmt, &len);
+    if (!body) {
+        rc = listing_render(fd, url_path, fmt, &lo, &body, &len);
+        if (rc == 0)
+            listing_cache_put(srv->listings, st, url_path, fmt, body, len);
+    }
     close(fd);
     if (rc < 0) {
         srv_log(srv, FERRY_LOG_ERROR, "cannot list '%s': %s", url_path, strerror(-rc));
@@ -325,7 +334,7 @@ static enum MHD_Result serve_path(struct ferry_server *srv, struct MHD_Connectio
             close(fd);
             return redirect_to_slash(srv, c, rq, url);
         }
-        return serve_listing(srv, c, rq, fd, rel);
+        return serve_listing(srv, c, rq, fd, &st, rel);
     }
     if (!S_ISREG(st.st_mode) || trailing) {
         close(fd);

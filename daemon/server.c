@@ -23,16 +23,22 @@
 
 #include "engine.h"
 #include "listener.h"
+#include "listing-cache.h"
 #include "registry.h"
 #include "routes.h"
 #include "server.h"
 #include "tls.h"
 
 #define DEFAULT_THREADS 2
-#define DEFAULT_CONNECTION_MEMORY (16 * 1024)
+#define DEFAULT_CONNECTION_MEMORY (8 * 1024) /* 1,000 idle keep-alive
+                                               connections in ~13 MiB; request
+                                               headers up to ~4 KiB */
 #define DEFAULT_MAX_CONNECTIONS 4096
 #define DEFAULT_IDLE_TIMEOUT_S 120
 #define THREAD_STACK_SIZE (256 * 1024)
+#define LISTING_CACHE_ENTRIES 16
+#define LISTING_CACHE_BYTES (16u << 20)
+#define LISTING_CACHE_TTL_MS 1000
 
 void ferry_config_init(ferry_config *cfg)
 {
@@ -233,7 +239,9 @@ int ferry_server_new(const ferry_config *cfg, ferry_server **out)
     pthread_mutex_init(&srv->conns_lock, NULL);
     pthread_rwlock_init(&srv->engine_lock, NULL);
     srv->registry = lc_registry_new();
-    if (!srv->registry)
+    srv->listings = listing_cache_new(LISTING_CACHE_ENTRIES, LISTING_CACHE_BYTES,
+                                      LISTING_CACHE_TTL_MS);
+    if (!srv->registry || !srv->listings)
         goto fail;
     if (!srv->cfg.threads)
         srv->cfg.threads = DEFAULT_THREADS;
@@ -512,6 +520,7 @@ void ferry_server_free(ferry_server *srv)
     if (srv->state_fd >= 0)
         close(srv->state_fd);
     lc_registry_free(srv->registry);
+    listing_cache_free(srv->listings);
     free(srv->conns);
     free(srv->state_dir);
     free(srv->service_name);

@@ -22,6 +22,7 @@ struct lc_engine;
 struct lc_registry;
 struct lc_port_none;
 struct disc;
+struct listing_cache;
 struct tls_identity;
 struct tls_front;
 
@@ -44,6 +45,7 @@ struct ferry_server {
     struct MHD_Daemon *mhd;     /* NULL when stopped */
     struct listener *listener;  /* NULL when stopped */
     struct MHD_Response *pages[SRV_PAGE_COUNT]; /* shared error responses */
+    struct listing_cache *listings; /* rendered listings, valid ~1 s */
     int port;                   /* bound port; kept while quiesced so that
                                    a rebind asks for the same one */
     int listening;              /* the listener is open */

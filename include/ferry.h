@@ -87,7 +87,8 @@ typedef struct ferry_config {
     int follow_symlinks;/* follow symlinks that leave the root (default: no) */
     unsigned threads;   /* HTTP worker threads; 0 = the default */
     size_t connection_memory; /* per-connection buffer pool in bytes;
-                                 0 = the default (16 KiB) */
+                                 0 = the default (8 KiB: request headers
+                                 up to about 4 KiB) */
     unsigned max_connections; /* 0 = the default (4096) */
     unsigned idle_timeout_s;  /* idle keep-alive timeout; 0 = default (120) */
     enum ferry_log_level log_level; /* lines above this level are dropped */
