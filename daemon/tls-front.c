@@ -31,6 +31,8 @@
  *              URL, then a lingering half-close (the request is drained so
  *              that the answer is not lost to a reset) for REFUSE_LINGER_MS.
  *
+ * At most the server's connection limit (cfg.max_connections) of TLS
+ * connections exist at once, handshaking or bridged; more are closed at once.
  * Any error closes both fds and frees the TLS context at once; a connection
  * freed while its events are still in the current epoll batch is kept on a
  * graveyard list until the batch is done. An fd with nothing to wait for is
@@ -148,6 +150,7 @@ struct tls_front {
 
     /* front thread only */
     struct tls_conn *conns;
+    size_t n_conns, max_conns;       /* max: the server's connection limit */
     struct tls_conn *graveyard;
     struct timer_list hs_timers;     /* SNIFF and HANDSHAKE */
     struct timer_list linger_timers; /* REFUSE */
@@ -199,6 +202,7 @@ static void addr_text(const struct sockaddr *sa, char *buf, size_t len)
 
 /* ------------------------------------------------------------ timers */
 
+/* Takes c off the timer list it is on, if any. */
 static void timer_remove(struct tls_conn *c)
 {
     struct timer_list *l = c->timers;
@@ -289,6 +293,7 @@ static void conn_kill(struct tls_conn *c)
     c->prev = NULL;
     c->next = t->graveyard;
     t->graveyard = c;
+    t->n_conns--;
 }
 
 /* Frees the graveyard. */
@@ -774,15 +779,26 @@ static void conn_event(struct tls_conn *c, int is_pair, uint32_t events)
     }
 }
 
-/* Takes the connections queued by tls_front_accept into the loop. */
+/*
+ * Takes the connections queued by tls_front_accept into the loop; beyond
+ * the connection limit, new ones are closed at once (logged once a batch).
+ */
 static void take_queue(struct tls_front *t, struct tls_conn *q)
 {
     uint64_t deadline = now_ms() + HANDSHAKE_TIMEOUT_MS;
+    size_t dropped = 0;
 
     while (q) {
         struct tls_conn *c = q;
 
         q = c->next;
+        if (t->n_conns >= t->max_conns) {
+            close(c->fd);
+            free(c);
+            dropped++;
+            continue;
+        }
+        t->n_conns++;
         c->prev = NULL;
         c->next = t->conns;
         if (t->conns)
@@ -793,6 +809,9 @@ static void take_queue(struct tls_front *t, struct tls_conn *q)
         if (!c->ev_fd)
             conn_kill(c);
     }
+    if (dropped)
+        srv_log(t->srv, FERRY_LOG_WARN, "TLS: %zu connection%s refused: the limit of %zu "
+                "TLS connections is reached", dropped, dropped == 1 ? "" : "s", t->max_conns);
 }
 
 /* Ends every connection, with a close_notify where the handshake is done. */
@@ -967,6 +986,7 @@ int tls_front_new(struct ferry_server *srv, const struct tls_identity *id,
     t->ep = t->wake = -1;
     t->stall_ms = (uint64_t)(srv && srv->cfg.idle_timeout_s ? srv->cfg.idle_timeout_s : 120) *
                   1000;
+    t->max_conns = srv && srv->cfg.max_connections ? srv->cfg.max_connections : 4096;
     pthread_mutex_init(&t->lock, NULL);
     pthread_cond_init(&t->cond, NULL);
     rc = conf_setup(t);

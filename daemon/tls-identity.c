@@ -390,6 +390,7 @@ static int rng_seed(struct rng *r)
                                  (const unsigned char *)pers, sizeof pers - 1);
 }
 
+/* Frees what rng_seed() set up (nothing if it was never called). */
 static void rng_free(struct rng *r)
 {
     if (!r->seeded)

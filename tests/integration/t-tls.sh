@@ -32,7 +32,7 @@ need_cmd curl openssl
 : "${FERRYCTL:=$(dirname "$FERRYD")/ferryctl}"
 [ -x "$FERRYCTL" ] || bail_out "FERRYCTL=$FERRYCTL is not an executable (build it first)"
 
-plan 96
+plan 97
 
 root=$FERRY_TMP/root
 dl=$FERRY_TMP/dl
@@ -440,6 +440,10 @@ ferry_run --tls=bogus --no-qr "$root"
 like "$RUN_RC:$(cat "$RUN_ERR")" "^2:.*tls 'bogus'" "--tls=bogus: exit 2 and says so"
 ferry_run --tls-cert "$FERRY_TMP/my-cert.pem" --tls-key "$FERRY_TMP/my-key.pem" --no-qr "$root"
 like "$RUN_RC:$(cat "$RUN_ERR")" '^2:.*need --tls' "--tls-cert without --tls: exit 2"
+printf 'tls = sometimes\n' >"$FERRY_TMP/bad.ini"
+ferry_run -c "$FERRY_TMP/bad.ini" --no-qr "$root"
+like "$RUN_RC:$(cat "$RUN_ERR")" "^2:.*bad\\.ini:1: tls 'sometimes'" \
+    "tls = sometimes in a config file: exit 2 naming the file and line"
 ferry_run --bind 127.0.0.1 --port 0 --tls --tls-cert "$FERRY_TMP/missing.pem" \
     --tls-key "$FERRY_TMP/my-key.pem" --no-qr --state-dir "$state" "$root"
 like "$RUN_RC:$(cat "$RUN_ERR")" "^1:.*cannot read the certificate '$FERRY_TMP/missing\\.pem'" \
@@ -452,7 +456,8 @@ like "$RUN_RC:$(cat "$RUN_ERR")" "^1:.*other-key\\.pem' does not belong to the c
 
 # ---------------------------------------------------------------- 6. both
 FERRY_URL_RE='http://127\.0\.0\.1:[0-9]*/'
-ferry_start "$root" --tls=both --tls-port 0 --state-dir "$state" ||
+printf '[ferryd]\ntls-port = 0\n' >"$FERRY_TMP/both.ini"
+ferry_start "$root" --tls=both -c "$FERRY_TMP/both.ini" --state-dir "$state" ||
     bail_out "ferryd --tls=both did not start"
 http_port=$FERRY_PORT
 https_url=$(grep -m1 -o 'https://127\.0\.0\.1:[0-9]*/' "$FERRY_OUT")
