@@ -4,10 +4,19 @@
  * own.
  *
  * A struct disc owns: the poll thread, the client, one entry group holding
- * the _http._tcp (and _https._tcp) services, a retry timer, and copies of
- * what is advertised. Everything but the status copy is touched only with
- * the poll's lock held: callbacks run in the poll thread, which holds it;
- * the disc_* calls take it (they must never be called from a callback).
+ * the _http._tcp (and _https._tcp) services, a retry timer, a wake pipe
+ * watched by the poll, and copies of what is advertised. Everything but the
+ * request and the status copy is touched only by the poll thread (or with
+ * the poll's lock held, before it runs and after it stopped).
+ *
+ * The disc_* calls never take the poll's lock: the poll thread holds it
+ * through every D-Bus round trip, and a hung (not dead) avahi-daemon keeps
+ * it there up to libdbus's 25 s, far past the OS's warning window in which
+ * the lifecycle withdraws. A call only records what is wanted (`req`, under
+ * `req_lock`), writes a byte into the wake pipe and returns; on_wake, in the
+ * poll thread, applies it. disc_withdraw() alone then waits, at most
+ * WAIT_APPLIED_MS, until it has been applied, so that the goodbyes normally
+ * are on their way when it returns.
  *
  * How it keeps going:
  *  - avahi-daemon not running: the client is made with AVAHI_CLIENT_NO_FAIL
@@ -23,7 +32,7 @@
  * Each change is logged once. Idle (published, withdrawn, or waiting for
  * the daemon) the timer is off and the thread sleeps in poll(). Withdrawn,
  * nothing is retried: a connection lost meanwhile (the fake OS's socket
- * reclaim on suspension) is made again by disc_publish(). Only a wanted
+ * reclaim on suspension) is made again after disc_publish(). Only a wanted
  * service with the bus gone wakes the thread, at most every 30 s.
  */
 #include "config.h"
@@ -36,10 +45,14 @@
 #include <avahi-common/strlst.h>
 #include <avahi-common/thread-watch.h>
 #include <avahi-common/timeval.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "discovery.h"
 #include "ferry.h"
@@ -48,6 +61,15 @@
 #define RETRY_FIRST_MS 1000
 #define RETRY_MAX_MS 30000
 #define MAX_LOCAL_RENAMES 32 /* alternative names tried in one go */
+#define WAIT_APPLIED_MS DISC_WAIT_MAX_MS /* the longest disc_withdraw() waits */
+
+/* What the callers want advertised (a copy of their disc_info). */
+struct request {
+    int want;                  /* 0 after disc_withdraw() */
+    char *name;                /* never NULL */
+    int port, tls_port, read_only;
+    char *fingerprint;         /* or NULL */
+};
 
 struct disc {
     struct ferry_server *srv;  /* for logging only */
@@ -59,8 +81,17 @@ struct disc {
     int retry_ms;              /* next back-off delay */
     int bus_down;              /* avahi_client_new failed (logged once) */
     int lost;                  /* the client failed; recreate it */
+    AvahiWatch *wake_watch;    /* on wake[0]: on_wake applies `req` */
+    int wake[2];               /* non-blocking pipe (not a socket: no reclaim) */
 
-    /* what is wanted (poll lock) */
+    /* what the callers asked for: req_lock; never held across an Avahi call */
+    pthread_mutex_t req_lock;
+    pthread_cond_t applied_cond;
+    struct request req;
+    unsigned long gen;         /* bumped by every disc_* call */
+    unsigned long applied;     /* the gen on_wake has applied */
+
+    /* what is applied (poll thread) */
     int want;                  /* 0 after disc_withdraw() */
     char *req_name;            /* the name asked for */
     char *name;                /* in use: req_name or an alternative */
@@ -79,7 +110,8 @@ const char *disc_backend(void)
     return "avahi";
 }
 
-/* Publishes the state and the name in use to disc_status(). Poll lock held. */
+/* Publishes the state and the name in use to disc_status(). Poll lock held
+ * (or disc_new before the thread runs). */
 static void set_state(struct disc *d, enum disc_state st)
 {
     pthread_mutex_lock(&d->status_lock);
@@ -354,13 +386,14 @@ static int str_differ(const char *a, const char *b)
 }
 
 /*
- * Copies `info` into d. Returns 1 if anything advertised changed, 0 if
- * not, or FERRY_ENOMEM (d unchanged then). A new name replaces the one in
- * use; the same name keeps an alternative picked after a collision.
+ * Copies what `info` asks for into d's applied copies. Returns 1 if anything
+ * advertised changed, 0 if not, or FERRY_ENOMEM (d unchanged then). A new
+ * name replaces the one in use; the same name keeps an alternative picked
+ * after a collision. Poll lock held (or before the thread runs).
  */
-static int copy_info(struct disc *d, const struct disc_info *info)
+static int copy_info(struct disc *d, const struct request *info)
 {
-    const char *name = info->name && *info->name ? info->name : "ferry";
+    const char *name = info->name;
     int new_name = str_differ(d->req_name, name);
     int changed = new_name || str_differ(d->fingerprint, info->fingerprint) ||
                   d->port != info->port || d->tls_port != info->tls_port ||
@@ -391,10 +424,138 @@ static int copy_info(struct disc *d, const struct disc_info *info)
     return 1;
 }
 
+/* Frees the strings of *r and zeroes it. */
+static void request_clear(struct request *r)
+{
+    free(r->name);
+    free(r->fingerprint);
+    memset(r, 0, sizeof *r);
+}
+
+/*
+ * Fills *r (cleared first by the caller) with copies of info's records,
+ * keeping r->want. Returns 0 or FERRY_ENOMEM (*r holds no strings then).
+ */
+static int request_from_info(struct request *r, const struct disc_info *info)
+{
+    const char *name = info->name && *info->name ? info->name : "ferry";
+
+    r->name = strdup(name);
+    r->fingerprint = info->fingerprint ? strdup(info->fingerprint) : NULL;
+    if (!r->name || (info->fingerprint && !r->fingerprint)) {
+        free(r->name);
+        free(r->fingerprint);
+        r->name = r->fingerprint = NULL;
+        return FERRY_ENOMEM;
+    }
+    r->port = info->port;
+    r->tls_port = info->tls_port;
+    r->read_only = info->read_only;
+    return 0;
+}
+
+/*
+ * Brings d in line with `r`: when the records changed the group is emptied
+ * and filled again (a new probe); wanted again, it reconnects first if the
+ * connection was lost while withdrawn; withdrawn, the group is reset (avahi
+ * sends the goodbyes). Poll thread (poll lock held), outside any client
+ * callback.
+ */
+static void apply_request(struct disc *d, const struct request *r)
+{
+    int changed = copy_info(d, r);
+
+    if (changed < 0)
+        srv_log(d->srv, FERRY_LOG_ERROR, "mDNS: out of memory; advertising what was before");
+    if (changed > 0 && d->group)
+        avahi_entry_group_reset(d->group); /* re-added with the new port/TXT */
+    if (r->want && !d->want) {
+        d->want = 1;
+        d->retry_ms = RETRY_FIRST_MS;
+        if (!d->client || d->lost) {
+            connect_client(d); /* nothing was retried while withdrawn */
+            sync_services(d);
+            return;
+        }
+    } else if (!r->want && d->want) {
+        srv_log(d->srv, FERRY_LOG_INFO, "mDNS: withdrawing '%s'", d->name);
+        d->want = 0;
+    } else if (changed > 0 && d->want) {
+        srv_log(d->srv, FERRY_LOG_INFO, "mDNS: advertising '%s' again on port %d", d->name,
+                d->port);
+    } else if (changed <= 0) {
+        return; /* nothing new */
+    }
+    sync_services(d);
+}
+
+/*
+ * AvahiWatchCallback (poll thread) on the wake pipe: drains it, takes a copy
+ * of what the callers asked for, applies it, and tells a waiting
+ * disc_withdraw(). req_lock is held only to copy and to mark applied.
+ */
+static void on_wake(AvahiWatch *w, int fd, AvahiWatchEvent ev, void *user)
+{
+    struct disc *d = user;
+    struct request snap = {0};
+    unsigned long gen;
+    char drain[64];
+    int rc = 0, stale;
+
+    (void)w;
+    (void)ev;
+    while (read(fd, drain, sizeof drain) > 0) {
+    }
+    pthread_mutex_lock(&d->req_lock);
+    gen = d->gen;
+    stale = gen == d->applied;
+    if (!stale) {
+        snap.want = d->req.want;
+        snap.name = strdup(d->req.name);
+        snap.fingerprint = d->req.fingerprint ? strdup(d->req.fingerprint) : NULL;
+        snap.port = d->req.port;
+        snap.tls_port = d->req.tls_port;
+        snap.read_only = d->req.read_only;
+        if (!snap.name || (d->req.fingerprint && !snap.fingerprint))
+            rc = FERRY_ENOMEM;
+    }
+    pthread_mutex_unlock(&d->req_lock);
+    if (stale)
+        return; /* a byte of a request applied already */
+    if (rc == 0) {
+        apply_request(d, &snap);
+    } else {
+        /* without the copies, at least withdraw or publish as asked */
+        struct request r = {.want = snap.want, .name = d->req_name, .port = d->port,
+                            .tls_port = d->tls_port, .read_only = d->read_only,
+                            .fingerprint = d->fingerprint};
+
+        srv_log(d->srv, FERRY_LOG_ERROR, "mDNS: out of memory; keeping the records as they were");
+        apply_request(d, &r);
+    }
+    request_clear(&snap);
+    pthread_mutex_lock(&d->req_lock);
+    d->applied = gen;
+    pthread_cond_broadcast(&d->applied_cond);
+    pthread_mutex_unlock(&d->req_lock);
+}
+
+/*
+ * Sends the wake byte to on_wake. Never blocks: the pipe is non-blocking,
+ * and a full pipe wakes the thread as well.
+ */
+static void wake(struct disc *d)
+{
+    ssize_t n = write(d->wake[1], "w", 1);
+
+    (void)n;
+}
+
 /* discovery.h. Connects (or arms the retry) before the poll thread starts. */
 int disc_new(struct ferry_server *srv, const struct disc_info *info, struct disc **out)
 {
     struct disc *d = calloc(1, sizeof *d);
+    pthread_condattr_t ca;
     int rc = FERRY_ENOMEM;
 
     *out = NULL;
@@ -403,16 +564,34 @@ int disc_new(struct ferry_server *srv, const struct disc_info *info, struct disc
     d->srv = srv;
     d->want = 1;
     d->retry_ms = RETRY_FIRST_MS;
+    d->wake[0] = d->wake[1] = -1;
     pthread_mutex_init(&d->status_lock, NULL);
-    if (copy_info(d, info) < 0)
+    pthread_mutex_init(&d->req_lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&d->applied_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    d->req.want = 1;
+    if (request_from_info(&d->req, info) < 0 || copy_info(d, &d->req) < 0)
         goto fail;
     set_state(d, DISC_CONNECTING);
+    if (pipe(d->wake) < 0) {
+        rc = -errno;
+        d->wake[0] = d->wake[1] = -1;
+        srv_log(srv, FERRY_LOG_ERROR, "mDNS: cannot make a pipe: %s", strerror(-rc));
+        goto fail;
+    }
+    for (int i = 0; i < 2; i++) {
+        fcntl(d->wake[i], F_SETFD, FD_CLOEXEC);
+        fcntl(d->wake[i], F_SETFL, O_NONBLOCK);
+    }
     d->poll = avahi_threaded_poll_new();
     if (!d->poll)
         goto fail;
     d->api = avahi_threaded_poll_get(d->poll);
     d->retry = d->api->timeout_new(d->api, NULL, on_retry, d);
-    if (!d->retry)
+    d->wake_watch = d->api->watch_new(d->api, d->wake[0], AVAHI_WATCH_IN, on_wake, d);
+    if (!d->retry || !d->wake_watch)
         goto fail;
     /* The thread does not run yet: no lock needed. */
     connect_client(d);
@@ -428,60 +607,72 @@ fail:
 }
 
 /*
- * discovery.h. When anything advertised changed, the group is emptied and
- * filled again (a new probe). Takes the poll lock; blocks for avahi's D-Bus
- * round trips (a hung, not dead, avahi-daemon: up to libdbus's 25 s).
+ * Records what the callers want: the records of `info` (when not NULL,
+ * keeping the want flag) or else the want flag `want`; wakes the poll
+ * thread; with `wait`, waits until it has applied the request, at most
+ * WAIT_APPLIED_MS. Takes only req_lock, which the poll thread never holds
+ * across an Avahi call. Returns 0 or FERRY_ENOMEM (nothing recorded then).
+ */
+static int request(struct disc *d, const struct disc_info *info, int want, int wait)
+{
+    struct request r = {0};
+    struct timespec until;
+    unsigned long gen;
+
+    if (info && request_from_info(&r, info) < 0)
+        return FERRY_ENOMEM;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += (long)WAIT_APPLIED_MS * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+    }
+    pthread_mutex_lock(&d->req_lock);
+    if (info) {
+        r.want = d->req.want;
+        request_clear(&d->req);
+        d->req = r;
+    } else {
+        d->req.want = want;
+    }
+    gen = ++d->gen;
+    wake(d);
+    while (wait && d->applied < gen)
+        if (pthread_cond_timedwait(&d->applied_cond, &d->req_lock, &until) == ETIMEDOUT)
+            break;
+    pthread_mutex_unlock(&d->req_lock);
+    return 0;
+}
+
+/*
+ * discovery.h. Records the new records and returns; the poll thread empties
+ * the group and fills it again (a new probe) when anything changed. Never
+ * waits for avahi-daemon.
  */
 int disc_update(struct disc *d, const struct disc_info *info)
 {
-    int rc;
-
-    if (!d)
-        return 0;
-    avahi_threaded_poll_lock(d->poll);
-    rc = copy_info(d, info);
-    if (rc > 0) {
-        if (d->group)
-            avahi_entry_group_reset(d->group); /* re-added with the new port/TXT */
-        if (d->want) {
-            srv_log(d->srv, FERRY_LOG_INFO, "mDNS: advertising '%s' again on port %d",
-                    d->name, d->port);
-            sync_services(d);
-        }
-    }
-    avahi_threaded_poll_unlock(d->poll);
-    return rc < 0 ? rc : 0;
+    return d ? request(d, info, 0, 0) : 0;
 }
 
-/* discovery.h. The group is reset (avahi sends the goodbyes) before it
- * returns; blocks as disc_update(). */
+/*
+ * discovery.h. The poll thread resets the group (avahi sends the
+ * goodbyes); waits for that at most WAIT_APPLIED_MS, so it returns in time
+ * even when avahi-daemon hangs.
+ */
 void disc_withdraw(struct disc *d)
 {
-    if (!d)
-        return;
-    avahi_threaded_poll_lock(d->poll);
-    if (d->want)
-        srv_log(d->srv, FERRY_LOG_INFO, "mDNS: withdrawing '%s'", d->name);
-    d->want = 0;
-    sync_services(d); /* resets the group: avahi sends the goodbyes */
-    avahi_threaded_poll_unlock(d->poll);
+    if (d)
+        request(d, NULL, 0, 1);
 }
 
-/* discovery.h. Reconnects first if the connection was lost while withdrawn;
- * blocks as disc_update(). */
+/*
+ * discovery.h. The poll thread reconnects first if the connection was lost
+ * while withdrawn, and registers again. Never waits for avahi-daemon.
+ */
 void disc_publish(struct disc *d)
 {
-    if (!d)
-        return;
-    avahi_threaded_poll_lock(d->poll);
-    if (!d->want) {
-        d->want = 1;
-        d->retry_ms = RETRY_FIRST_MS;
-        if (!d->client || d->lost)
-            connect_client(d); /* nothing was retried while withdrawn */
-        sync_services(d);
-    }
-    avahi_threaded_poll_unlock(d->poll);
+    if (d)
+        request(d, NULL, 1, 0);
 }
 
 /* discovery.h. Takes only status_lock: never waits for the responder. */
@@ -497,8 +688,11 @@ enum disc_state disc_status(struct disc *d, char *name, size_t len)
     return st;
 }
 
-/* discovery.h. Stops (joins) the poll thread, then frees the group
- * (withdrawing it) and the client. Not from a callback. */
+/*
+ * discovery.h. Stops (joins) the poll thread, then frees the group
+ * (withdrawing it) and the client. Not from a callback. This one may wait
+ * for avahi-daemon: the poll thread finishes the D-Bus call it is in.
+ */
 void disc_free(struct disc *d)
 {
     if (!d)
@@ -509,10 +703,18 @@ void disc_free(struct disc *d)
         avahi_entry_group_free(d->group); /* withdraws first */
     if (d->client)
         avahi_client_free(d->client);
+    if (d->wake_watch)
+        d->api->watch_free(d->wake_watch);
     if (d->retry)
         d->api->timeout_free(d->retry);
     if (d->poll)
         avahi_threaded_poll_free(d->poll);
+    for (int i = 0; i < 2; i++)
+        if (d->wake[i] >= 0)
+            close(d->wake[i]);
+    request_clear(&d->req);
+    pthread_cond_destroy(&d->applied_cond);
+    pthread_mutex_destroy(&d->req_lock);
     pthread_mutex_destroy(&d->status_lock);
     free(d->req_name);
     free(d->name);

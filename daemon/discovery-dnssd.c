@@ -9,9 +9,12 @@
  * calls the dns_sd API: it polls the refs' sockets (DNSServiceRefSockFD)
  * and the wake pipe, and runs DNSServiceProcessResult, which calls the
  * register callback on the worker. The disc_* calls only record what is
- * wanted under `lock`, wake the worker, and wait (bounded) until it has
- * acted, so that a withdrawal has reached the responder when
- * disc_withdraw() returns.
+ * wanted under `lock` (which the worker never holds across a dns_sd call),
+ * wake the worker and return: they never wait for the responder, which may
+ * hang (with Avahi's library, DNSServiceRefDeallocate may block in D-Bus
+ * calls to avahi-daemon). disc_withdraw() alone waits, at most WAIT_APPLIED_MS, until the
+ * worker has acted, so that normally the withdrawal has reached the
+ * responder when it returns.
  *
  * How it keeps going:
  *  - the responder not running (kDNSServiceErr_ServiceNotRunning; Avahi's
@@ -31,7 +34,8 @@
  *
  * Limits: the fake OS's socket reclaim must not hit a live ref's socket
  * (Avahi's library asserts when it cannot write to its own socketpair);
- * the lifecycle withdraws — deallocates the refs — before it suspends.
+ * the lifecycle withdraws — deallocates the refs — before it suspends,
+ * which holds as long as the responder answers within WAIT_APPLIED_MS.
  */
 #include "config.h"
 
@@ -54,7 +58,7 @@
 
 #define RETRY_FIRST_MS 1000
 #define RETRY_MAX_MS 30000
-#define WAIT_APPLIED_MS 5000 /* how long a disc_* call waits for the worker */
+#define WAIT_APPLIED_MS DISC_WAIT_MAX_MS /* the longest disc_withdraw() waits */
 #define N_TYPES 2            /* _http._tcp, _https._tcp */
 #define MAX_RENAMES 32       /* names tried in one go on conflicts */
 
@@ -508,18 +512,22 @@ static void wake(struct disc *d)
 }
 
 /*
- * Records `w` (or only the on flag when w is NULL) as wanted, wakes the
- * worker and waits, at most WAIT_APPLIED_MS, until it has acted on it.
- * Returns 0 or FERRY_ENOMEM.
+ * Records `w` (or only the on flag when w is NULL) as wanted and wakes the
+ * worker; with `wait`, waits until it has acted on it, at most
+ * WAIT_APPLIED_MS. Returns 0 or FERRY_ENOMEM.
  */
-static int request(struct disc *d, const struct want *w, int on)
+static int request(struct disc *d, const struct want *w, int on, int wait)
 {
     struct timespec until;
     unsigned long gen;
     int rc = 0;
 
     clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += WAIT_APPLIED_MS / 1000;
+    until.tv_nsec += (long)WAIT_APPLIED_MS * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+    }
     pthread_mutex_lock(&d->lock);
     if (w) {
         struct want copy = {0};
@@ -535,7 +543,7 @@ static int request(struct disc *d, const struct want *w, int on)
     }
     gen = ++d->gen;
     wake(d);
-    while (d->applied < gen && !d->quit)
+    while (wait && d->applied < gen && !d->quit)
         if (pthread_cond_timedwait(&d->applied_cond, &d->lock, &until) == ETIMEDOUT)
             break;
     pthread_mutex_unlock(&d->lock);
@@ -606,8 +614,8 @@ fail:
     return rc;
 }
 
-/* discovery.h. Registers again (new refs) when anything advertised changed;
- * waits for the worker at most WAIT_APPLIED_MS. */
+/* discovery.h. The worker registers again (new refs) when anything
+ * advertised changed. Never waits for the worker. */
 int disc_update(struct disc *d, const struct disc_info *info)
 {
     struct want w;
@@ -615,22 +623,22 @@ int disc_update(struct disc *d, const struct disc_info *info)
     if (!d)
         return 0;
     want_from_info(&w, info);
-    return request(d, &w, 0);
+    return request(d, &w, 0, 0);
 }
 
-/* discovery.h. The refs are deallocated (the responder withdraws) before it
- * returns, unless the worker takes longer than WAIT_APPLIED_MS. */
+/* discovery.h. The worker deallocates the refs (the responder withdraws);
+ * waits for that at most WAIT_APPLIED_MS. */
 void disc_withdraw(struct disc *d)
 {
     if (d)
-        request(d, NULL, 0);
+        request(d, NULL, 0, 1);
 }
 
-/* discovery.h. Registers again; waits as disc_withdraw(). */
+/* discovery.h. The worker registers again. Never waits for the worker. */
 void disc_publish(struct disc *d)
 {
     if (d)
-        request(d, NULL, 1);
+        request(d, NULL, 1, 0);
 }
 
 /* discovery.h. Takes only status_lock: never waits for the worker. */
@@ -647,7 +655,8 @@ enum disc_state disc_status(struct disc *d, char *name, size_t len)
 }
 
 /* discovery.h. Stops (joins) the worker, then deallocates the refs
- * (withdrawing them). */
+ * (withdrawing them). May wait for a hung responder: the worker finishes
+ * the dns_sd call it is in. */
 void disc_free(struct disc *d)
 {
     if (!d)

@@ -10,6 +10,16 @@
  * while HTTP goes on. Calls come from the server's owner thread and from the
  * lifecycle engine (any thread, one at a time); callbacks of the responder
  * run on the backend's own thread. Idle, a backend causes no wake-ups.
+ *
+ * Never blocking: disc_update(), disc_withdraw() and disc_publish() run in
+ * the lifecycle step that must end every assertion inside the OS's warning
+ * window (DESIGN.md, lifecycle rule 4). They only record what is wanted and
+ * wake the backend's thread, which talks to the responder; they never wait
+ * for the responder, whatever it does (dead, hung, slow). disc_withdraw()
+ * waits for the backend's thread at most DISC_WAIT_MAX_MS, so that normally
+ * the goodbyes are on their way when it returns; the others return at once.
+ * disc_status() tells when the thread has acted. Only disc_free() may wait
+ * for a hung responder.
  */
 #ifndef FERRY_DISCOVERY_H
 #define FERRY_DISCOVERY_H
@@ -18,6 +28,9 @@
 
 struct ferry_server;
 struct disc;
+
+/* The longest disc_update(), disc_withdraw() or disc_publish() blocks. */
+#define DISC_WAIT_MAX_MS 250
 
 /* What is advertised. Strings are copied. */
 struct disc_info {
@@ -49,13 +62,23 @@ const char *disc_backend(void);
 int disc_new(struct ferry_server *srv, const struct disc_info *info,
              struct disc **out);
 
-/* Replaces what is advertised (a new port after a rebind, new TXT). */
+/*
+ * Replaces what is advertised (a new port after a rebind, new TXT). Returns
+ * 0 or FERRY_ENOMEM (nothing changed then). Returns at once; the backend's
+ * thread registers the new records.
+ */
 int disc_update(struct disc *d, const struct disc_info *info);
 
-/* Withdraws the records (before suspension or sleep). Idempotent. */
+/*
+ * Withdraws the records (before suspension or sleep). Idempotent. Returns
+ * within DISC_WAIT_MAX_MS whatever the responder does: as soon as the
+ * backend's thread has withdrawn, or when the bound is reached (the thread
+ * withdraws as soon as the responder lets it).
+ */
 void disc_withdraw(struct disc *d);
 
-/* Publishes them again after disc_withdraw(). Idempotent. */
+/* Publishes them again after disc_withdraw(). Idempotent. Returns at once;
+ * the backend's thread reconnects and registers. */
 void disc_publish(struct disc *d);
 
 /*
@@ -70,7 +93,8 @@ const char *disc_state_name(enum disc_state st);
 /* The default service name, "Files on <hostname>", into buf[0..len). */
 void disc_default_name(char *buf, size_t len);
 
-/* Withdraws and frees. Accepts NULL. */
+/* Withdraws and frees. Accepts NULL. Stops the backend's thread, so it may
+ * wait for a responder that hangs (not from the lifecycle step). */
 void disc_free(struct disc *d);
 
 #endif

@@ -10,8 +10,9 @@
 # a name collision with another program of the same host and with another
 # device, avahi-daemon killed and restarted, the bus killed and restarted,
 # withdrawal on suspension and the time from foreground to "resolvable
-# from b". The dns_sd backend (tests/ferryd-dnssd, on Avahi's compatibility
-# library): the same publish, collision and withdraw cases.
+# from b", a hung (SIGSTOPped) avahi-daemon not holding up the suspension
+# (the withdrawal never blocks the lifecycle step). The dns_sd backend (tests/ferryd-dnssd, on Avahi's compatibility
+# library): the same publish, collision, withdraw and hung-daemon cases.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
 
@@ -108,7 +109,7 @@ if [ "$(disc backend)" != avahi ]; then
 fi
 MAIN_PID=$FERRY_PID MAIN_BASE=$FERRY_BASE MAIN_PORT=$FERRY_PORT MAIN_ERR=$FERRY_ERR
 
-plan 35
+plan 40
 
 # ---------------------------------------------------------------- avahi: publish
 pass "ferryd (avahi backend) serves in namespace a on port $MAIN_PORT"
@@ -241,12 +242,44 @@ wait_for 10 browse_has b "$NAME" "$MAIN_PORT" || diag "b does not see '$NAME' ye
 
 # ---------------------------------------------------------------- lifecycle
 lifecycle_cycle "$NAME" "avahi"
+
+# ---------------------------------------------------------------- avahi-daemon hung
+# A hung (not dead) avahi-daemon would answer no D-Bus call: the withdrawal
+# must not hold the lifecycle step (and its assertion) past the OS's ~5 s
+# warning window. 2 s is a correctness bound, not a benchmark.
+kill -STOP "${SITE_AVAHI_PID[a]}"
+t0=$(now_ns)
+ctl background && ctl suspend
+rc=$?
+t1=$(now_ns)
+ms=$(((t1 - t0) / 1000000))
+diag "avahi-daemon stopped: background + suspend took $ms ms"
+if [ "$rc" = 0 ] && [ "$ms" -lt $((2000 * T_SCALE)) ]; then
+    pass "avahi-daemon hung: background + suspend return within 2 s ($ms ms)"
+else
+    fail "avahi-daemon hung: background + suspend return within 2 s ($ms ms, rc $rc)"
+    diag_file "$MAIN_ERR"
+fi
+KILLS=$("$FERRYCTL" -s "$CTL" status 2>/dev/null | sed 's/^ok //' |
+    "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["fake_os"]["kills"])' 2>/dev/null)
+is "$KILLS" 0 "avahi-daemon hung: the fake OS recorded no watchdog kill"
+kill -CONT "${SITE_AVAHI_PID[a]}"
+ctl resume && ctl foreground
+PORT=$(in_site a curl -q -s --max-time "$T_CURL" "$MAIN_BASE/.ferry/status" |
+    "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["port"])' 2>/dev/null)
+if wait_for 15 disc_is published "$NAME" && wait_for 10 browse_has b "$NAME" "$PORT"; then
+    pass "avahi-daemon continued, resume + foreground: b resolves '$NAME' again (port $PORT)"
+else
+    fail "avahi-daemon continued, resume + foreground: b resolves '$NAME' again"
+    diag "state '$(disc state)'" "b sees:" "$(browse b)"
+    diag_file "$MAIN_ERR"
+fi
 ferry_stop TERM "$MAIN_PID"
 
 # ---------------------------------------------------------------- dns_sd
 DNAME="ferry d$$"
 if [ ! -x "$FERRYD_DNSSD" ]; then
-    for ((i = 0; i < 12; i++)); do
+    for ((i = 0; i < 14; i++)); do
         skip "dns_sd backend" "tests/ferryd-dnssd not built (no libavahi-compat-libdnssd-dev)"
     done
 else
@@ -304,6 +337,30 @@ else
 
     FERRY_PID=$DMAIN_PID FERRY_BASE=$DMAIN_BASE FERRY_PORT=$DMAIN_PORT FERRY_ERR=$DMAIN_ERR
     lifecycle_cycle "$DNAME" "dns_sd"
+
+    # a hung avahi-daemon: the withdrawal returns in time here too
+    kill -STOP "${SITE_AVAHI_PID[a]}"
+    t0=$(now_ns)
+    ctl background && ctl suspend
+    rc=$?
+    t1=$(now_ns)
+    ms=$(((t1 - t0) / 1000000))
+    diag "dns_sd: avahi-daemon stopped: background + suspend took $ms ms"
+    if [ "$rc" = 0 ] && [ "$ms" -lt $((2000 * T_SCALE)) ]; then
+        pass "dns_sd: avahi-daemon hung: background + suspend return within 2 s ($ms ms)"
+    else
+        fail "dns_sd: avahi-daemon hung: background + suspend return within 2 s ($ms ms, rc $rc)"
+        diag_file "$FERRY_ERR"
+    fi
+    kill -CONT "${SITE_AVAHI_PID[a]}"
+    ctl resume && ctl foreground
+    if wait_for 15 disc_is published "$DNAME" && wait_for 10 browse_has b "$DNAME" "$FERRY_PORT"; then
+        pass "dns_sd: avahi-daemon continued, resume + foreground: b resolves '$DNAME' again"
+    else
+        fail "dns_sd: avahi-daemon continued, resume + foreground: b resolves '$DNAME' again"
+        diag "state '$(disc state)'" "b sees:" "$(browse b)"
+        diag_file "$FERRY_ERR"
+    fi
 
     site_avahi_kill a
     site_avahi_start a || bail_out "avahi-daemon did not start again"
