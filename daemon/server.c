@@ -1,6 +1,8 @@
 /*
- * server.c — a ferry_server's life: configuration, the root folder, starting
- * and stopping libmicrohttpd and the listener, and logging.
+ * server.c — a ferry_server's life: configuration, the root and state
+ * folders, starting and stopping libmicrohttpd, the listeners (plain and
+ * TLS), discovery and the lifecycle engine (server-lifecycle.c), and
+ * logging.
  *
  * libmicrohttpd runs without a listening socket of its own
  * (MHD_USE_NO_LISTEN_SOCKET): the listener accepts and hands each connection
