@@ -12,11 +12,25 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cond.h"
 #include "httpdate.h"
+
+void cond_etag(const struct stat *st, char buf[COND_ETAG_MAX])
+{
+#if defined(__APPLE__)
+    uint64_t ns = (uint64_t)st->st_mtimespec.tv_sec * 1000000000u +
+                  (uint64_t)st->st_mtimespec.tv_nsec;
+#else
+    uint64_t ns = (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
+#endif
+    snprintf(buf, COND_ETAG_MAX, "\"%" PRIx64 "-%" PRIx64 "-%" PRIx64 "\"",
+             (uint64_t)st->st_ino, (uint64_t)st->st_size, ns);
+}
 
 /* One entity tag: whether it is weak, and its opaque part between quotes. */
 struct etag {

@@ -9,6 +9,7 @@
 #ifndef FERRY_COND_H
 #define FERRY_COND_H
 
+#include <sys/stat.h>
 #include <time.h>
 
 struct cond_headers {
@@ -24,6 +25,16 @@ struct cond_validators {
     const char *etag; /* strong entity tag including quotes, e.g. "\"a-b-c\"" */
     time_t mtime;     /* Last-Modified, seconds */
 };
+
+/* Room for the tag cond_etag() writes, with its quotes and NUL. */
+#define COND_ETAG_MAX 64
+
+/*
+ * Writes the strong ETag of a file, "\"<inode>-<size>-<mtime ns>\"" in hex,
+ * from its stat into buf. The same file gives the same tag for downloads
+ * (daemon/files.c) and for If-Match on uploads (daemon/upload-put.c).
+ */
+void cond_etag(const struct stat *st, char buf[COND_ETAG_MAX]);
 
 enum cond_result {
     COND_PROCEED = 200,            /* evaluate Range, then serve */

@@ -28,21 +28,8 @@
 #include "server.h"
 
 #define SMALL_FILE_MAX (64 * 1024)
-#define ETAG_MAX 64
 #define BOUNDARY_LEN 24
 #define MULTIPART_BLOCK (64 * 1024)
-
-/* Writes the strong ETag of a file (inode, size, mtime in ns) into buf. */
-static void make_etag(const struct stat *st, char buf[ETAG_MAX])
-{
-#if defined(__APPLE__)
-    uint64_t ns = (uint64_t)st->st_mtimespec.tv_sec * 1000000000u + (uint64_t)st->st_mtimespec.tv_nsec;
-#else
-    uint64_t ns = (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
-#endif
-    snprintf(buf, ETAG_MAX, "\"%" PRIx64 "-%" PRIx64 "-%" PRIx64 "\"",
-             (uint64_t)st->st_ino, (uint64_t)st->st_size, ns);
-}
 
 /* Adds the headers every answer about this file carries. */
 static void add_validators(struct MHD_Response *r, const char *etag,
@@ -273,7 +260,7 @@ int files_serve(struct ferry_server *srv, struct MHD_Connection *c, int fd,
                 struct files_outcome *out)
 {
     const char *name = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
-    char etag[ETAG_MAX], last_modified[HTTPDATE_LEN], crange[96];
+    char etag[COND_ETAG_MAX], last_modified[HTTPDATE_LEN], crange[96];
     const char *type = mime_type_for(name);
     uint64_t size = (uint64_t)st->st_size;
     struct range_span spans[RANGE_MAX_SPANS];
@@ -290,7 +277,7 @@ int files_serve(struct ferry_server *srv, struct MHD_Connection *c, int fd,
     struct MHD_Response *r;
     size_t n = 0;
 
-    make_etag(st, etag);
+    cond_etag(st, etag);
     httpdate_format(st->st_mtime, last_modified);
     out->length = 0;
     out->transfer = 0;

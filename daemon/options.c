@@ -5,10 +5,12 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <ini.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,10 @@ static const char usage_text[] =
     "  -p, --port N           TCP port (default 8731; 0 picks any free port)\n"
     "  -r, --read-only        never change anything in FOLDER\n"
     "  -H, --hidden           serve and list dot-files\n"
+    "      --on-conflict POLICY  a PUT onto an existing file: refuse (409; default),\n"
+    "                         keep-both (stores \"name (1).ext\") or overwrite\n"
+    "      --max-upload SIZE  largest upload, in bytes or with K, M, G (1024s);\n"
+    "                         0 = no limit (default)\n"
     "      --follow-symlinks  follow symlinks that lead out of FOLDER\n"
     "  -t, --threads N        HTTP worker threads (default 2)\n"
     "  -l, --log-level LEVEL  error, warn, info (default; one line per request) or debug\n"
@@ -55,7 +61,8 @@ static const char usage_text[] =
     "  -V, --version          show the version\n";
 
 enum { OPT_FOLLOW = 256, OPT_NO_QR, OPT_STATE_DIR, OPT_OS, OPT_CONTROL, OPT_NAME,
-       OPT_NO_MDNS, OPT_TLS, OPT_TLS_PORT, OPT_TLS_CERT, OPT_TLS_KEY };
+       OPT_NO_MDNS, OPT_TLS, OPT_TLS_PORT, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ON_CONFLICT,
+       OPT_MAX_UPLOAD };
 
 static const struct option long_opts[] = {
     {"bind", required_argument, NULL, 'b'},
@@ -76,6 +83,8 @@ static const struct option long_opts[] = {
     {"tls-port", required_argument, NULL, OPT_TLS_PORT},
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"on-conflict", required_argument, NULL, OPT_ON_CONFLICT},
+    {"max-upload", required_argument, NULL, OPT_MAX_UPLOAD},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -93,6 +102,40 @@ static int parse_int(const char *s, long lo, long hi, long *out)
     if (errno || end == s || *end || v < lo || v > hi)
         return -1;
     *out = v;
+    return 0;
+}
+
+/*
+ * Parses a size: a whole decimal number of bytes, optionally followed by K,
+ * M or G (also KiB/KB..., any case; powers of 1024). Returns 0 or -1.
+ */
+static int parse_size(const char *s, uint64_t *out)
+{
+    static const char units[] = "KMG";
+    unsigned long long v;
+    const char *u;
+    char *end;
+    int shift = 0;
+
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return -1;
+    if (*end) {
+        u = strchr(units, toupper((unsigned char)*end));
+        if (!u)
+            return -1;
+        shift = 10 * (int)(u - units + 1);
+        end++;
+        if (strcasecmp(end, "") != 0 && strcasecmp(end, "B") != 0 &&
+            strcasecmp(end, "iB") != 0)
+            return -1;
+    }
+    if (shift && v > (UINT64_MAX >> shift))
+        return -1;
+    *out = (uint64_t)v << shift;
     return 0;
 }
 
@@ -270,6 +313,28 @@ static int apply(struct ferryd_options *o, const char *key, const char *value,
             c->tls_key = o->tls_key;
         return 0;
     }
+    if (strcmp(key, "on-conflict") == 0) {
+        if (strcmp(value, "refuse") == 0)
+            c->on_conflict = FERRY_CONFLICT_REFUSE;
+        else if (strcmp(value, "keep-both") == 0)
+            c->on_conflict = FERRY_CONFLICT_KEEP_BOTH;
+        else if (strcmp(value, "overwrite") == 0)
+            c->on_conflict = FERRY_CONFLICT_OVERWRITE;
+        else {
+            snprintf(err, errlen, "on-conflict '%s' is not one of refuse, keep-both, "
+                     "overwrite", value);
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(key, "max-upload") == 0) {
+        if (parse_size(value, &c->max_upload) < 0) {
+            snprintf(err, errlen, "max-upload '%s' is not a size in bytes, optionally with "
+                     "K, M or G (e.g. 500M; 0 = no limit)", value);
+            return -1;
+        }
+        return 0;
+    }
     if (strcmp(key, "root") == 0) {
         if (set_string(&o->root, value) < 0)
             goto nomem;
@@ -421,6 +486,8 @@ int options_parse(int argc, char **argv, struct ferryd_options *o)
         case OPT_TLS_PORT: key = "tls-port"; break;
         case OPT_TLS_CERT: key = "tls-cert"; break;
         case OPT_TLS_KEY: key = "tls-key"; break;
+        case OPT_ON_CONFLICT: key = "on-conflict"; break;
+        case OPT_MAX_UPLOAD: key = "max-upload"; break;
         case '?':
         default:
             if (optopt > 0 && optopt < 256 && strchr("bptlc", optopt))
@@ -436,7 +503,8 @@ int options_parse(int argc, char **argv, struct ferryd_options *o)
         int takes_value = opt == 'b' || opt == 'p' || opt == 't' || opt == 'l' ||
                           opt == OPT_STATE_DIR || opt == OPT_OS || opt == OPT_CONTROL ||
                           opt == OPT_NAME || opt == OPT_TLS || opt == OPT_TLS_PORT ||
-                          opt == OPT_TLS_CERT || opt == OPT_TLS_KEY;
+                          opt == OPT_TLS_CERT || opt == OPT_TLS_KEY ||
+                          opt == OPT_ON_CONFLICT || opt == OPT_MAX_UPLOAD;
 
         if (apply(o, key, takes_value ? optarg : NULL, err, sizeof err) < 0) {
             fprintf(stderr, "ferryd: %s\nTry 'ferryd --help'.\n", err);

@@ -6,8 +6,9 @@
  *   /path/to/folder/      a listing (HTML, or JSON on request)
  *   /path/to/folder       301 to the form with the slash
  *   /path/to/file         the file (daemon/files.c)
+ *   PUT /path/to/file     an upload (daemon/upload-put.c)
  *
- * Only GET and HEAD exist so far; other methods get 405.
+ * GET, HEAD and PUT exist so far; other methods get 405.
  *
  * libmicrohttpd calls the handler once when the headers have arrived and
  * again for the body; answering on the first call would make 0.9.75 mark the
@@ -34,6 +35,7 @@
 #include "listing.h"
 #include "routes.h"
 #include "server.h"
+#include "upload-put.h"
 
 #define FERRY_PREFIX "/.ferry/"
 #define LOG_PATH_MAX 256
@@ -44,6 +46,7 @@ struct request {
     unsigned status;
     uint64_t length;
     uint64_t transfer; /* registry id of a download, closed on completion */
+    struct put_upload *put; /* a PUT being received, ended on completion */
     char method[16];
     char path[LOG_PATH_MAX];
 };
@@ -56,7 +59,7 @@ static const struct {
                            "backslash or invalid UTF-8).\n"},
     [SRV_PAGE_403] = {403, "403 Forbidden: the path leaves the shared folder.\n"},
     [SRV_PAGE_404] = {404, "404 Not Found\n"},
-    [SRV_PAGE_405] = {405, "405 Method Not Allowed: this server answers GET and HEAD.\n"},
+    [SRV_PAGE_405] = {405, "405 Method Not Allowed: this server answers GET, HEAD and PUT.\n"},
     [SRV_PAGE_500] = {500, "500 Internal Server Error: see the server's log.\n"},
 };
 
@@ -73,7 +76,7 @@ int routes_pages_create(struct ferry_server *srv)
         }
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
         if (i == SRV_PAGE_405)
-            MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+            MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, PUT");
         srv->pages[i] = r;
     }
     return 0;
@@ -366,21 +369,30 @@ enum MHD_Result routes_handle(void *cls, struct MHD_Connection *c, const char *u
                               void **req_cls)
 {
     struct ferry_server *srv = cls;
+    struct request *rq = *req_cls;
     int is_head;
 
     is_head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-    if (!*req_cls) {
-        *req_cls = request_begin(srv, method, url);
-        if (!*req_cls)
+    if (!rq) {
+        *req_cls = rq = request_begin(srv, method, url);
+        if (!rq)
             return MHD_NO;
-        /* Refused methods are answered before any body is read (no
-         * "100 Continue"); the connection then closes, as it must with an
-         * unread body. */
+        /* A PUT is checked before its body is read; refused methods are
+         * answered then too (no "100 Continue"); the connection then
+         * closes, as it must with an unread body. */
+        if (strcmp(method, MHD_HTTP_METHOD_PUT) == 0)
+            return put_begin(srv, c, url, &rq->put, &rq->status);
         if (!is_head && strcmp(method, MHD_HTTP_METHOD_GET) != 0)
-            return error_page(srv, c, *req_cls, SRV_PAGE_405);
+            return error_page(srv, c, rq, SRV_PAGE_405);
         return MHD_YES;
     }
-    if (*upload_data_size) { /* a GET with a body: ignore the body */
+    if (rq->put) {
+        if (*upload_data_size)
+            return put_body(rq->put, upload_data, upload_data_size);
+        return put_finish(rq->put, c, &rq->status);
+    }
+    if (rq->status || *upload_data_size) { /* answered already, or a GET with
+                                               a body: ignore the body */
         *upload_data_size = 0;
         return MHD_YES;
     }
@@ -425,6 +437,7 @@ void routes_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     *req_cls = NULL;
     if (!rq)
         return;
+    put_end(rq->put);
     if (rq->transfer && srv->engine) {
         if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
             lc_engine_transfer_close(srv->engine, rq->transfer);

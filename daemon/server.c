@@ -230,7 +230,8 @@ int ferry_server_new(const ferry_config *cfg, ferry_server **out)
     *out = NULL;
     if (!cfg || !cfg->root || !*cfg->root || cfg->port < 0 || cfg->port > 65535 ||
         cfg->n_binds > FERRY_MAX_BINDS || cfg->tls < 0 || cfg->tls > FERRY_TLS_BOTH ||
-        cfg->tls_port < 0 || cfg->tls_port > 65535)
+        cfg->tls_port < 0 || cfg->tls_port > 65535 ||
+        (unsigned)cfg->on_conflict > FERRY_CONFLICT_OVERWRITE)
         return FERRY_EINVAL_CONFIG;
     srv = calloc(1, sizeof *srv);
     if (!srv)

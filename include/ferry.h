@@ -70,6 +70,15 @@ typedef void (*ferry_log_fn)(void *user, enum ferry_log_level level,
 
 #define FERRY_MAX_BINDS 8
 
+/* What a PUT does when its target exists and the request has no If-Match or
+ * If-None-Match to say. */
+enum ferry_conflict {
+    FERRY_CONFLICT_REFUSE = 0, /* 409 Conflict; nothing changes (default) */
+    FERRY_CONFLICT_KEEP_BOTH,  /* store as "name (1).ext", "name (2).ext"...;
+                                  the Location header names it */
+    FERRY_CONFLICT_OVERWRITE,  /* replace the file atomically (204) */
+};
+
 /*
  * Server configuration. Fill it with ferry_config_init() first, then set the
  * fields you need. Strings are borrowed: ferry_server_new() copies what it
@@ -111,6 +120,9 @@ typedef struct ferry_config {
     const char *tls_key;  /* key, both or neither. NULL: an ECDSA P-256 key
                              and a self-signed certificate made once and kept
                              in state_dir (in memory only without one) */
+    enum ferry_conflict on_conflict; /* PUT onto an existing file without
+                                        If-Match / If-None-Match */
+    uint64_t max_upload; /* largest upload body in bytes; 0 = no limit */
 } ferry_config;
 
 #define FERRY_DEFAULT_PORT 8731

@@ -326,6 +326,12 @@ uint64_t lc_engine_transfer_open(struct lc_engine *e, const ferry_transfer *t)
     return id;
 }
 
+void lc_engine_transfer_progress(struct lc_engine *e, uint64_t id, uint64_t done)
+{
+    if (id)
+        lc_registry_progress(e->cfg.registry, id, done);
+}
+
 void lc_engine_transfer_close(struct lc_engine *e, uint64_t id)
 {
     if (id && lc_registry_close(e->cfg.registry, id) == 0)

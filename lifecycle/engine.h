@@ -71,6 +71,11 @@ void lc_engine_ledger(struct lc_engine *e, struct lc_ledger_view *v);
  */
 uint64_t lc_engine_transfer_open(struct lc_engine *e, const ferry_transfer *t);
 
+/* Records that `done` bytes of transfer `id` are through (forwarded to
+ * lc_registry_progress: unknown ids and 0 are ignored). Callable from any
+ * thread; takes only the registry's lock, never the engine's. */
+void lc_engine_transfer_progress(struct lc_engine *e, uint64_t id, uint64_t done);
+
 /* Unregisters a finished transfer, and tells the machine when none is left.
  * Accepts id 0. */
 void lc_engine_transfer_close(struct lc_engine *e, uint64_t id);
