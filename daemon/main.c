@@ -150,6 +150,10 @@ int main(int argc, char **argv)
         goto out;
     }
     print_urls(srv, &o);
+    if (!o.cfg.read_only) /* until access control exists (issue 8) */
+        log_stderr(NULL, FERRY_LOG_WARN, "uploads (PUT) are allowed and there is no access "
+                   "control yet: anyone who can reach this port can add files; "
+                   "start with --read-only to refuse them");
     if (ctl && control_run(ctl, srv, fake) < 0) {
         fprintf(stderr, "ferryd: cannot start the control thread\n");
         goto out;
