@@ -387,16 +387,13 @@ out:
 }
 
 #if defined(PATHS_USE_OPENAT2)
-/* Set once openat2 turned out to be missing or filtered; never cleared. */
-static atomic_int openat2_missing;
-
 /*
  * Opens rel below root_fd with openat2. Returns 0 with *out_fd set, a
  * negative paths_error / -errno, or 1 when openat2 cannot be used (the
  * caller then walks).
  */
 static int openat2_open(int root_fd, const char *rel, int flags, int follow,
-                        int *out_fd)
+                        atomic_int *missing, int *out_fd)
 {
     struct open_how how;
     int fd, tries = 0, err;
@@ -415,7 +412,8 @@ static int openat2_open(int root_fd, const char *rel, int flags, int follow,
         return 0;
     }
     if (err == ENOSYS) {
-        atomic_store_explicit(&openat2_missing, 1, memory_order_relaxed);
+        if (missing)
+            atomic_store_explicit(missing, 1, memory_order_relaxed);
         return 1;
     }
     if (err == EPERM) {
@@ -433,7 +431,8 @@ static int openat2_open(int root_fd, const char *rel, int flags, int follow,
             return -EPERM;
         }
         if (errno == EPERM || errno == ENOSYS) {
-            atomic_store_explicit(&openat2_missing, 1, memory_order_relaxed);
+            if (missing)
+            atomic_store_explicit(missing, 1, memory_order_relaxed);
             return 1;
         }
         return -EPERM;
@@ -452,6 +451,7 @@ int paths_open(int root_fd, const char *rel, int flags,
 {
     int follow = opts ? opts->follow_symlinks : 0;
     int walk = opts ? opts->force_walk : 0;
+    atomic_int *missing = opts ? opts->openat2_missing : NULL;
     int ret, fd;
 
     if (!out_fd)
@@ -468,13 +468,14 @@ int paths_open(int root_fd, const char *rel, int flags,
         return ret;
 
 #if defined(PATHS_USE_OPENAT2)
-    if (!walk && !atomic_load_explicit(&openat2_missing, memory_order_relaxed)) {
-        ret = openat2_open(root_fd, rel, flags, follow, out_fd);
+    if (!walk && !(missing && atomic_load_explicit(missing, memory_order_relaxed))) {
+        ret = openat2_open(root_fd, rel, flags, follow, missing, out_fd);
         if (ret <= 0)
             return ret;
     }
 #else
     (void)walk;
+    (void)missing;
 #endif
     if (follow) {
         fd = openat(root_fd, *rel ? rel : ".", flags | O_CLOEXEC);

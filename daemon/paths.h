@@ -9,6 +9,7 @@
 #ifndef FERRY_PATHS_H
 #define FERRY_PATHS_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 /* Longest decoded relative path accepted (bytes, without the NUL). */
@@ -28,6 +29,10 @@ struct paths_opts {
     int show_hidden;     /* allow segments that start with '.' */
     int follow_symlinks; /* follow symlinks even when they leave the root */
     int force_walk;      /* tests: use the portable walk even if openat2 works */
+    /* Where to remember that openat2 is missing or filtered (ENOSYS or a
+     * seccomp EPERM), so that it is asked once: the owner's flag (a
+     * ferry_server has one), starting at 0. NULL: asked every time. */
+    atomic_int *openat2_missing;
 };
 
 /*

@@ -292,6 +292,7 @@ int ferry_server_new(const ferry_config *cfg, ferry_server **out)
     srv->cfg.service_name = srv->service_name;
     srv->paths.show_hidden = cfg->show_hidden;
     srv->paths.follow_symlinks = cfg->follow_symlinks;
+    srv->paths.openat2_missing = &srv->openat2_missing;
     rc = tls_config(srv, cfg);
     if (rc < 0)
         goto fail;

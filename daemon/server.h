@@ -42,6 +42,7 @@ struct ferry_server {
     char *binds[FERRY_MAX_BINDS];
     int root_fd;                /* O_DIRECTORY fd of the root, owned */
     struct paths_opts paths;    /* derived from cfg */
+    atomic_int openat2_missing; /* paths.openat2_missing points here */
     struct MHD_Daemon *mhd;     /* NULL when stopped */
     struct listener *listener;  /* NULL when stopped */
     struct MHD_Response *pages[SRV_PAGE_COUNT]; /* shared error responses */

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -883,13 +884,15 @@ static void seccomp_child(int err)
     };
     struct sock_fprog prog = { .len = sizeof f / sizeof f[0], .filter = f };
     int root = open_root(), bad = 0;
+    atomic_int missing = 0; /* shared by every case, as a server's flag is */
 
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
         prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
         _exit(77);
     for (size_t i = 0; i < sizeof open_cases / sizeof open_cases[0]; i++) {
         const struct open_case *c = &open_cases[i];
-        struct paths_opts opts = { .follow_symlinks = c->follow };
+        struct paths_opts opts = { .follow_symlinks = c->follow,
+                                   .openat2_missing = (i % 2) ? &missing : NULL };
         struct stat a, b;
         char p[256];
         int fd, r = paths_open(root, c->rel, c->flags, &opts, &fd);
@@ -907,6 +910,10 @@ static void seccomp_child(int err)
         }
     }
     close(root);
+    if (!atomic_load(&missing)) { /* the owner's flag learnt it once */
+        fprintf(stderr, "seccomp %d: openat2_missing was not set\n", err);
+        bad = 1;
+    }
     _exit(bad);
 }
 
