@@ -33,6 +33,11 @@ static const char usage_text[] =
     "                         keep-both (stores \"name (1).ext\") or overwrite\n"
     "      --max-upload SIZE  largest upload, in bytes or with K, M, G (1024s);\n"
     "                         0 = no limit (default)\n"
+    "      --upload-expiry TIME  remove a resumable upload untouched for this long:\n"
+    "                         seconds, or with s, m, h, d (default 24h)\n"
+    "      --no-trash         DELETE removes at once (default: to the trash folder\n"
+    "                         in the state folder, emptied after --trash-days)\n"
+    "      --trash-days N     keep deleted items N days (default 30)\n"
     "      --follow-symlinks  follow symlinks that lead out of FOLDER\n"
     "  -t, --threads N        HTTP worker threads (default 2)\n"
     "  -l, --log-level LEVEL  error, warn, info (default; one line per request) or debug\n"
@@ -62,7 +67,7 @@ static const char usage_text[] =
 
 enum { OPT_FOLLOW = 256, OPT_NO_QR, OPT_STATE_DIR, OPT_OS, OPT_CONTROL, OPT_NAME,
        OPT_NO_MDNS, OPT_TLS, OPT_TLS_PORT, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ON_CONFLICT,
-       OPT_MAX_UPLOAD };
+       OPT_MAX_UPLOAD, OPT_UPLOAD_EXPIRY, OPT_NO_TRASH, OPT_TRASH_DAYS };
 
 static const struct option long_opts[] = {
     {"bind", required_argument, NULL, 'b'},
@@ -85,6 +90,9 @@ static const struct option long_opts[] = {
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"on-conflict", required_argument, NULL, OPT_ON_CONFLICT},
     {"max-upload", required_argument, NULL, OPT_MAX_UPLOAD},
+    {"upload-expiry", required_argument, NULL, OPT_UPLOAD_EXPIRY},
+    {"no-trash", no_argument, NULL, OPT_NO_TRASH},
+    {"trash-days", required_argument, NULL, OPT_TRASH_DAYS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -139,6 +147,41 @@ static int parse_size(const char *s, uint64_t *out)
     return 0;
 }
 
+/*
+ * Parses a duration: a whole decimal number of seconds, optionally followed
+ * by s, m, h or d, into [1, UINT_MAX] seconds. Returns 0 or -1.
+ */
+static int parse_duration(const char *s, unsigned *out)
+{
+    static const struct {
+        char unit;
+        unsigned long long seconds;
+    } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+    unsigned long long v, mul = 1;
+    char *end;
+
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return -1;
+    if (*end) {
+        size_t i;
+
+        for (i = 0; i < sizeof units / sizeof units[0]; i++)
+            if (tolower((unsigned char)*end) == units[i].unit)
+                break;
+        if (i == sizeof units / sizeof units[0] || end[1])
+            return -1;
+        mul = units[i].seconds;
+    }
+    if (v == 0 || v > UINT_MAX / mul)
+        return -1;
+    *out = (unsigned)(v * mul);
+    return 0;
+}
+
 /* Parses true/false, yes/no, on/off, 1/0. Returns 0 or -1. */
 static int parse_bool(const char *s, int *out)
 {
@@ -179,7 +222,7 @@ static int apply(struct ferryd_options *o, const char *key, const char *value,
 
     if (strcmp(key, "read-only") == 0 || strcmp(key, "hidden") == 0 ||
         strcmp(key, "follow-symlinks") == 0 || strcmp(key, "no-qr") == 0 ||
-        strcmp(key, "no-mdns") == 0) {
+        strcmp(key, "no-mdns") == 0 || strcmp(key, "no-trash") == 0) {
         if (value && parse_bool(value, &b) < 0) {
             snprintf(err, errlen, "'%s' for %s is not true or false", value, key);
             return -1;
@@ -192,6 +235,8 @@ static int apply(struct ferryd_options *o, const char *key, const char *value,
             c->follow_symlinks = b;
         else if (strcmp(key, "no-mdns") == 0)
             c->no_mdns = b;
+        else if (strcmp(key, "no-trash") == 0)
+            c->no_trash = b;
         else
             o->no_qr = b;
         return 0;
@@ -333,6 +378,23 @@ static int apply(struct ferryd_options *o, const char *key, const char *value,
                      "K, M or G (e.g. 500M; 0 = no limit)", value);
             return -1;
         }
+        return 0;
+    }
+    if (strcmp(key, "upload-expiry") == 0) {
+        if (parse_duration(value, &c->upload_expiry_s) < 0) {
+            snprintf(err, errlen, "upload-expiry '%s' is not a duration: seconds, or a "
+                     "number with s, m, h or d (e.g. 24h)", value);
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(key, "trash-days") == 0) {
+        if (parse_int(value, 1, 36500, &n) < 0) {
+            snprintf(err, errlen, "trash-days '%s' is not a number of days from 1 to 36500",
+                     value);
+            return -1;
+        }
+        c->trash_days = (unsigned)n;
         return 0;
     }
     if (strcmp(key, "root") == 0) {
@@ -488,6 +550,9 @@ int options_parse(int argc, char **argv, struct ferryd_options *o)
         case OPT_TLS_KEY: key = "tls-key"; break;
         case OPT_ON_CONFLICT: key = "on-conflict"; break;
         case OPT_MAX_UPLOAD: key = "max-upload"; break;
+        case OPT_UPLOAD_EXPIRY: key = "upload-expiry"; break;
+        case OPT_NO_TRASH: key = "no-trash"; break;
+        case OPT_TRASH_DAYS: key = "trash-days"; break;
         case '?':
         default:
             if (optopt > 0 && optopt < 256 && strchr("bptlc", optopt))
@@ -500,13 +565,8 @@ int options_parse(int argc, char **argv, struct ferryd_options *o)
             fprintf(stderr, "Try 'ferryd --help'.\n");
             return 2;
         }
-        int takes_value = opt == 'b' || opt == 'p' || opt == 't' || opt == 'l' ||
-                          opt == OPT_STATE_DIR || opt == OPT_OS || opt == OPT_CONTROL ||
-                          opt == OPT_NAME || opt == OPT_TLS || opt == OPT_TLS_PORT ||
-                          opt == OPT_TLS_CERT || opt == OPT_TLS_KEY ||
-                          opt == OPT_ON_CONFLICT || opt == OPT_MAX_UPLOAD;
-
-        if (apply(o, key, takes_value ? optarg : NULL, err, sizeof err) < 0) {
+        /* getopt sets optarg to NULL for options without a value */
+        if (apply(o, key, optarg, err, sizeof err) < 0) {
             fprintf(stderr, "ferryd: %s\nTry 'ferryd --help'.\n", err);
             return 2;
         }

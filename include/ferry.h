@@ -123,6 +123,13 @@ typedef struct ferry_config {
     enum ferry_conflict on_conflict; /* PUT onto an existing file without
                                         If-Match / If-None-Match */
     uint64_t max_upload; /* largest upload body in bytes; 0 = no limit */
+    unsigned upload_expiry_s; /* a resumable (tus) upload untouched for this
+                                 long is removed with its part file;
+                                 0 = 86400 (one day) */
+    int no_trash;       /* DELETE removes at once instead of moving to the
+                           trash folder in state_dir */
+    unsigned trash_days; /* trash entries older than this are removed;
+                            0 = 30 */
 } ferry_config;
 
 #define FERRY_DEFAULT_PORT 8731
