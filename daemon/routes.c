@@ -7,8 +7,12 @@
  *   /path/to/folder       301 to the form with the slash
  *   /path/to/file         the file (daemon/files.c)
  *   PUT /path/to/file     an upload (daemon/upload-put.c)
+ *   /.ferry/uploads/...   resumable uploads, tus 1.0 (daemon/upload-tus.c)
+ *   MKCOL, MOVE, COPY, DELETE /path   file operations (daemon/fileops.c)
+ *   /.ferry/trash...      what DELETE put aside (daemon/trash.c)
+ *   OPTIONS /path         the methods allowed
  *
- * GET, HEAD and PUT exist so far; other methods get 405.
+ * Other methods get 405.
  *
  * libmicrohttpd calls the handler once when the headers have arrived and
  * again for the body; answering on the first call would make 0.9.75 mark the
@@ -30,12 +34,15 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "fileops.h"
 #include "files.h"
 #include "listing-cache.h"
 #include "listing.h"
 #include "routes.h"
 #include "server.h"
+#include "trash.h"
 #include "upload-put.h"
+#include "upload-tus.h"
 
 #define FERRY_PREFIX "/.ferry/"
 #define LOG_PATH_MAX 256
@@ -47,6 +54,8 @@ struct request {
     uint64_t length;
     uint64_t transfer; /* registry id of a download, closed on completion */
     struct put_upload *put; /* a PUT being received, ended on completion */
+    struct tus_request *tus; /* a tus request, ended on completion */
+    int had_body;           /* a body came that nobody reads (dropped) */
     char method[16];
     char path[LOG_PATH_MAX];
 };
@@ -59,9 +68,18 @@ static const struct {
                            "backslash or invalid UTF-8).\n"},
     [SRV_PAGE_403] = {403, "403 Forbidden: the path leaves the shared folder.\n"},
     [SRV_PAGE_404] = {404, "404 Not Found\n"},
-    [SRV_PAGE_405] = {405, "405 Method Not Allowed: this server answers GET, HEAD and PUT.\n"},
+    [SRV_PAGE_405] = {405, "405 Method Not Allowed: this server answers GET, HEAD, PUT, "
+                           "OPTIONS, MKCOL, MOVE, COPY and DELETE (tus uploads under "
+                           "/.ferry/uploads/).\n"},
     [SRV_PAGE_500] = {500, "500 Internal Server Error: see the server's log.\n"},
 };
+
+/* The methods the shared folder answers, for Allow. */
+static const char *allowed_methods(const struct ferry_server *srv)
+{
+    return srv->cfg.read_only ? "GET, HEAD, OPTIONS"
+                              : "GET, HEAD, PUT, OPTIONS, MKCOL, MOVE, COPY, DELETE";
+}
 
 int routes_pages_create(struct ferry_server *srv)
 {
@@ -76,7 +94,7 @@ int routes_pages_create(struct ferry_server *srv)
         }
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
         if (i == SRV_PAGE_405)
-            MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, PUT");
+            MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allowed_methods(srv));
         srv->pages[i] = r;
     }
     return 0;
@@ -349,6 +367,33 @@ static enum MHD_Result serve_path(struct ferry_server *srv, struct MHD_Connectio
     return (enum MHD_Result)rc;
 }
 
+/* OPTIONS on the shared folder: 204 with Allow. */
+static enum MHD_Result serve_options(struct ferry_server *srv, struct MHD_Connection *c,
+                                     struct request *rq)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+
+    if (r)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allowed_methods(srv));
+    return reply(c, rq, MHD_HTTP_NO_CONTENT, r, 0);
+}
+
+/* Whether url is the tus endpoint or below it. */
+static int is_tus(const char *url)
+{
+    size_t n = sizeof TUS_PREFIX - 2; /* without the trailing slash */
+
+    return strncmp(url, TUS_PREFIX, n) == 0 && (url[n] == '\0' || url[n] == '/');
+}
+
+/* Whether url is the trash endpoint or below it. */
+static int is_trash(const char *url)
+{
+    size_t n = sizeof TRASH_PREFIX - 1;
+
+    return strncmp(url, TRASH_PREFIX, n) == 0 && (url[n] == '\0' || url[n] == '/');
+}
+
 /* Allocates the per-request state; NULL when out of memory. */
 static struct request *request_begin(struct ferry_server *srv, const char *method,
                                      const char *url)
@@ -377,31 +422,48 @@ enum MHD_Result routes_handle(void *cls, struct MHD_Connection *c, const char *u
         *req_cls = rq = request_begin(srv, method, url);
         if (!rq)
             return MHD_NO;
-        /* A PUT is checked before its body is read; refused methods are
-         * answered then too (no "100 Continue"); the connection then
+        /* Uploads are checked before their body is read; refused methods
+         * are answered then too (no "100 Continue"); the connection then
          * closes, as it must with an unread body. */
+        if (is_tus(url))
+            return tus_begin(srv, c, method, url, &rq->tus, &rq->status);
         if (strcmp(method, MHD_HTTP_METHOD_PUT) == 0)
             return put_begin(srv, c, url, &rq->put, &rq->status);
+        if (is_trash(url) || fileops_method(method) ||
+            strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
+            return MHD_YES;
         if (!is_head && strcmp(method, MHD_HTTP_METHOD_GET) != 0)
             return error_page(srv, c, rq, SRV_PAGE_405);
         return MHD_YES;
+    }
+    if (rq->tus) {
+        if (*upload_data_size)
+            return tus_body(rq->tus, upload_data, upload_data_size);
+        return tus_finish(rq->tus, c, &rq->status);
     }
     if (rq->put) {
         if (*upload_data_size)
             return put_body(rq->put, upload_data, upload_data_size);
         return put_finish(rq->put, c, &rq->status);
     }
-    if (rq->status || *upload_data_size) { /* answered already, or a GET with
-                                               a body: ignore the body */
+    if (rq->status || *upload_data_size) { /* answered already, or a body
+                                               nobody reads: drop it */
+        rq->had_body |= *upload_data_size != 0;
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (is_trash(url))
+        return trash_serve(srv, c, method, url, &rq->status);
+    if (fileops_method(method))
+        return fileops_handle(srv, c, method, url, rq->had_body, &rq->status);
     if (strncmp(url, FERRY_PREFIX, sizeof FERRY_PREFIX - 1) == 0) {
         if (strcmp(url, FERRY_PREFIX "status") == 0)
-            return serve_status(srv, c, *req_cls);
-        return error_page(srv, c, *req_cls, SRV_PAGE_404);
+            return serve_status(srv, c, rq);
+        return error_page(srv, c, rq, SRV_PAGE_404);
     }
-    return serve_path(srv, c, *req_cls, url, is_head);
+    if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
+        return serve_options(srv, c, rq);
+    return serve_path(srv, c, rq, url, is_head);
 }
 
 void srv_peer_address(struct MHD_Connection *c, char *buf, size_t len)
@@ -438,6 +500,7 @@ void routes_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     if (!rq)
         return;
     put_end(rq->put);
+    tus_end(rq->tus, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     if (rq->transfer && srv->engine) {
         if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
             lc_engine_transfer_close(srv->engine, rq->transfer);

@@ -17,6 +17,7 @@
 #include "registry.h"
 #include "server.h"
 #include "tls.h"
+#include "upload-tus.h"
 
 void srv_track_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
                           enum MHD_ConnectionNotificationCode code)
@@ -183,6 +184,11 @@ int ferry_server_post_event(ferry_server *srv, enum ferry_event ev)
     pthread_rwlock_rdlock(&srv->engine_lock);
     if (srv->engine)
         rc = lc_engine_post(srv->engine, (enum lc_input)ev);
+    /* Uploads that expired while the process slept go now (and their
+     * entries that the restored journal brought back). No timer: ferry
+     * does not wake up when idle. */
+    if (srv->engine && ev == FERRY_EVENT_RESUMED)
+        tus_store_sweep(srv->tus);
     pthread_rwlock_unlock(&srv->engine_lock);
     return rc;
 }

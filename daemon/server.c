@@ -30,6 +30,8 @@
 #include "routes.h"
 #include "server.h"
 #include "tls.h"
+#include "upload-tus.h"
+#include "trash.h"
 
 #define DEFAULT_THREADS 2
 #define DEFAULT_CONNECTION_MEMORY (8 * 1024) /* 1,000 idle keep-alive
@@ -449,6 +451,13 @@ int ferry_server_start(ferry_server *srv)
     rc = srv_lifecycle_start(srv);
     if (rc < 0)
         goto fail;
+    /* After the journal is read: the uploads on disk complete the
+     * registry's resumable set. Without it, tus requests get 503. */
+    rc = tus_store_open(srv, &srv->tus);
+    if (rc == FERRY_ENOMEM)
+        goto fail;
+    if (srv->state_fd >= 0)
+        trash_sweep(srv); /* and on each DELETE: no timer wakes an idle server */
     srv->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, routes_handle, srv,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, srv,
@@ -509,6 +518,8 @@ int ferry_server_stop(ferry_server *srv)
         MHD_stop_daemon(srv->mhd); /* completes requests: they close transfers */
     srv->mhd = NULL;
     srv_lifecycle_stop(srv);
+    tus_store_free(srv->tus); /* no request and no event uses it now */
+    srv->tus = NULL;
     srv->port = 0;
     routes_pages_free(srv);
     return 0;

@@ -25,6 +25,7 @@ struct disc;
 struct listing_cache;
 struct tls_identity;
 struct tls_front;
+struct tus_store;
 
 /* HTTP statuses for which a shared, prebuilt error response exists. */
 enum srv_error_page {
@@ -60,6 +61,10 @@ struct ferry_server {
     pthread_rwlock_t engine_lock; /* posts read it; stop writes it */
     char *state_dir;            /* absolute, or NULL */
     int state_fd;               /* O_DIRECTORY fd of state_dir, or -1 */
+
+    /* resumable (tus) uploads: daemon/upload-tus.h; NULL without a state
+       folder */
+    struct tus_store *tus;
 
     /* discovery (mDNS/DNS-SD); NULL when off */
     struct disc *disc;

@@ -172,8 +172,7 @@ int put_place(int from_dir, const char *from, int to_dir, const char *to, int no
     return 0;
 }
 
-/* Fills hex with 16 random hex digits (and a NUL). */
-static void random_hex(char hex[17])
+void put_random_hex(char hex[17])
 {
     static const char digits[] = "0123456789abcdef";
     unsigned char r[8];
@@ -194,8 +193,7 @@ static void random_hex(char hex[17])
     hex[16] = '\0';
 }
 
-/* write() of all len bytes. Returns 0 or -errno. */
-static int write_all(int fd, const char *p, size_t len)
+int put_write_all(int fd, const char *p, size_t len)
 {
     while (len) {
         ssize_t n = write(fd, p, len);
@@ -225,7 +223,7 @@ static int copy_to_temp(int src_fd, int dir_fd, const char *name, char *tmp, siz
     if (!buf)
         return -ENOMEM;
     for (int tries = 0; tries < 16 && fd < 0; tries++) {
-        random_hex(hex);
+        put_random_hex(hex);
         hex[8] = '\0';
         /* "." name ".ferry-part-" hex: cut the name to fit NAME_MAX */
         keep = strlen(name);
@@ -255,7 +253,7 @@ static int copy_to_temp(int src_fd, int dir_fd, const char *name, char *tmp, siz
         }
         if (n == 0)
             break;
-        rc = write_all(fd, buf, (size_t)n);
+        rc = put_write_all(fd, buf, (size_t)n);
         if (rc < 0)
             goto fail;
         off += n;
@@ -412,7 +410,7 @@ static void fail_write(struct put_upload *u, int rc)
 /* Writes the buffered bytes to the part file. Returns 0 or -errno. */
 static int flush(struct put_upload *u)
 {
-    int rc = write_all(u->part_fd, u->buf, u->buffered);
+    int rc = put_write_all(u->part_fd, u->buf, u->buffered);
 
     u->buffered = 0;
     return rc;
@@ -454,8 +452,7 @@ enum MHD_Result put_body(struct put_upload *u, const char *data, size_t *size)
     return MHD_YES;
 }
 
-/* Appends s to out at *len, %-encoding all but unreserved bytes and '/'. */
-static void url_encode(const char *s, char *out, size_t outlen, size_t *len)
+void put_url_encode(const char *s, char *out, size_t outlen, size_t *len)
 {
     static const char hex[] = "0123456789ABCDEF";
 
@@ -531,11 +528,11 @@ enum MHD_Result put_finish(struct put_upload *u, struct MHD_Connection *c,
         location = malloc(cap);
         if (!location)
             return MHD_NO;
-        url_encode("/", location, cap, &len);
-        url_encode(u->parent, location, cap, &len);
+        put_url_encode("/", location, cap, &len);
+        put_url_encode(u->parent, location, cap, &len);
         if (u->parent[0])
-            url_encode("/", location, cap, &len);
-        url_encode(final, location, cap, &len);
+            put_url_encode("/", location, cap, &len);
+        put_url_encode(final, location, cap, &len);
         snprintf(text, sizeof text, "201 Created: /%s%s%.*s (%" PRIu64 " bytes).\n",
                  u->parent, u->parent[0] ? "/" : "", NAME_MAX, final, u->received);
         ret = answer(c, 201, text, location, etag[0] ? etag : NULL, status);
@@ -580,7 +577,7 @@ static int open_part(struct put_upload *u, int state_fd)
     if (u->updir_fd < 0)
         return -errno;
     for (int tries = 0; tries < 16; tries++) {
-        random_hex(hex);
+        put_random_hex(hex);
         snprintf(u->part, sizeof u->part, "put-%s.part", hex);
         u->part_fd = openat(u->updir_fd, u->part,
                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -97,6 +97,23 @@ enum put_mode {
  */
 int put_keep_both_name(const char *name, unsigned n, char *out, size_t outlen);
 
+/* Fills hex with 16 random hex digits (and a NUL), from getentropy().
+ * Thread-safe. */
+void put_random_hex(char hex[17]);
+
+/* write() of all len bytes to fd, at its current position, retrying on
+ * EINTR and short writes. Returns 0 or -errno (what was written before a
+ * failure stays written). */
+int put_write_all(int fd, const char *p, size_t len);
+
+/*
+ * Appends s to out (outlen bytes) at *len, %-encoding every byte but the
+ * unreserved ones and '/', for Location headers; stops before out would
+ * overflow (all of s fits when outlen - *len >= 3 * strlen(s) + 4). out
+ * stays NUL-terminated; *len is advanced.
+ */
+void put_url_encode(const char *s, char *out, size_t outlen, size_t *len);
+
 /*
  * Moves from_dir/from to to_dir/to. With `noreplace`, atomically refuses an
  * existing `to` (-EEXIST): renameat2(RENAME_NOREPLACE) on Linux, else

@@ -4,9 +4,9 @@
  *
  * Owns: id allocation (a 64-bit counter from 1, never reused, restored
  * entries included), the bounded copy of the caller's strings, the rule that
- * a newly opened transfer replaces the restored ones of the same direction
- * and path, and the copies handed out by snapshots. It knows nothing of the
- * journal or of HTTP.
+ * a newly opened transfer replaces the restored ones of the same transfer
+ * (direction and path; for uploads the validator too), and the copies handed
+ * out by snapshots. It knows nothing of the journal or of HTTP.
  *
  * Layout: items[0..n) in no particular order (removal swaps the last entry
  * into the hole), with a parallel array ids[] (ids[i] == items[i].id) so that
@@ -159,35 +159,66 @@ static size_t find_open(const struct lc_registry *r, uint64_t id)
     return SIZE_MAX;
 }
 
-/* Removes every restored entry of `direction` and `path`. */
-static void drop_restored(struct lc_registry *r, enum ferry_direction direction,
-                          const char *path)
+/*
+ * Whether entry e is the transfer (direction, path, validator): the same
+ * direction and path, and for uploads the same validator too (an upload's
+ * validator names the upload, e.g. "tus:<id>": two resumable uploads to one
+ * target are two transfers). Strings are compared as copied (bounded).
+ */
+static int same_transfer(const ferry_transfer *e, enum ferry_direction direction,
+                         const char *path, const char *validator)
 {
-    size_t i = 0;
+    return e->direction == direction && strcmp(e->path, path) == 0 &&
+           (direction != FERRY_UPLOAD || strcmp(e->validator, validator) == 0);
+}
+
+/* Removes every restored entry that is the transfer of *t (same_transfer).
+ * Returns how many. */
+static size_t drop_restored(struct lc_registry *r, const ferry_transfer *t)
+{
+    size_t i = 0, dropped = 0;
 
     while (i < r->n) {
         const ferry_transfer *e = &r->items[i];
 
-        if (e->restored && e->direction == direction &&
-            strcmp(e->path, path) == 0)
+        if (e->restored && same_transfer(e, t->direction, t->path, t->validator)) {
             remove_at(r, i); /* entry i is now another one: look again */
-        else
+            dropped++;
+        } else {
             i++;
+        }
     }
+    return dropped;
 }
 
-/* Whether an open entry has `direction` and `path`. */
-static int open_matches(const struct lc_registry *r,
-                        enum ferry_direction direction, const char *path)
+/* Whether an entry (open, or also restored with `any`) is the transfer of
+ * *t (same_transfer). */
+static int matches(const struct lc_registry *r, const ferry_transfer *t, int any)
 {
     for (size_t i = 0; i < r->n; i++) {
         const ferry_transfer *e = &r->items[i];
 
-        if (!e->restored && e->direction == direction &&
-            strcmp(e->path, path) == 0)
+        if ((any || !e->restored) && same_transfer(e, t->direction, t->path, t->validator))
             return 1;
     }
     return 0;
+}
+
+/* Drops the oldest restored entries beyond LC_REGISTRY_MAX_RESUMABLE. */
+static void cap_restored(struct lc_registry *r)
+{
+    size_t restored = 0;
+
+    for (size_t k = 0; k < r->n; k++)
+        restored += r->items[k].restored != 0;
+    for (; restored > LC_REGISTRY_MAX_RESUMABLE; restored--) {
+        size_t oldest = SIZE_MAX; /* ids grow: the smallest is oldest */
+
+        for (size_t k = 0; k < r->n; k++)
+            if (r->items[k].restored && (oldest == SIZE_MAX || r->ids[k] < r->ids[oldest]))
+                oldest = k;
+        remove_at(r, oldest);
+    }
 }
 
 /* See registry.h. */
@@ -223,13 +254,14 @@ int lc_registry_open(struct lc_registry *r, const ferry_transfer *t,
     ferry_transfer e;
 
     copy_transfer(&e, t);
+    e.done = t->done; /* a resumed upload starts with what it has */
     pthread_mutex_lock(&r->lock);
     /* Room first, so that a failure changes nothing. */
     if (reserve(r, r->n + 1) != 0) {
         pthread_mutex_unlock(&r->lock);
         return FERRY_ENOMEM;
     }
-    drop_restored(r, e.direction, e.path);
+    drop_restored(r, &e);
     e.id = r->next_id++;
     append(r, &e);
     r->n_open++;
@@ -258,7 +290,7 @@ void lc_registry_progress(struct lc_registry *r, uint64_t id, uint64_t done)
 static int end_open(struct lc_registry *r, uint64_t id, int keep)
 {
     ferry_transfer e;
-    size_t i, restored = 0;
+    size_t i;
     int left;
 
     pthread_mutex_lock(&r->lock);
@@ -271,20 +303,10 @@ static int end_open(struct lc_registry *r, uint64_t id, int keep)
     remove_at(r, i);
     r->n_open--;
     if (keep) {
-        drop_restored(r, e.direction, e.path);
+        drop_restored(r, &e);
         e.restored = 1;
         append(r, &e); /* fits: an entry was just removed */
-        for (size_t k = 0; k < r->n; k++)
-            restored += r->items[k].restored != 0;
-        for (; restored > LC_REGISTRY_MAX_RESUMABLE; restored--) {
-            size_t oldest = SIZE_MAX; /* ids grow: the smallest is oldest */
-
-            for (size_t k = 0; k < r->n; k++)
-                if (r->items[k].restored &&
-                    (oldest == SIZE_MAX || r->ids[k] < r->ids[oldest]))
-                    oldest = k;
-            remove_at(r, oldest);
-        }
+        cap_restored(r);
     }
     maybe_shrink(r);
     left = r->n_open > INT_MAX ? INT_MAX : (int)r->n_open;
@@ -374,7 +396,7 @@ int lc_registry_set_restored(struct lc_registry *r, const ferry_transfer *list,
         ferry_transfer e;
 
         copy_transfer(&e, &list[k]);
-        if (open_matches(r, e.direction, e.path))
+        if (matches(r, &e, 0))
             continue; /* already resumed */
         e.done = list[k].done;
         e.restored = 1;
@@ -384,4 +406,42 @@ int lc_registry_set_restored(struct lc_registry *r, const ferry_transfer *list,
     maybe_shrink(r);
     pthread_mutex_unlock(&r->lock);
     return 0;
+}
+
+/* See registry.h. */
+int lc_registry_add_restored(struct lc_registry *r, const ferry_transfer *t)
+{
+    ferry_transfer e;
+
+    copy_transfer(&e, t);
+    e.done = t->done;
+    e.restored = 1;
+    pthread_mutex_lock(&r->lock);
+    if (matches(r, &e, 1)) {
+        pthread_mutex_unlock(&r->lock);
+        return 1;
+    }
+    if (reserve(r, r->n + 1) != 0) {
+        pthread_mutex_unlock(&r->lock);
+        return FERRY_ENOMEM;
+    }
+    e.id = r->next_id++;
+    append(r, &e);
+    cap_restored(r);
+    pthread_mutex_unlock(&r->lock);
+    return 0;
+}
+
+/* See registry.h. */
+size_t lc_registry_forget(struct lc_registry *r, const ferry_transfer *t)
+{
+    ferry_transfer e;
+    size_t n;
+
+    copy_transfer(&e, t);
+    pthread_mutex_lock(&r->lock);
+    n = drop_restored(r, &e);
+    maybe_shrink(r);
+    pthread_mutex_unlock(&r->lock);
+    return n;
 }

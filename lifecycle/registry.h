@@ -7,6 +7,12 @@
  *
  * Ids: a 64-bit counter from 1, never 0 and never reused; restored entries
  * get fresh ids too (the ids in a journal are those of an earlier process).
+ *
+ * "The same transfer" below means the same direction and path, and for an
+ * upload also the same validator: an upload's validator names the upload
+ * (a tus upload's is "tus:<id>"), so two resumable uploads to one target
+ * never replace each other, while a download resumed after its file changed
+ * (a new ETag) still replaces its restored entry.
  * Strings are copied bounded: text that does not fit its ferry_transfer
  * field is cut at a UTF-8 character boundary, always NUL-terminated.
  */
@@ -27,10 +33,11 @@ struct lc_registry *lc_registry_new(void);
 void lc_registry_free(struct lc_registry *r);
 
 /*
- * Adds an open transfer described by *t (copied; its id, done and restored
- * fields are ignored; done starts at 0). Every restored transfer with the
- * same direction and path (after truncation) is dropped: it has been
- * resumed. On success returns 0, sets *id (never 0, never reused) and
+ * Adds an open transfer described by *t (copied; its id and restored fields
+ * are ignored; done is kept: 0 for a new transfer, the bytes it has for a
+ * resumed upload, so that a snapshot taken at once — the first open of a
+ * background period takes one — is not behind). Every restored entry of the same
+ * transfer (after truncation) is dropped: it has been resumed. On success returns 0, sets *id (never 0, never reused) and
  * *was_idle to whether it is now the only open transfer (the open count
  * went from 0 to 1). Returns FERRY_ENOMEM otherwise, with nothing changed.
  */
@@ -55,8 +62,8 @@ int lc_registry_close(struct lc_registry *r, uint64_t id);
 /*
  * Like lc_registry_close(), for a transfer cut before it finished (the
  * client went away, or the lifecycle ended the connection): the entry stays
- * as a restored one, resumable, replacing older ones of the same direction
- * and path, so that snapshots keep it. Beyond LC_REGISTRY_MAX_RESUMABLE
+ * as a restored one, resumable, replacing older ones of the same transfer,
+ * so that snapshots keep it. Beyond LC_REGISTRY_MAX_RESUMABLE
  * restored entries the oldest is dropped. Returns as lc_registry_close().
  */
 int lc_registry_interrupt(struct lc_registry *r, uint64_t id);
@@ -76,10 +83,29 @@ int lc_registry_snapshot(struct lc_registry *r, int with_restored,
 /*
  * Replaces the restored set with list[0..n) (copied, marked restored, each
  * with a fresh id; list's id and restored fields are ignored, done is kept).
- * An entry whose direction and path match an open transfer is left out: it
- * has been resumed already. Returns 0, or FERRY_ENOMEM with nothing changed.
+ * An entry that is the same transfer as an open one is left out: it has been
+ * resumed already. Returns 0, or FERRY_ENOMEM with nothing changed.
  */
 int lc_registry_set_restored(struct lc_registry *r, const ferry_transfer *list,
                              size_t n);
+
+/*
+ * Adds one restored (resumable) entry for *t (copied like lc_registry_open,
+ * done kept, restored set, a fresh id) unless the registry already holds
+ * the same transfer, open or restored — for what a cold start finds on
+ * disk besides the journal (e.g. partial uploads). Beyond
+ * LC_REGISTRY_MAX_RESUMABLE restored entries the oldest is dropped.
+ * Returns 0 (added), 1 (already there: nothing changed) or FERRY_ENOMEM
+ * (nothing changed).
+ */
+int lc_registry_add_restored(struct lc_registry *r, const ferry_transfer *t);
+
+/*
+ * Removes the restored entries of the same transfer as *t (only direction,
+ * path and validator are read), e.g. an upload abandoned or expired while
+ * nobody was sending it. Open entries are left alone. Returns how many were
+ * removed.
+ */
+size_t lc_registry_forget(struct lc_registry *r, const ferry_transfer *t);
 
 #endif

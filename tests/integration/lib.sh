@@ -27,6 +27,11 @@
 #                       10 when it is set.
 #   FERRY_TEST_TIMEOUT_SCALE  overrides that multiplier.
 #   FERRY_TEST_KEEP     keep the temp dir and print its name.
+#   FERRYCTL            the ferryctl beside FERRYD by default.
+#
+# A script that leaves something more to undo (a mount) sets
+# FERRY_CLEANUP_HOOK to a command; it runs after every process is stopped
+# and before the temp dir is removed.
 #
 # Rules for scripts: `#!/bin/bash` + `set -u`, no `set -e` (a failure must be
 # reported as "not ok" and the cleanup must still run); call ferry_start in
@@ -41,8 +46,9 @@ FERRY_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${FERRY_SRCDIR:=$(cd "$FERRY_LIB_DIR/../.." && pwd)}"
 : "${FERRY_BUILDDIR:=$FERRY_SRCDIR/build}"
 : "${FERRYD:=$FERRY_BUILDDIR/ferryd}"
+: "${FERRYCTL:=$(dirname "$FERRYD")/ferryctl}"
 : "${FERRY_TEST_WRAPPER:=}"
-export FERRYD FERRY_SRCDIR FERRY_BUILDDIR
+export FERRYD FERRYCTL FERRY_SRCDIR FERRY_BUILDDIR
 
 if [ -n "${FERRY_TEST_TIMEOUT_SCALE:-}" ]; then
     T_SCALE=$FERRY_TEST_TIMEOUT_SCALE
@@ -295,6 +301,7 @@ ferry_cleanup_() {
     for pid in ${FERRY_PIDS[@]+"${FERRY_PIDS[@]}"}; do
         stop_pid "$pid"
     done
+    [ -z "${FERRY_CLEANUP_HOOK:-}" ] || eval "$FERRY_CLEANUP_HOOK"
     if [ -n "${FERRY_TEST_KEEP:-}" ]; then
         echo "# kept $FERRY_TMP"
     else
@@ -591,4 +598,40 @@ EOF_PY
         diag "$out"
         return 1
     fi
+}
+
+# ---------------------------------------------------------------- ferryctl
+
+# ctl CMD [ARG]: ferryctl ($FERRYCTL) on the control socket $SOCK of a
+# ferryd started with --os fake --control "$SOCK". Sets
+# CTL_RC, CTL_OUT (stdout) and CTL_ERR (stderr).
+ctl() {
+    CTL_OUT=$(timeout -k 1 "$T_CURL" "$FERRYCTL" -s "$SOCK" "$@" \
+        2>"$FERRY_TMP/ctl.err")
+    CTL_RC=$?
+    CTL_ERR=$(head -c 2000 "$FERRY_TMP/ctl.err")
+}
+
+# ctl_ok CMD [ARG]: one point: ferryctl CMD answers "ok" and exits 0.
+ctl_ok() {
+    ctl "$@"
+    if [ "$CTL_RC" -eq 0 ] && [[ $CTL_OUT == ok* ]]; then
+        pass "ferryctl $*: ok"
+    else
+        fail "ferryctl $*: ok"
+        diag "exit $CTL_RC, stdout '$CTL_OUT', stderr '$CTL_ERR'"
+        return 1
+    fi
+}
+
+# pyj FILE EXPR: prints the Python expression EXPR over the JSON in FILE
+# (as `j`); prints "?" when FILE is not JSON or EXPR fails.
+pyj() {
+    "$PYTHON" -c '
+import json, sys
+try:
+    j = json.load(open(sys.argv[1]))
+    print(eval(sys.argv[2]))
+except Exception as e:
+    print("?")' "$1" "$2" 2>/dev/null
 }

@@ -2,7 +2,7 @@
 # t-curl.sh — files through curl: GET/HEAD, validators (ETag,
 # Last-Modified), conditional requests (304/412), single, suffix and multi
 # ranges, If-Range, 416, 64-bit offsets, content types, methods other than
-# GET/HEAD/PUT (405, and nothing changes with --read-only), /.ferry/status and
+# ferry does not answer (405, and nothing changes with --read-only), /.ferry/status and
 # the access log.
 
 # make check runs us as `$(SHELL) script`; make sure that is bash.
@@ -275,8 +275,8 @@ type_is noext '^application/octet-stream$'
 
 # ---------------------------------------------------------------- methods
 before=$(cd "$root" && find . -printf '%p %s %T@\n' | sort | sha256sum)
-http -X DELETE "$U/a.txt"
-is "$HTTP_STATUS" 405 "DELETE -> 405"
+http -X PROPPATCH "$U/a.txt"
+is "$HTTP_STATUS" 405 "PROPPATCH -> 405"
 like "$(hdr Allow)" 'GET' "405 carries an Allow header with GET"
 http -X POST --data-binary x "$U/data.bin"
 is "$HTTP_STATUS" 405 "POST with a body -> 405"

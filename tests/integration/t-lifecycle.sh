@@ -21,7 +21,6 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 need_cmd curl
-: "${FERRYCTL:=$(dirname "$FERRYD")/ferryctl}"
 [ -x "$FERRYCTL" ] || bail_out "FERRYCTL=$FERRYCTL is not an executable (build it first)"
 
 plan 55
@@ -36,27 +35,6 @@ want=$(sha256 "$root/big.bin")
 T_WAIT=$((10 * T_SCALE)) # seconds of a bounded poll
 
 # ---------------------------------------------------------------- helpers
-
-# ctl CMD [ARG]: ferryctl on the current control socket ($SOCK). Sets
-# CTL_RC, CTL_OUT (stdout) and CTL_ERR (stderr).
-ctl() {
-    CTL_OUT=$(timeout -k 1 "$T_WAIT" "$FERRYCTL" -s "$SOCK" "$@" \
-        2>"$FERRY_TMP/ctl.err")
-    CTL_RC=$?
-    CTL_ERR=$(head -c 2000 "$FERRY_TMP/ctl.err")
-}
-
-# ctl_ok CMD [ARG]: one point: ferryctl CMD answers "ok" and exits 0.
-ctl_ok() {
-    ctl "$@"
-    if [ "$CTL_RC" -eq 0 ] && [[ $CTL_OUT == ok* ]]; then
-        pass "ferryctl $*: ok"
-    else
-        fail "ferryctl $*: ok"
-        diag "exit $CTL_RC, stdout '$CTL_OUT', stderr '$CTL_ERR'"
-        return 1
-    fi
-}
 
 # ctl_error DESC ERE CMD [ARG]: one point: ferryctl CMD exits 1 and prints
 # "error: ..." matching ERE on stderr, nothing on stdout.
@@ -73,18 +51,6 @@ ctl_error() {
             "expected: exit 1, stderr matching /^error: .*$re/, no stdout"
         return 1
     fi
-}
-
-# pyj FILE EXPR: prints the Python expression EXPR over the JSON in FILE
-# (as `j`); prints "?" when FILE is not JSON or EXPR fails.
-pyj() {
-    "$PYTHON" -c '
-import json, sys
-try:
-    j = json.load(open(sys.argv[1]))
-    print(eval(sys.argv[2]))
-except Exception as e:
-    print("?")' "$1" "$2" 2>/dev/null
 }
 
 # ctl_status: ferryctl status into $STATUS_JSON (the JSON after "ok ").

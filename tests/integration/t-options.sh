@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 need_cmd curl
 
-plan 56
+plan 60
 
 root=$FERRY_TMP/root
 mkdir "$root"
@@ -90,6 +90,10 @@ refuses "--log-level bogus" 2 bogus --bind 127.0.0.1 --port 0 --no-qr \
     --log-level bogus "$root"
 refuses "--threads lots" 2 lots --bind 127.0.0.1 --port 0 --no-qr \
     --threads lots "$root"
+refuses "--trash-days 0" 2 'trash-days' --bind 127.0.0.1 --port 0 --no-qr \
+    --trash-days 0 "$root"
+refuses "--upload-expiry 2x" 2 'upload-expiry' --bind 127.0.0.1 --port 0 --no-qr \
+    --upload-expiry 2x "$root"
 refuses "two folders" 2 "$(ere "$FERRY_TMP")" \
     --bind 127.0.0.1 --port 0 --no-qr "$root" "$FERRY_TMP"
 

@@ -235,8 +235,9 @@ static int same_transfers(ferry_transfer *a, size_t na, ferry_transfer *b, size_
 
 /*
  * Keeps in list[0..*n) the entries whose `restored` flag is `restored`,
- * optionally leaving out those whose direction and path match an entry of
- * `open`[0..n_open) (as the registry does on restore).
+ * optionally leaving out those that are the same transfer as an entry of
+ * `open`[0..n_open) (as the registry does on restore): the same direction
+ * and path, and for uploads the same validator.
  */
 static void keep_only(ferry_transfer *list, size_t *n, int restored,
                       const ferry_transfer *open, size_t n_open)
@@ -248,7 +249,9 @@ static void keep_only(ferry_transfer *list, size_t *n, int restored,
 
         for (size_t j = 0; j < n_open && !drop; j++)
             drop = open[j].direction == list[i].direction &&
-                   strcmp(open[j].path, list[i].path) == 0;
+                   strcmp(open[j].path, list[i].path) == 0 &&
+                   (list[i].direction != FERRY_UPLOAD ||
+                    strcmp(open[j].validator, list[i].validator) == 0);
         if (!drop)
             list[k++] = list[i];
     }

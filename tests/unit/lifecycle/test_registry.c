@@ -1,9 +1,10 @@
 /*
  * test_registry.c — unit tests of the transfer registry
  * (lifecycle/registry.c): open/close and the counts, was_idle, ids, the
- * restored set and its replacement by path and direction, snapshots, unknown
- * ids, bounded string copies, and four threads opening and closing while a
- * fifth takes snapshots.
+ * restored set and its replacement by path and direction (and validator for
+ * uploads), adding and forgetting single restored entries, snapshots,
+ * unknown ids, bounded string copies, and four threads opening and closing
+ * while a fifth takes snapshots.
  */
 #include "config.h"
 
@@ -216,7 +217,7 @@ static void test_fields_copied_progress(void **state)
 
     (void)state;
     t.id = 777;       /* ignored */
-    t.done = 555;     /* ignored: starts at 0 */
+    t.done = 555;     /* kept: a resumed upload starts with what it has */
     t.restored = 1;   /* ignored */
     assert_int_equal(lc_registry_open(r, &t, &id, &idle), 0);
     assert_true(id != 777);
@@ -231,7 +232,7 @@ static void test_fields_copied_progress(void **state)
     assert_string_equal(e->peer, "192.0.2.7:4242");
     assert_int_equal(e->first, 10);
     assert_int_equal(e->last, 99);
-    assert_int_equal(e->done, 0);
+    assert_int_equal(e->done, 555);
     assert_int_equal(e->total, 1000);
     assert_int_equal(e->started_ms, 1234);
     assert_int_equal(e->restored, 0);
@@ -671,6 +672,185 @@ static void test_threads(void **state)
     lc_registry_free(r);
 }
 
+/* An upload of `path` whose validator names it ("tus:<name>"). */
+static ferry_transfer upload_of(const char *path, const char *name)
+{
+    ferry_transfer t = make(path, FERRY_UPLOAD);
+
+    snprintf(t.validator, sizeof t.validator, "tus:%s", name);
+    return t;
+}
+
+/* How many entries of `list` have `validator` and `restored`. */
+static size_t count_validator(const ferry_transfer *list, size_t n, const char *validator,
+                              int restored)
+{
+    size_t c = 0;
+
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i].validator, validator) == 0 && list[i].restored == restored)
+            c++;
+    return c;
+}
+
+/* Two resumable uploads to one target are two transfers: opening,
+ * interrupting or restoring one never evicts the other; downloads still
+ * match on direction and path alone. */
+static void test_uploads_matched_by_validator(void **state)
+{
+    struct lc_registry *r = lc_registry_new();
+    ferry_transfer rest[3], a = upload_of("/t.bin", "a"), b = upload_of("/t.bin", "b");
+    ferry_transfer dl = make("/t.bin", FERRY_DOWNLOAD), *list;
+    uint64_t ida, idb;
+    int idle;
+    size_t n;
+
+    (void)state;
+    rest[0] = a;
+    rest[1] = b;
+    rest[2] = dl;
+    assert_int_equal(lc_registry_set_restored(r, rest, 3), 0);
+
+    /* resuming "a" drops a's restored entry only */
+    assert_int_equal(lc_registry_open(r, &a, &ida, &idle), 0);
+    list = snap(r, 1, &n);
+    assert_int_equal(n, 3);
+    assert_int_equal(count_validator(list, n, "tus:a", 1), 0);
+    assert_int_equal(count_validator(list, n, "tus:a", 0), 1);
+    assert_int_equal(count_validator(list, n, "tus:b", 1), 1);
+    assert_int_equal(count(list, n, "/t.bin", FERRY_DOWNLOAD, 1), 1);
+    free(list);
+
+    /* "b" is opened and cut too: both stay resumable */
+    assert_int_equal(lc_registry_open(r, &b, &idb, &idle), 0);
+    assert_int_equal(lc_registry_interrupt(r, ida), 1);
+    assert_int_equal(lc_registry_interrupt(r, idb), 0);
+    list = snap(r, 1, &n);
+    assert_int_equal(n, 3);
+    assert_int_equal(count_validator(list, n, "tus:a", 1), 1);
+    assert_int_equal(count_validator(list, n, "tus:b", 1), 1);
+    free(list);
+
+    /* a restore while "a" is open leaves out a's entry, keeps b's */
+    assert_int_equal(lc_registry_open(r, &a, &ida, &idle), 0);
+    assert_int_equal(lc_registry_set_restored(r, rest, 3), 0);
+    list = snap(r, 1, &n);
+    assert_int_equal(n, 3);
+    assert_int_equal(count_validator(list, n, "tus:a", 1), 0);
+    assert_int_equal(count_validator(list, n, "tus:b", 1), 1);
+    free(list);
+
+    /* a download of the same path with another ETag still replaces */
+    snprintf(dl.validator, sizeof dl.validator, "\"changed\"");
+    assert_int_equal(lc_registry_open(r, &dl, &idb, &idle), 0);
+    list = snap(r, 1, &n);
+    assert_int_equal(count(list, n, "/t.bin", FERRY_DOWNLOAD, 1), 0);
+    assert_int_equal(count(list, n, "/t.bin", FERRY_DOWNLOAD, 0), 1);
+    free(list);
+    assert_int_equal(lc_registry_close(r, idb), 1);
+    assert_int_equal(lc_registry_close(r, ida), 0);
+    lc_registry_free(r);
+}
+
+static void test_add_restored(void **state)
+{
+    struct lc_registry *r = lc_registry_new();
+    ferry_transfer a = upload_of("/x", "a"), b = upload_of("/x", "b"), *list;
+    uint64_t id;
+    int idle;
+    size_t n;
+
+    (void)state;
+    a.done = 77;
+    a.restored = 0; /* set by the call */
+    assert_int_equal(lc_registry_add_restored(r, &a), 0);
+    assert_int_equal(lc_registry_open_count(r), 0);
+    list = snap(r, 1, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].restored, 1);
+    assert_int_equal(list[0].done, 77);
+    assert_int_equal(list[0].total, 1000);
+    assert_string_equal(list[0].validator, "tus:a");
+    assert_true(list[0].id != 0);
+    id = list[0].id;
+    free(list);
+
+    /* the same upload again: nothing changes; another one is added */
+    assert_int_equal(lc_registry_add_restored(r, &a), 1);
+    assert_int_equal(lc_registry_add_restored(r, &b), 0);
+    list = snap(r, 1, &n);
+    assert_int_equal(n, 2);
+    assert_non_null(find(list, n, id));
+    free(list);
+
+    /* restored entries leave by close/interrupt only as open ones */
+    assert_int_equal(lc_registry_close(r, id), -1);
+    assert_int_equal(lc_registry_interrupt(r, id), -1);
+
+    /* an open upload is there already: not added */
+    assert_int_equal(lc_registry_forget(r, &a), 1);
+    assert_int_equal(lc_registry_open(r, &a, &id, &idle), 0);
+    assert_int_equal(lc_registry_add_restored(r, &a), 1);
+    list = snap(r, 1, &n);
+    assert_int_equal(n, 2);
+    assert_int_equal(count_validator(list, n, "tus:a", 0), 1);
+    assert_int_equal(count_validator(list, n, "tus:a", 1), 0);
+    free(list);
+    assert_int_equal(lc_registry_close(r, id), 0);
+
+    /* the cap on resumable entries holds: the oldest go */
+    for (int i = 0; i < LC_REGISTRY_MAX_RESUMABLE + 10; i++) {
+        char name[16];
+        ferry_transfer t;
+
+        snprintf(name, sizeof name, "n%d", i);
+        t = upload_of("/many", name);
+        assert_int_equal(lc_registry_add_restored(r, &t), 0);
+    }
+    list = snap(r, 1, &n);
+    assert_int_equal(n, LC_REGISTRY_MAX_RESUMABLE);
+    assert_int_equal(count_validator(list, n, "tus:n0", 1), 0);
+    assert_int_equal(count_validator(list, n, "tus:b", 1), 0);
+    assert_int_equal(count_validator(list, n, "tus:n265", 1), 1);
+    free(list);
+    lc_registry_free(r);
+}
+
+static void test_forget(void **state)
+{
+    struct lc_registry *r = lc_registry_new();
+    ferry_transfer a = upload_of("/f", "a"), b = upload_of("/f", "b");
+    ferry_transfer d = make("/f", FERRY_DOWNLOAD), rest[3], *list;
+    uint64_t id;
+    int idle;
+    size_t n;
+
+    (void)state;
+    rest[0] = a;
+    rest[1] = b;
+    rest[2] = d;
+    assert_int_equal(lc_registry_set_restored(r, rest, 3), 0);
+    assert_int_equal(lc_registry_forget(r, &a), 1);
+    assert_int_equal(lc_registry_forget(r, &a), 0);
+    list = snap(r, 1, &n);
+    assert_int_equal(n, 2);
+    assert_int_equal(count_validator(list, n, "tus:b", 1), 1);
+    free(list);
+    /* open entries are never forgotten */
+    assert_int_equal(lc_registry_open(r, &b, &id, &idle), 0);
+    assert_int_equal(lc_registry_forget(r, &b), 0);
+    assert_int_equal(lc_registry_open_count(r), 1);
+    /* downloads: by direction and path, whatever the validator */
+    snprintf(d.validator, sizeof d.validator, "\"other\"");
+    assert_int_equal(lc_registry_forget(r, &d), 1);
+    list = snap(r, 1, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].id, id);
+    free(list);
+    assert_int_equal(lc_registry_close(r, id), 0);
+    lc_registry_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -686,6 +866,9 @@ int main(void)
         cmocka_unit_test(test_truncation),
         cmocka_unit_test(test_many_entries_grow_shrink),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_uploads_matched_by_validator),
+        cmocka_unit_test(test_add_restored),
+        cmocka_unit_test(test_forget),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
