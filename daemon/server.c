@@ -30,8 +30,9 @@
 #include "routes.h"
 #include "server.h"
 #include "tls.h"
-#include "upload-tus.h"
 #include "trash.h"
+#include "upload-put.h"
+#include "upload-tus.h"
 
 #define DEFAULT_THREADS 2
 #define DEFAULT_CONNECTION_MEMORY (8 * 1024) /* 1,000 idle keep-alive
@@ -456,8 +457,14 @@ int ferry_server_start(ferry_server *srv)
     rc = tus_store_open(srv, &srv->tus);
     if (rc == FERRY_ENOMEM)
         goto fail;
-    if (srv->state_fd >= 0)
+    if (srv->state_fd >= 0) {
+        unsigned cut = put_sweep(srv->state_fd);
+
+        if (cut)
+            srv_log(srv, FERRY_LOG_INFO, "removed %u part file(s) of PUT uploads cut by an "
+                    "earlier run", cut);
         trash_sweep(srv); /* and on each DELETE: no timer wakes an idle server */
+    }
     srv->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, routes_handle, srv,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, srv,

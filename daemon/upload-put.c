@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -587,6 +588,30 @@ static int open_part(struct put_upload *u, int state_fd)
             return -errno;
     }
     return -EEXIST;
+}
+
+unsigned put_sweep(int state_fd)
+{
+    unsigned n = 0;
+    int fd = openat(state_fd, UPLOADS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *e;
+
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+
+        if (strncmp(e->d_name, "put-", 4) == 0 && len > 9 &&
+            strcmp(e->d_name + len - 5, ".part") == 0 &&
+            unlinkat(dirfd(d), e->d_name, 0) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
 }
 
 /* Registers the upload with the lifecycle. Returns the id, or 0. */

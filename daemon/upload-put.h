@@ -69,6 +69,14 @@ enum MHD_Result put_finish(struct put_upload *u, struct MHD_Connection *c,
  */
 void put_end(struct put_upload *u);
 
+/*
+ * Removes the part files of PUTs cut by an earlier process (a PUT does not
+ * resume, so they are of no use): every "put-*.part" in $STATE/uploads of
+ * the state folder open at state_fd. Call at start, before any PUT can run.
+ * Returns the number removed.
+ */
+unsigned put_sweep(int state_fd);
+
 /* ------------------------------------------------- pieces, for unit tests */
 
 /* What put_commit() does when the name is taken. */

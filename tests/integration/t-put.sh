@@ -13,7 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 need_cmd curl
 
-plan 89
+plan 90
 
 root=$FERRY_TMP/root
 state=$FERRY_TMP/state
@@ -229,8 +229,12 @@ is "$?" 0 "the access log marks the cut upload as aborted"
 ferry_stop TERM
 
 # ---------------------------------------------------------------- keep-both
+# (and a part file left by a PUT of a killed ferryd is removed at start)
+printf 'left by a kill -9' >"$state/uploads/put-0123456789abcdef.part"
 ferry_start "$root" --state-dir "$state" --on-conflict keep-both ||
     bail_out "ferryd --on-conflict keep-both did not start"
+ok_if "a PUT part file of an earlier run is removed at start" \
+    test ! -e "$state/uploads/put-0123456789abcdef.part"
 U=$FERRY_BASE
 http -T "$FERRY_TMP/repl.txt" "$U/small.bin"
 is "$HTTP_STATUS" 201 "keep-both: PUT onto an existing name: 201"
