@@ -635,3 +635,22 @@ try:
 except Exception as e:
     print("?")' "$1" "$2" 2>/dev/null
 }
+
+# ---------------------------------------------------------------- fds
+
+# fd_count [PID]: how many fds PID (default ferryd, $FERRY_PID) has open.
+fd_count() {
+    ls "/proc/${1:-$FERRY_PID}/fd" 2>/dev/null | wc -l | tr -d ' '
+}
+
+# fds_back_to N: polls (0.05 s steps, at most 5 s, scaled) until ferryd has
+# at most N fds open again (connections close a moment after the answer).
+# Returns 1 if it does not.
+fds_back_to() {
+    local i
+    for ((i = 0; i < 100 * T_SCALE; i++)); do
+        [ "$(fd_count)" -le "$1" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}

@@ -41,22 +41,6 @@ part_files() {
     find "$state/uploads" -type f 2>/dev/null | wc -l | tr -d ' '
 }
 
-# fd_count: ferryd's open fds.
-fd_count() {
-    ls "/proc/$FERRY_PID/fd" 2>/dev/null | wc -l | tr -d ' '
-}
-
-# fds_back_to N: polls (0.05 s steps, at most 5 s) until ferryd has N fds
-# open again (connections close a moment after the answer). Returns 1 if not.
-fds_back_to() {
-    local i
-    for ((i = 0; i < 100 * T_SCALE; i++)); do
-        [ "$(fd_count)" -le "$1" ] && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
 # listed_size FOLDER_URL NAME: the size of NAME in the JSON listing of
 # FOLDER_URL, or "absent".
 listed_size() {

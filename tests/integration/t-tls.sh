@@ -83,11 +83,6 @@ log_count() {
     grep -cE "$1" "$FERRY_ERR"
 }
 
-# fd_count PID: open fds of PID.
-fd_count() {
-    ls "/proc/$1/fd" 2>/dev/null | wc -l
-}
-
 # https URL [CURL ARGS...]: http() against the HTTPS port trusting the
 # state folder's certificate.
 https() {

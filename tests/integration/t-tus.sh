@@ -130,19 +130,6 @@ part_size() {
     stat -c %s "$state/uploads/tus-$1.part" 2>/dev/null || echo none
 }
 
-# fd_count / fds_back_to N: ferryd's open fds, polled back down to N.
-fd_count() {
-    ls "/proc/$FERRY_PID/fd" 2>/dev/null | wc -l | tr -d ' '
-}
-fds_back_to() {
-    local i
-    for ((i = 0; i < 100 * T_SCALE; i++)); do
-        [ "$(fd_count)" -le "$1" ] && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
 # wait_part ID BYTES PID: polls until the part file has at least BYTES or
 # PID has exited. Prints the size reached.
 wait_part() {

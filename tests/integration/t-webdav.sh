@@ -111,20 +111,6 @@ trash_items() {
         tr -d ' '
 }
 
-fd_count() {
-    ls "/proc/$FERRY_PID/fd" 2>/dev/null | wc -l | tr -d ' '
-}
-
-# fds_back_to N: polls (at most 5 s) until ferryd has at most N fds open.
-fds_back_to() {
-    local i
-    for ((i = 0; i < 100 * T_SCALE; i++)); do
-        [ "$(fd_count)" -le "$1" ] && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
 # age_entry ID DAYS: makes trash entry ID look deleted DAYS days ago (its
 # record's "deleted").
 age_entry() {
