@@ -126,6 +126,103 @@ static char *status_json(struct control *c)
     return out;
 }
 
+/* Whether arg is the read-only flag. */
+static int ro_flag(const char *arg)
+{
+    return arg && (strcmp(arg, "--read-only") == 0 || strcmp(arg, "ro") == 0 ||
+                   strcmp(arg, "-r") == 0);
+}
+
+/*
+ * The access-control commands: pair [--read-only] (the pairing URLs, one
+ * line), sessions (a JSON array, never a secret), revoke ID, token create
+ * NAME [--read-only] ("ok ID SECRET": the only time the secret is shown),
+ * token revoke ID. Nothing here is logged.
+ */
+static void access_command(struct control *c, const char *cmd, char *arg, char *ans,
+                           size_t len)
+{
+    int rc;
+
+    if (strcmp(cmd, "pair") == 0) {
+        char **urls = NULL;
+        size_t n = 0, used;
+
+        if (arg && *arg && !ro_flag(arg)) {
+            snprintf(ans, len, "error: pair takes only --read-only");
+            return;
+        }
+        rc = ferry_server_pairing_urls(c->srv, ro_flag(arg), &urls, &n);
+        if (rc < 0) {
+            snprintf(ans, len, "error: %s", ferry_strerror(rc));
+            return;
+        }
+        used = (size_t)snprintf(ans, len, "ok");
+        for (size_t i = 0; i < n && used + strlen(urls[i]) + 2 < len; i++)
+            used += (size_t)snprintf(ans + used, len - used, " %s", urls[i]);
+        ferry_urls_free(urls, n);
+        return;
+    }
+    if (strcmp(cmd, "sessions") == 0) {
+        ferry_session *list = NULL;
+        size_t n = 0;
+        json_t *a = json_array();
+        char *js;
+
+        if (!a || ferry_server_sessions(c->srv, &list, &n) < 0) {
+            json_decref(a);
+            snprintf(ans, len, "error: out of memory");
+            return;
+        }
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(a, json_pack(
+                "{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "id", list[i].id, "kind",
+                list[i].is_token ? "token" : "session", "rights",
+                list[i].read_only ? "ro" : "rw", "peer", list[i].peer, "agent",
+                list[i].agent, "created", (json_int_t)list[i].created, "last_seen",
+                (json_int_t)list[i].last_seen, "expires", (json_int_t)list[i].expires,
+                "name", list[i].name));
+        free(list);
+        js = json_dumps(a, JSON_COMPACT);
+        json_decref(a);
+        snprintf(ans, len, js ? "ok %s" : "error: out of memory", js);
+        free(js);
+        return;
+    }
+    if (strcmp(cmd, "revoke") == 0 ||
+        (arg && strncmp(arg, "revoke ", 7) == 0 && (arg += 7))) {
+        if (!arg || !*arg) {
+            snprintf(ans, len, "error: revoke needs an id (see 'sessions')");
+            return;
+        }
+        rc = ferry_server_revoke(c->srv, arg);
+        snprintf(ans, len, rc < 0 ? "error: %s" : "ok", ferry_strerror(rc));
+        return;
+    }
+    if (arg && strncmp(arg, "create ", 7) == 0) { /* token create NAME [--read-only] */
+        char *name = arg + 7, *flag = strrchr(name, ' ');
+        char secret[FERRY_SECRET_LEN + 1], id[FERRY_ID_LEN + 1];
+        int ro = 0;
+
+        if (flag && ro_flag(flag + 1)) {
+            *flag = '\0';
+            ro = 1;
+        }
+        if (!*name || ro_flag(name)) {
+            snprintf(ans, len, "error: token create needs a name");
+            return;
+        }
+        rc = ferry_server_token_create(c->srv, name, ro, secret, id);
+        if (rc < 0)
+            snprintf(ans, len, "error: %s", ferry_strerror(rc));
+        else
+            snprintf(ans, len, "ok %s %s", id, secret);
+        memset(secret, 0, sizeof secret);
+        return;
+    }
+    snprintf(ans, len, "error: token takes 'create NAME [--read-only]' or 'revoke ID'");
+}
+
 /* Runs one command line; writes the answer (without newline) into ans. */
 static void run_command(struct control *c, char *line, char *ans, size_t len)
 {
@@ -191,9 +288,15 @@ static void run_command(struct control *c, char *line, char *ans, size_t len)
         rc = line[0] == 'h' ? ferry_fake_os_hang(c->fake, ms) : ferry_fake_os_advance(c->fake, ms);
         goto done;
     }
+    if (strcmp(line, "pair") == 0 || strcmp(line, "sessions") == 0 ||
+        strcmp(line, "revoke") == 0 || strcmp(line, "token") == 0) {
+        access_command(c, line, arg, ans, len);
+        return;
+    }
     if (strcmp(line, "help") == 0) {
         snprintf(ans, len, "ok commands: background foreground expire suspend resume "
-                 "terminate network advance MS hang MS status");
+                 "terminate network advance MS hang MS status pair [--read-only] sessions "
+                 "revoke ID token create NAME [--read-only] token revoke ID");
         return;
     }
     snprintf(ans, len, "error: unknown command '%.64s' (try 'help')", line);

@@ -14,6 +14,10 @@
 
 #include "ferry.h"
 
+/* The control socket's name in the state folder when --control is not given
+ * (ferryctl looks for it there too). */
+#define FERRY_CONTROL_NAME "control.sock"
+
 struct control;
 
 /*

@@ -2,7 +2,7 @@
  * ferryctl.c — sends one command to a running ferryd's control socket and
  * prints the answer.
  *
- *   ferryctl [-s SOCKET] COMMAND [ARG]
+ *   ferryctl [-s SOCKET] COMMAND [ARG...]
  *
  * The socket is -s, else $FERRY_CONTROL. Exit status: 0 when ferryd answered
  * "ok", 1 when it answered an error or cannot be reached, 2 on usage errors.
@@ -17,11 +17,35 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "control.h"
+
 static const char usage[] =
-    "Usage: ferryctl [-s SOCKET] COMMAND [ARG]\n"
+    "Usage: ferryctl [-s SOCKET] COMMAND [ARG...]\n"
     "Commands: background foreground expire suspend resume terminate network\n"
     "          advance MS hang MS status help\n"
-    "SOCKET defaults to $FERRY_CONTROL (ferryd --control PATH).\n";
+    "Access:   pair [--read-only]          print a new one-time pairing URL\n"
+    "          sessions                    list sessions and tokens (JSON)\n"
+    "          revoke ID                   end a session or token\n"
+    "          token create NAME [--read-only]  print a new bearer token: ID SECRET\n"
+    "          token revoke ID\n"
+    "SOCKET defaults to $FERRY_CONTROL (ferryd --control PATH), else the socket\n"
+    "ferryd makes in its default state folder: $XDG_STATE_HOME/ferry/control.sock\n"
+    "or ~/.local/state/ferry/control.sock (give -s for another --state-dir).\n";
+
+/* The control socket of a ferryd using the default state folder, into buf.
+ * Returns 0, or -1 when neither XDG_STATE_HOME nor HOME is set. */
+static int default_socket(char *buf, size_t len)
+{
+    const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+    if (xdg && xdg[0] == '/')
+        snprintf(buf, len, "%s/ferry/" FERRY_CONTROL_NAME, xdg);
+    else if (home && home[0])
+        snprintf(buf, len, "%s/.local/state/ferry/" FERRY_CONTROL_NAME, home);
+    else
+        return -1;
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -31,11 +55,15 @@ int main(int argc, char **argv)
     size_t used = 0;
     int i = 1, fd, n;
 
+    char fallback[sizeof sa.sun_path + 64];
+
+    if (!path && default_socket(fallback, sizeof fallback) == 0)
+        path = fallback;
     if (argc > 2 && strcmp(argv[1], "-s") == 0) {
         path = argv[2];
         i = 3;
     }
-    if (i >= argc || i + 2 < argc || strcmp(argv[i], "-h") == 0 ||
+    if (i >= argc || strcmp(argv[i], "-h") == 0 ||
         strcmp(argv[i], "--help") == 0) {
         fputs(usage, i < argc ? stdout : stderr);
         return i < argc ? 0 : 2;
@@ -44,9 +72,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "ferryctl: no control socket: give -s PATH or set FERRY_CONTROL\n");
         return 2;
     }
-    n = snprintf(line, sizeof line, "%s%s%s\n", argv[i], i + 1 < argc ? " " : "",
-                 i + 1 < argc ? argv[i + 1] : "");
-    if (n < 0 || (size_t)n >= sizeof line) {
+    n = 0;
+    for (int k = i; k < argc && n >= 0 && (size_t)n < sizeof line; k++)
+        n += snprintf(line + n, sizeof line - (size_t)n, "%s%s", k > i ? " " : "", argv[k]);
+    if (n >= 0 && (size_t)n + 1 < sizeof line)
+        line[n++] = '\n', line[n] = '\0';
+    else
+        n = -1;
+    if (n < 0 || (size_t)n >= sizeof line || strpbrk(line, "\n") != line + n - 1) {
         fprintf(stderr, "ferryctl: command too long\n");
         return 2;
     }

@@ -68,7 +68,7 @@ enum MHD_Result fileops_answer(struct MHD_Connection *c, unsigned status, const 
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);
     if (allow)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-    ret = MHD_queue_response(c, status, r);
+    ret = srv_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
 }

@@ -50,7 +50,7 @@ static int queue(struct MHD_Connection *c, unsigned status, struct MHD_Response 
 
     if (!r)
         return MHD_NO;
-    ret = MHD_queue_response(c, status, r);
+    ret = srv_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
 }
@@ -334,7 +334,7 @@ int files_serve(struct ferry_server *srv, struct MHD_Connection *c, int fd,
         srv_log(srv, FERRY_LOG_ERROR, "cannot read '%s' to answer a request: %s",
                 name, strerror(errno));
         out->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-        return MHD_queue_response(c, out->status, srv->pages[SRV_PAGE_500]);
+        return srv_queue_response(c, out->status, srv->pages[SRV_PAGE_500]);
     }
     add_validators(r, etag, last_modified);
     if (type)

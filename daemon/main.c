@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,7 +68,9 @@ static void print_urls(ferry_server *srv, const struct ferryd_options *o)
     const char *fp = ferry_server_fingerprint(srv), *pin = ferry_server_pubkey_pin(srv);
     char **urls = NULL;
     size_t n = 0;
-    int rc = ferry_server_urls(srv, &urls, &n);
+    /* token mode: each URL carries a fresh one-time pairing token */
+    int rc = o->cfg.auth == FERRY_AUTH_TOKEN ? ferry_server_pairing_urls(srv, 0, &urls, &n)
+                                             : ferry_server_urls(srv, &urls, &n);
 
     printf("ferry %s is serving %s%s on port %d", ferry_version(), o->cfg.root,
            o->cfg.read_only ? " (read-only)" : "", ferry_server_port(srv));
@@ -79,6 +82,9 @@ static void print_urls(ferry_server *srv, const struct ferryd_options *o)
         fprintf(stderr, "ferryd: cannot list this host's addresses: %s\n", ferry_strerror(rc));
     for (size_t i = 0; i < n; i++)
         printf("  %s\n", urls[i]);
+    if (n && o->cfg.auth == FERRY_AUTH_TOKEN)
+        printf("Each URL above pairs one browser, once, within %u s; `ferryctl pair` "
+               "makes a new one.\n", o->cfg.pairing_ttl_s ? o->cfg.pairing_ttl_s : 300);
     if (fp && pin)
         printf("TLS certificate fingerprint (SHA-256): %s\n"
                "TLS public-key pin (curl --pinnedpubkey): %s\n", fp, pin);
@@ -96,18 +102,96 @@ static void print_urls(ferry_server *srv, const struct ferryd_options *o)
     ferry_urls_free(urls, n);
 }
 
+/*
+ * Reads one line (the password) from stdin into buf without echo when it
+ * is a terminal. Returns its length, or -1 at end of input.
+ */
+static long read_secret_line(const char *prompt, char *buf, size_t len)
+{
+    struct termios old, quiet;
+    int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+    size_t n;
+
+    if (tty) {
+        fputs(prompt, stderr);
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    if (!fgets(buf, (int)len, stdin)) {
+        if (tty) {
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+            fputc('\n', stderr);
+        }
+        return -1;
+    }
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    }
+    n = strcspn(buf, "\n");
+    if (n && buf[n - 1] == '\r' && buf[n] == '\n')
+        n--;
+    buf[n] = '\0';
+    return (long)n;
+}
+
+/* ferryd --set-password: 0 when stored, 2 when refused, 1 on other errors. */
+static int set_password(const struct ferryd_options *o)
+{
+    char a[1100], b[1100];
+    long n, m;
+    int rc;
+
+    if (!o->cfg.state_dir) {
+        fprintf(stderr, "ferryd: --set-password needs a state folder (--state-dir)\n");
+        return 2;
+    }
+    n = read_secret_line("New password: ", a, sizeof a);
+    if (n > 0 && isatty(STDIN_FILENO)) {
+        m = read_secret_line("Again: ", b, sizeof b);
+        if (m != n || memcmp(a, b, (size_t)n) != 0) {
+            fprintf(stderr, "ferryd: the two passwords differ; nothing was changed\n");
+            memset(a, 0, sizeof a);
+            memset(b, 0, sizeof b);
+            return 2;
+        }
+    }
+    memset(b, 0, sizeof b);
+    if (n <= 0) {
+        fprintf(stderr, "ferryd: no password given (empty input); nothing was changed\n");
+        return 2;
+    }
+    rc = ferry_password_set(o->cfg.state_dir, a, (size_t)n);
+    memset(a, 0, sizeof a);
+    if (rc < 0) {
+        fprintf(stderr, "ferryd: cannot set the password in %s: %s\n", o->cfg.state_dir,
+                ferry_strerror(rc));
+        return rc == FERRY_EPASSWORD ? 2 : 1;
+    }
+    fprintf(stderr, "ferryd: password stored in %s (browser sessions were ended); start "
+            "with --auth password\n", o->cfg.state_dir);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct ferryd_options o;
     ferry_server *srv = NULL;
     ferry_fake_os *fake = NULL;
     struct control *ctl = NULL;
+    char *default_ctl = NULL;
     int exempt[2] = {-1, -1};
     sigset_t stop;
     int rc, sig, status = 1;
 
     rc = options_parse(argc, argv, &o);
     if (rc != 0 || o.exit_now) {
+        options_free(&o);
+        return rc;
+    }
+    if (o.set_password) {
+        rc = set_password(&o);
         options_free(&o);
         return rc;
     }
@@ -123,10 +207,21 @@ int main(int argc, char **argv)
     rc = ferry_server_new(&o.cfg, &srv);
     if (rc < 0) {
         fprintf(stderr, "ferryd: %s\n", ferry_strerror(rc));
+        if (rc == FERRY_ENOPASSWORD)
+            status = 2;
         goto out;
     }
-    if (o.control && control_open(o.control, exempt, &ctl) < 0)
-        goto out;
+    /* --control, else the default socket in the state folder, which ferryctl
+     * finds by itself; only an explicit --control that fails stops ferryd. */
+    if (o.control) {
+        if (control_open(o.control, exempt, &ctl) < 0)
+            goto out;
+    } else if (o.cfg.state_dir &&
+               asprintf(&default_ctl, "%s/" FERRY_CONTROL_NAME, o.cfg.state_dir) > 0 &&
+               control_open(default_ctl, exempt, &ctl) < 0) {
+        fprintf(stderr, "ferryd: warning: no control socket, so ferryctl cannot reach this "
+                "ferryd (give --control PATH)\n");
+    }
     if (o.fake_os) {
         ferry_fake_os_config fc;
 
@@ -150,10 +245,6 @@ int main(int argc, char **argv)
         goto out;
     }
     print_urls(srv, &o);
-    if (!o.cfg.read_only) /* until access control exists (issue 8) */
-        log_stderr(NULL, FERRY_LOG_WARN, "uploads (PUT) are allowed and there is no access "
-                   "control yet: anyone who can reach this port can add files; "
-                   "start with --read-only to refuse them");
     if (ctl && control_run(ctl, srv, fake) < 0) {
         fprintf(stderr, "ferryd: cannot start the control thread\n");
         goto out;
@@ -174,5 +265,6 @@ out:
     ferry_server_free(srv);
     ferry_fake_os_free(fake);
     options_free(&o);
+    free(default_ctl);
     return status;
 }

@@ -62,12 +62,20 @@ static const char usage_text[] =
     "                         any free port)\n"
     "      --tls-cert FILE    use this PEM certificate (chain) instead ...\n"
     "      --tls-key FILE     ... with this PEM key (both or neither)\n"
+    "      --auth MODE        who may use the server: token (default: devices are\n"
+    "                         admitted by the pairing URL / QR code printed at start,\n"
+    "                         or `ferryctl pair`), password (see --set-password),\n"
+    "                         or open (anyone who can reach the port)\n"
+    "      --pairing-ttl TIME a pairing URL stays valid this long (default 5m)\n"
+    "      --set-password     read a new password from stdin (twice on a terminal),\n"
+    "                         store its hash in the state folder, and exit\n"
     "  -h, --help             show this help\n"
     "  -V, --version          show the version\n";
 
 enum { OPT_FOLLOW = 256, OPT_NO_QR, OPT_STATE_DIR, OPT_OS, OPT_CONTROL, OPT_NAME,
        OPT_NO_MDNS, OPT_TLS, OPT_TLS_PORT, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ON_CONFLICT,
-       OPT_MAX_UPLOAD, OPT_UPLOAD_EXPIRY, OPT_NO_TRASH, OPT_TRASH_DAYS };
+       OPT_MAX_UPLOAD, OPT_UPLOAD_EXPIRY, OPT_NO_TRASH, OPT_TRASH_DAYS,
+       OPT_AUTH, OPT_PAIRING_TTL, OPT_SET_PASSWORD };
 
 static const struct option long_opts[] = {
     {"bind", required_argument, NULL, 'b'},
@@ -93,6 +101,9 @@ static const struct option long_opts[] = {
     {"upload-expiry", required_argument, NULL, OPT_UPLOAD_EXPIRY},
     {"no-trash", no_argument, NULL, OPT_NO_TRASH},
     {"trash-days", required_argument, NULL, OPT_TRASH_DAYS},
+    {"auth", required_argument, NULL, OPT_AUTH},
+    {"pairing-ttl", required_argument, NULL, OPT_PAIRING_TTL},
+    {"set-password", no_argument, NULL, OPT_SET_PASSWORD},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -397,6 +408,27 @@ static int apply(struct ferryd_options *o, const char *key, const char *value,
         c->trash_days = (unsigned)n;
         return 0;
     }
+    if (strcmp(key, "auth") == 0) {
+        if (strcmp(value, "token") == 0)
+            c->auth = FERRY_AUTH_TOKEN;
+        else if (strcmp(value, "password") == 0)
+            c->auth = FERRY_AUTH_PASSWORD;
+        else if (strcmp(value, "open") == 0)
+            c->auth = FERRY_AUTH_OPEN;
+        else {
+            snprintf(err, errlen, "auth '%s' is not one of token, password, open", value);
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(key, "pairing-ttl") == 0) {
+        if (parse_duration(value, &c->pairing_ttl_s) < 0) {
+            snprintf(err, errlen, "pairing-ttl '%s' is not a duration: seconds, or a "
+                     "number with s, m, h or d (e.g. 5m)", value);
+            return -1;
+        }
+        return 0;
+    }
     if (strcmp(key, "root") == 0) {
         if (set_string(&o->root, value) < 0)
             goto nomem;
@@ -553,6 +585,11 @@ int options_parse(int argc, char **argv, struct ferryd_options *o)
         case OPT_UPLOAD_EXPIRY: key = "upload-expiry"; break;
         case OPT_NO_TRASH: key = "no-trash"; break;
         case OPT_TRASH_DAYS: key = "trash-days"; break;
+        case OPT_AUTH: key = "auth"; break;
+        case OPT_PAIRING_TTL: key = "pairing-ttl"; break;
+        case OPT_SET_PASSWORD:
+            o->set_password = 1;
+            continue;
         case '?':
         default:
             if (optopt > 0 && optopt < 256 && strchr("bptlc", optopt))
@@ -601,7 +638,7 @@ int options_parse(int argc, char **argv, struct ferryd_options *o)
             return 2;
         }
     }
-    if (!o->cfg.root) {
+    if (!o->cfg.root && !o->set_password) {
         fprintf(stderr, "ferryd: which folder should be shared? Give it as the last "
                 "argument, e.g. 'ferryd ~/Pictures' (or root = in --config).\n"
                 "Try 'ferryd --help'.\n");

@@ -21,6 +21,7 @@ struct ferryd_options {
     int tls_port_set;          /* --tls-port was given */
     int fake_os;               /* --os fake */
     int no_qr;
+    int set_password;          /* --set-password: store one and exit */
     int exit_now;              /* --help or --version was answered */
 };
 

@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "engine.h"
 #include "fileops.h"
 #include "files.h"
@@ -56,6 +57,7 @@ struct request {
     struct put_upload *put; /* a PUT being received, ended on completion */
     struct tus_request *tus; /* a tus request, ended on completion */
     int had_body;           /* a body came that nobody reads (dropped) */
+    struct auth_ticket auth; /* the gate's word (daemon/auth.h) */
     char method[16];
     char path[LOG_PATH_MAX];
 };
@@ -95,6 +97,7 @@ int routes_pages_create(struct ferry_server *srv)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
         if (i == SRV_PAGE_405)
             MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allowed_methods(srv));
+        srv_secure_headers(r); /* shared: srv_queue_response() only reads it */
         srv->pages[i] = r;
     }
     return 0;
@@ -121,7 +124,7 @@ static enum MHD_Result error_page(struct ferry_server *srv, struct MHD_Connectio
                                   struct request *rq, enum srv_error_page page)
 {
     note(rq, page_text[page].status, strlen(page_text[page].body));
-    return MHD_queue_response(c, page_text[page].status, srv->pages[page]);
+    return srv_queue_response(c, page_text[page].status, srv->pages[page]);
 }
 
 /* Queues `r` (owned) with `status` and records it. NULL r closes. */
@@ -133,7 +136,7 @@ static enum MHD_Result reply(struct MHD_Connection *c, struct request *rq,
     if (!r)
         return MHD_NO;
     note(rq, status, len);
-    ret = MHD_queue_response(c, status, r);
+    ret = srv_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
 }
@@ -149,6 +152,8 @@ static enum MHD_Result reply_buffer(struct MHD_Connection *c, struct request *rq
         free(body);
         return MHD_NO;
     }
+    if (strncmp(type, "text/html", 9) == 0) /* ferry's own HTML: the listing */
+        MHD_add_response_header(r, "Content-Security-Policy", SRV_CSP_UI);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     return reply(c, rq, MHD_HTTP_OK, r, len);
@@ -422,6 +427,16 @@ enum MHD_Result routes_handle(void *cls, struct MHD_Connection *c, const char *u
         *req_cls = rq = request_begin(srv, method, url);
         if (!rq)
             return MHD_NO;
+        /* The gate, before anything else: a refused upload is answered
+         * before its body; other refusals on the next call (keep-alive). */
+        auth_check(srv, c, url, method, &rq->auth);
+        if (rq->auth.verdict != AUTH_ALLOW) {
+            if (auth_answer_early(method))
+                return auth_refuse(srv, c, &rq->auth, &rq->status);
+            return MHD_YES;
+        }
+        if (rq->auth.endpoint)
+            return MHD_YES;
         /* Uploads are checked before their body is read; refused methods
          * are answered then too (no "100 Continue"); the connection then
          * closes, as it must with an unread body. */
@@ -446,12 +461,19 @@ enum MHD_Result routes_handle(void *cls, struct MHD_Connection *c, const char *u
             return put_body(rq->put, upload_data, upload_data_size);
         return put_finish(rq->put, c, &rq->status);
     }
+    if (rq->auth.endpoint && !rq->status) {
+        if (*upload_data_size)
+            return auth_endpoint_body(&rq->auth, upload_data, upload_data_size);
+        return auth_endpoint_serve(srv, c, method, &rq->auth, &rq->status);
+    }
     if (rq->status || *upload_data_size) { /* answered already, or a body
                                                nobody reads: drop it */
         rq->had_body |= *upload_data_size != 0;
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (rq->auth.verdict != AUTH_ALLOW)
+        return auth_refuse(srv, c, &rq->auth, &rq->status);
     if (is_trash(url))
         return trash_serve(srv, c, method, url, &rq->status);
     if (fileops_method(method))
@@ -499,6 +521,7 @@ void routes_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     *req_cls = NULL;
     if (!rq)
         return;
+    auth_ticket_end(&rq->auth);
     put_end(rq->put);
     tus_end(rq->tus, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     if (rq->transfer && srv->engine) {

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "engine.h"
 #include "listener.h"
 #include "listing-cache.h"
@@ -234,6 +235,7 @@ int ferry_server_new(const ferry_config *cfg, ferry_server **out)
     if (!cfg || !cfg->root || !*cfg->root || cfg->port < 0 || cfg->port > 65535 ||
         cfg->n_binds > FERRY_MAX_BINDS || cfg->tls < 0 || cfg->tls > FERRY_TLS_BOTH ||
         cfg->tls_port < 0 || cfg->tls_port > 65535 ||
+        (unsigned)cfg->auth > FERRY_AUTH_PASSWORD ||
         (unsigned)cfg->on_conflict > FERRY_CONFLICT_OVERWRITE)
         return FERRY_EINVAL_CONFIG;
     srv = calloc(1, sizeof *srv);
@@ -297,6 +299,9 @@ int ferry_server_new(const ferry_config *cfg, ferry_server **out)
     srv->paths.follow_symlinks = cfg->follow_symlinks;
     srv->paths.openat2_missing = &srv->openat2_missing;
     rc = tls_config(srv, cfg);
+    if (rc < 0)
+        goto fail;
+    rc = auth_gate_new(srv, &srv->auth);
     if (rc < 0)
         goto fail;
     *out = srv;
@@ -501,6 +506,7 @@ int ferry_server_start(ferry_server *srv)
         if (rc < 0)
             goto fail;
     }
+    auth_gate_announce(srv);
     return 0;
 fail:
     ferry_server_stop(srv);
@@ -537,6 +543,7 @@ void ferry_server_free(ferry_server *srv)
     if (!srv)
         return;
     ferry_server_stop(srv);
+    auth_gate_free(srv->auth);
     if (srv->root_fd >= 0)
         close(srv->root_fd);
     if (srv->state_fd >= 0)

@@ -26,6 +26,15 @@ struct listing_cache;
 struct tls_identity;
 struct tls_front;
 struct tus_store;
+struct auth_gate;
+
+/* The Content-Security-Policy of the HTML ferry makes itself (listings,
+ * login and pairing pages): no script at all, inline styles only. */
+#define SRV_CSP_UI "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; " \
+                   "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+/* ... and of everything else, files from the shared folder above all: an
+ * uploaded HTML or SVG file never runs with the server's origin. */
+#define SRV_CSP_FILES "sandbox"
 
 /* HTTP statuses for which a shared, prebuilt error response exists. */
 enum srv_error_page {
@@ -83,7 +92,27 @@ struct ferry_server {
                                    Equal to port with FERRY_TLS_ONLY */
     struct tls_identity *tls_id; /* from start to stop */
     struct tls_front *tls_front; /* from start to stop */
+
+    /* access control (daemon/auth.c): from new to free */
+    struct auth_gate *auth;
 };
+
+/*
+ * The one way a response is queued (instead of MHD_queue_response): adds
+ * the headers every answer carries unless already set —
+ * X-Content-Type-Options: nosniff, Referrer-Policy: no-referrer, and
+ * Content-Security-Policy SRV_CSP_FILES (a module that makes HTML of its
+ * own sets SRV_CSP_UI first). A response shared between requests must have
+ * been through srv_secure_headers() when it was built, so that this only
+ * reads it. Returns what MHD_queue_response() returns; r stays the
+ * caller's.
+ */
+enum MHD_Result srv_queue_response(struct MHD_Connection *c, unsigned status,
+                                   struct MHD_Response *r);
+
+/* Adds the headers above to r where missing. Not for a response that other
+ * threads may be sending. */
+void srv_secure_headers(struct MHD_Response *r);
 
 /*
  * Formats one log line and passes it to the configured sink if `level` is

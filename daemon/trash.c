@@ -590,7 +590,7 @@ static enum MHD_Result serve_list(struct ferry_server *srv, struct MHD_Connectio
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     *status = 200;
-    ret = MHD_queue_response(c, 200, r);
+    ret = srv_queue_response(c, 200, r);
     MHD_destroy_response(r);
     return ret;
 }

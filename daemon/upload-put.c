@@ -75,7 +75,7 @@ static const char *header(struct MHD_Connection *c, const char *name)
 /*
  * Queues `status` with `text` (copied) as a text/plain body (none for 204),
  * plus a Location and an ETag when not NULL. Sets *status_out. Returns what
- * MHD_queue_response() returns, MHD_NO when out of memory.
+ * srv_queue_response() returns, MHD_NO when out of memory.
  */
 static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *text,
                               const char *location, const char *etag, unsigned *status_out)
@@ -94,7 +94,7 @@ static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const c
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);
     if (etag)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
-    ret = MHD_queue_response(c, status, r);
+    ret = srv_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
 }

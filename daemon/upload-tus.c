@@ -126,7 +126,7 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct MHD_Response *r,
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, "Tus-Resumable", TUS_VERSION);
-    ret = MHD_queue_response(c, status, r);
+    ret = srv_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
 }

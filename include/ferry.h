@@ -36,7 +36,13 @@ extern "C" {
     X(ESTATE, -1004, "the call is not allowed in the server's current state") \
     X(ENOMEM, -1005, "out of memory")                                         \
     X(EADDR, -1006, "not a valid IP address")                                \
-    X(ETLS, -1007, "TLS cannot be set up (see the log for the key or certificate)")
+    X(ETLS, -1007, "TLS cannot be set up (see the log for the key or certificate)") \
+    X(ENOPASSWORD, -1008, "--auth password needs a password: set one with "     \
+      "'ferryd --set-password' (ferry_password_set())")                        \
+    X(EPASSWORD, -1009, "the password is empty, longer than 1024 bytes, or "  \
+      "has control characters")                                               \
+    X(ENOTFOUND, -1010, "no session or token has that id")                   \
+    X(ETOKENS, -1011, "too many bearer tokens: revoke one first")
 
 enum ferry_error {
 #define FERRY_ERRNO_ENUM_(name, value, text) FERRY_##name = (value),
@@ -77,6 +83,19 @@ enum ferry_conflict {
     FERRY_CONFLICT_KEEP_BOTH,  /* store as "name (1).ext", "name (2).ext"...;
                                   the Location header names it */
     FERRY_CONFLICT_OVERWRITE,  /* replace the file atomically (204) */
+};
+
+/* Who may use the server (ferry_config.auth). */
+enum ferry_auth {
+    FERRY_AUTH_TOKEN = 0,    /* default: a device is admitted by opening a
+                                one-time pairing URL (QR code) that sets a
+                                session cookie; API clients use bearer
+                                tokens (ferry_server_token_create) */
+    FERRY_AUTH_OPEN = 1,     /* no access control: anyone who can reach the
+                                port reads (and, unless read_only, writes) */
+    FERRY_AUTH_PASSWORD = 2, /* a password (ferry_password_set) by login
+                                form or HTTP Basic; pairing URLs and bearer
+                                tokens work too */
 };
 
 /*
@@ -130,6 +149,11 @@ typedef struct ferry_config {
                            trash folder in state_dir */
     unsigned trash_days; /* trash entries older than this are removed;
                             0 = 30 */
+    enum ferry_auth auth; /* access control; 0 (the zeroed default) is
+                             FERRY_AUTH_TOKEN. Sessions, bearer tokens and
+                             the password are kept in state_dir. */
+    unsigned pairing_ttl_s; /* a pairing URL's token is valid this long;
+                               0 = 300 */
 } ferry_config;
 
 #define FERRY_DEFAULT_PORT 8731
@@ -203,6 +227,72 @@ int ferry_server_urls(const ferry_server *srv, char ***urls, size_t *n);
 
 /* Frees what ferry_server_urls() returned. Accepts NULL. */
 void ferry_urls_free(char **urls, size_t n);
+
+/* ------------------------------------------------------------- access
+ *
+ * Sessions (browsers admitted by a pairing URL or a password login) and
+ * bearer tokens (API clients). Secrets are shown once and only their hashes
+ * are kept (in state_dir). These functions may be called from any thread,
+ * while the server runs or not (after ferry_server_new()).
+ */
+
+#define FERRY_ID_LEN 8       /* a session's or token's public id, hex */
+#define FERRY_SECRET_LEN 43  /* a token's secret, base64url */
+
+/*
+ * Like ferry_server_urls(), each URL with a fresh one-time pairing token:
+ * "http://HOST:PORT/.ferry/pair?token=T" (one token shared by every URL: the
+ * first opened uses it), valid cfg.pairing_ttl_s. Opening one admits that
+ * browser with a session cookie, read-only if read_only. In open mode the
+ * plain URLs. Nothing of the token is logged. Returns 0, FERRY_ESTATE (not
+ * listening), FERRY_ENOMEM, or a negative code from the random source.
+ */
+int ferry_server_pairing_urls(ferry_server *srv, int read_only, char ***urls,
+                              size_t *n);
+
+/* One session or bearer token as shown to the host: never its secret. */
+typedef struct ferry_session {
+    char id[FERRY_ID_LEN + 1];
+    int is_token;        /* 1: a bearer token; 0: a browser session */
+    int read_only;
+    int64_t created;     /* Unix seconds */
+    int64_t last_seen;   /* last request (tokens: 0 = never used) */
+    int64_t expires;     /* sessions: unless seen again; tokens: 0 */
+    char peer[64];       /* sessions: the address it was made from */
+    char agent[128];     /* sessions: the User-Agent */
+    char name[64];       /* tokens: the name given at creation */
+} ferry_session;
+
+/*
+ * Lists the live sessions, then the bearer tokens. *list (caller frees with
+ * free()) holds *n entries. Returns 0 or FERRY_ENOMEM.
+ */
+int ferry_server_sessions(ferry_server *srv, ferry_session **list, size_t *n);
+
+/*
+ * Revokes the session or token `id`: its next request is refused (401).
+ * Returns 0 or FERRY_ENOTFOUND.
+ */
+int ferry_server_revoke(ferry_server *srv, const char *id);
+
+/*
+ * Makes a bearer token (`Authorization: Bearer SECRET`) named `name` (may be
+ * NULL), read-only if read_only. Writes its secret (shown once, never kept)
+ * into secret and its id into id. Returns 0, FERRY_ETOKENS, or a negative
+ * code from the random source.
+ */
+int ferry_server_token_create(ferry_server *srv, const char *name, int read_only,
+                              char secret[FERRY_SECRET_LEN + 1],
+                              char id[FERRY_ID_LEN + 1]);
+
+/*
+ * Sets the password of FERRY_AUTH_PASSWORD: stores a salted PBKDF2 hash of
+ * the len bytes at pw in the state folder state_dir (created 0700; file mode
+ * 0600) and revokes every browser session kept there. A running server
+ * reads it at its next start. Returns 0, FERRY_EPASSWORD, FERRY_EINVAL_CONFIG
+ * (no state_dir), or -errno.
+ */
+int ferry_password_set(const char *state_dir, const char *pw, size_t len);
 
 /* ------------------------------------------------------------- lifecycle
  *

@@ -359,6 +359,9 @@ ferry_run() {
 # (e.g. "http://127.0.0.1:PORT/"), FERRY_BASE (FERRY_URL without the final
 # '/'), FERRY_PORT, FERRY_OUT and FERRY_ERR (stdout/stderr files) and
 # returns 0. On failure prints diagnostics and returns 1 (ferryd is stopped).
+# Unless ARGS hold an --auth option, `--auth open` is put first, so that the
+# suites that test something else than access control are not refused
+# (t-auth.sh tests the other modes).
 FERRY_URL_RE='http://127\.0\.0\.1:[0-9]*/'
 ferry_start_argv() {
     local i n=$((T_START * 20)) url=""
@@ -369,7 +372,10 @@ ferry_start_argv() {
     FERRY_N=$((FERRY_N + 1))
     FERRY_OUT=$FERRY_TMP/ferryd.$FERRY_N.out
     FERRY_ERR=$FERRY_TMP/ferryd.$FERRY_N.err
-    ferry_argv_ "$@"
+    case " $* " in
+    *" --auth "* | *" --auth="*) ferry_argv_ "$@" ;;
+    *) ferry_argv_ --auth open "$@" ;;
+    esac
     "${FERRY_ARGV[@]}" </dev/null >"$FERRY_OUT" 2>"$FERRY_ERR" &
     FERRY_PID=$!
     FERRY_PIDS+=("$FERRY_PID")

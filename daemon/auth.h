@@ -1,0 +1,100 @@
+/*
+ * auth.h — the gate: access control for every request, at the first call of
+ * the access handler (before any body is read), and ferry's own login and
+ * pairing endpoints (/.ferry/pair, /.ferry/login).
+ *
+ * What it owns (struct auth_gate, one per ferry_server, from
+ * ferry_server_new() to ferry_server_free()): the session store
+ * (auth-sessions.h), the failure limiter (auth-limit.h), the password hash
+ * of password mode, a short-lived cache of verified Basic credentials, and
+ * the host names the server answers to.
+ *
+ * Order of a decision (the rules themselves are auth-decide.h):
+ *   1. Host must be an IP literal or one of this host's names (every mode).
+ *   2. Open mode: no credentials. Else a live session cookie admits (an
+ *      unknown, expired or revoked cookie is no session, never a failure);
+ *      then Authorization: Bearer (any mode but open) or Basic (password
+ *      mode; the user name is ignored). These two, pairing tokens and
+ *      login passwords are checked only while the client's address is not
+ *      made to wait by the limiter (429 + Retry-After, answered at once);
+ *      a wrong one is a failure.
+ *   3. A write (any method but GET, HEAD, OPTIONS) needs rights rw and,
+ *      unless admitted by a bearer token, a same-origin browser or a
+ *      client that sends no browser header at all.
+ * Thread-safety: every function may be called from any MHD thread.
+ */
+#ifndef FERRY_AUTH_H
+#define FERRY_AUTH_H
+
+#include <microhttpd.h>
+#include <stddef.h>
+
+#include "auth-decide.h"
+
+struct ferry_server;
+struct auth_gate;
+
+#define AUTH_COOKIE_NAME "ferry_session"
+#define AUTH_FORM_MAX 4096 /* largest login form body */
+
+/* ferry's endpoints the gate answers itself. */
+enum auth_endpoint {
+    AUTH_EP_NONE = 0,
+    AUTH_EP_PAIR,        /* GET /.ferry/pair?token=T */
+    AUTH_EP_LOGIN,       /* GET or POST /.ferry/login */
+};
+
+/* The gate's word on one request, kept in the request's state. */
+struct auth_ticket {
+    enum auth_verdict verdict;
+    enum auth_endpoint endpoint;
+    unsigned retry_after;    /* AUTH_DENY_LIMITED */
+    char *body;              /* login form body being received (owned) */
+    size_t body_len;
+    int body_too_long;
+};
+
+/*
+ * Makes the gate for srv (reads the password in password mode, loads the
+ * sessions from the state folder). Returns 0, FERRY_ENOPASSWORD (logged
+ * with what to do), FERRY_ENOMEM or another negative code; *out is NULL on
+ * error.
+ */
+int auth_gate_new(struct ferry_server *srv, struct auth_gate **out);
+
+/* Writes what is pending and frees the gate. NULL is fine. */
+void auth_gate_free(struct auth_gate *g);
+
+/* Logs the start-up warnings (open mode; credentials in clear). */
+void auth_gate_announce(struct ferry_server *srv);
+
+/*
+ * Decides about a request at the first handler call, filling *t. Queues
+ * nothing.
+ */
+void auth_check(struct ferry_server *srv, struct MHD_Connection *c, const char *url,
+                const char *method, struct auth_ticket *t);
+
+/* Whether a refusal must be answered before the body (PUT, POST, PATCH). */
+int auth_answer_early(const char *method);
+
+/*
+ * Queues the refusal of *t (401, 403, 421, 429 with their headers and a
+ * short page). Sets *status.
+ */
+enum MHD_Result auth_refuse(struct ferry_server *srv, struct MHD_Connection *c,
+                            const struct auth_ticket *t, unsigned *status);
+
+/* Takes body bytes of an endpoint request (the login form). */
+enum MHD_Result auth_endpoint_body(struct auth_ticket *t, const char *data,
+                                   size_t *size);
+
+/* Answers an endpoint request once its body is in. Sets *status. */
+enum MHD_Result auth_endpoint_serve(struct ferry_server *srv, struct MHD_Connection *c,
+                                    const char *method, struct auth_ticket *t,
+                                    unsigned *status);
+
+/* Frees what *t holds. */
+void auth_ticket_end(struct auth_ticket *t);
+
+#endif
