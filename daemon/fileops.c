@@ -54,23 +54,8 @@ enum MHD_Result fileops_answer(struct MHD_Connection *c, unsigned status, const 
                                const char *location, const char *allow,
                                unsigned *status_out)
 {
-    size_t len = status == 204 ? 0 : strlen(text);
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
-    enum MHD_Result ret;
-
-    *status_out = status;
-    if (!r)
-        return MHD_NO;
-    if (len)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-    if (location)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);
-    if (allow)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-    ret = srv_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return ret;
+    return srv_answer_text(c, status, text, MHD_HTTP_HEADER_LOCATION, location,
+                           MHD_HTTP_HEADER_ALLOW, allow, status_out);
 }
 
 int fileops_url(const char *rel, int folder, char *out, size_t outlen)

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <microhttpd.h>
+#include <string.h>
 
 #include "server.h"
 
@@ -24,4 +25,28 @@ enum MHD_Result srv_queue_response(struct MHD_Connection *c, unsigned status,
 {
     srv_secure_headers(r);
     return MHD_queue_response(c, status, r);
+}
+
+enum MHD_Result srv_answer_text(struct MHD_Connection *c, unsigned status, const char *text,
+                                const char *name1, const char *value1,
+                                const char *name2, const char *value2,
+                                unsigned *status_out)
+{
+    size_t len = status == 204 ? 0 : strlen(text);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ret;
+
+    *status_out = status;
+    if (!r)
+        return MHD_NO;
+    if (len)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+    if (value1)
+        MHD_add_response_header(r, name1, value1);
+    if (value2)
+        MHD_add_response_header(r, name2, value2);
+    ret = srv_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
 }

@@ -110,6 +110,17 @@ struct ferry_server {
 enum MHD_Result srv_queue_response(struct MHD_Connection *c, unsigned status,
                                    struct MHD_Response *r);
 
+/*
+ * Queues `status` with `text` (copied) as a text/plain body (none for 204)
+ * through srv_queue_response(), plus up to two headers: name1: value1 and
+ * name2: value2, each left out when its value is NULL. Sets *status_out.
+ * Returns what srv_queue_response() returns, MHD_NO when out of memory.
+ */
+enum MHD_Result srv_answer_text(struct MHD_Connection *c, unsigned status, const char *text,
+                                const char *name1, const char *value1,
+                                const char *name2, const char *value2,
+                                unsigned *status_out);
+
 /* Adds the headers above to r where missing. Not for a response that other
  * threads may be sending. */
 void srv_secure_headers(struct MHD_Response *r);
