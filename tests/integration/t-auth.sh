@@ -296,6 +296,27 @@ ok_if "another address is served at once meanwhile (max ${other}s)" \
 is "$right_limited" 429 "the right password is refused (429) while the address waits"
 ok_if "... with a Retry-After ($ra_now s)" test "${ra_now:-0}" -ge 1
 is "$fresh" 200 "the right password works from another address"
+
+# The same address after its back-off: 6 wrong passwords from 127.0.0.3 (5
+# free, then a wait of 1 s), wait it out, then the right one works.
+"$PYTHON" - "$FERRY_PORT" >"$FERRY_TMP/backoff.out" 2>&1 <<'PY'
+import base64, http.client, sys, time
+port = int(sys.argv[1])
+def req(pw):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=("127.0.0.3", 0))
+    c.request("GET", "/a.txt", headers={"Authorization": "Basic " + base64.b64encode(b"x:" + pw).decode()})
+    r = c.getresponse(); r.read(); c.close()
+    return r.status, r.getheader("Retry-After")
+codes = [req(b"wrong%d" % i)[0] for i in range(6)]
+s, ra = req(b"correct horse")
+time.sleep(int(ra or 0) + 0.2)
+after, _ = req(b"correct horse")
+print(",".join(map(str, codes)), s, ra, after)
+PY
+read -r codes limited ra after <"$FERRY_TMP/backoff.out"
+is "$codes/$limited/$ra" "401,401,401,401,401,401/429/1" \
+    "6 wrong passwords, then the right one waits (429, Retry-After 1)"
+is "$after" 200 "after the back-off the right password works from the same address"
 ferry_stop
 
 # ---------------------------------------------------------------- open mode
