@@ -2,7 +2,9 @@
  * fuzz_auth.c — fuzz target for the request parsers of access control
  * (daemon/auth-parse.c): the Cookie header, the Authorization header and
  * the same-origin check, with the output contracts of auth-parse.h checked
- * after every call.
+ * after every call; and two of the gate's (daemon/auth-decide.c): the
+ * login form's field decoder and the Host rule. The whole input (after the
+ * flags byte) is also a form body and a Host value.
  *
  * Input layout: the first byte holds flags (bit 0: the server uses TLS;
  * bits 1-2: which cookie name is looked up). The rest is, whole, a Cookie
@@ -19,6 +21,7 @@
 
 #include <mbedtls/base64.h>
 
+#include "auth-decide.h"
 #include "auth-parse.h"
 #include "fuzz.h"
 
@@ -306,6 +309,37 @@ static void run_origin(const uint8_t *data, size_t size, int tls)
 }
 
 /* See fuzz.h. */
+/* The login form decoder: the result fits, is terminated, and a decoded
+ * field is never longer than the body it came from. */
+static void run_form(const uint8_t *data, size_t size)
+{
+    char *body = dup_exact(data, size), out[64];
+    size_t len = 12345;
+    int rc = auth_form_field(body, size, "password", out, sizeof out, &len);
+
+    if (rc == 0) {
+        check(len < sizeof out && out[len] == '\0', "form: decoded field not terminated");
+        check(len <= size, "form: decoded field longer than the body");
+    } else {
+        check(rc == AUTH_PARSE_EABSENT || rc == AUTH_PARSE_EMALFORMED ||
+                  rc == AUTH_PARSE_ETOOLONG, "form: unexpected error code");
+    }
+    free(body);
+}
+
+/* The Host rule: any bytes give 0 or 1, and a name in the list is always
+ * accepted whatever its case. */
+static void run_host(const uint8_t *data, size_t size)
+{
+    static const char *const names[] = {"phone", "phone.local", "localhost"};
+    char *host = dup_exact(data, size);
+    int ok = auth_host_ok(host, size, names, 3);
+
+    check(ok == 0 || ok == 1, "host: not 0 or 1");
+    check(auth_host_ok("PHONE.local:8731", 16, names, 3) == 1, "host: own name refused");
+    free(host);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const names[] = {"sid", "__Host-ferry", "a", "ferry_session"};
@@ -319,5 +353,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run_cookie(data, size, names[(flags >> 1) & 3]);
     run_authorization(data, size);
     run_origin(data, size, flags & 1);
+    run_form(data, size);
+    run_host(data, size);
     return 0;
 }
