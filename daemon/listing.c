@@ -1,5 +1,7 @@
 /*
- * listing.c — renders one folder as JSON or as a standalone HTML page.
+ * listing.c — renders one folder as JSON or as an HTML page that needs no
+ * script; it links the browser UI (www/, from /.ferry/ui/ with ?v= the
+ * ASSETS_VERSION of the build), which enhances it when scripts run.
  *
  * Owns: reading a folder (one readdir pass, one fstatat per entry), the
  * filtering rules (".", "..", dot-files, names that are not valid UTF-8,
@@ -15,6 +17,7 @@
  */
 #include "config.h"
 
+#include "daemon/assets-version.h" /* generated: ASSETS_VERSION */
 #include "listing.h"
 
 #include <dirent.h>
@@ -668,7 +671,11 @@ static int render_html(const struct folder *f, const char *url_path,
     buf_add_html(out, url_path, plen);
     buf_adds(out, "</title>\n<style>");
     buf_add(out, html_style, sizeof html_style - 1);
-    buf_adds(out, "</style>\n</head>\n<body>\n<h1>Index of ");
+    buf_adds(out, "</style>\n"
+             "<link rel=\"stylesheet\" href=\"/.ferry/ui/app.css?v=" ASSETS_VERSION "\">\n"
+             "<script src=\"/.ferry/ui/vendor/tus.min.js?v=" ASSETS_VERSION "\" defer></script>\n"
+             "<script src=\"/.ferry/ui/app.js?v=" ASSETS_VERSION "\" defer></script>\n"
+             "</head>\n<body>\n<h1>Index of ");
     add_breadcrumbs(out, url_path, plen);
     buf_adds(out, "</h1>\n<table>\n<thead><tr><th>Name</th><th>Size</th>"
              "<th>Modified (UTC)</th></tr></thead>\n<tbody>\n");

@@ -1,6 +1,7 @@
 /*
  * routes.c — from a request to an answer.
  *
+ *   /.ferry/ui/NAME       the browser UI's files, embedded (daemon/assets.c)
  *   /.ferry/status        JSON about the server (ferry's own endpoints live
  *                         under /.ferry/; everything else is the shared folder)
  *   /path/to/folder/      a listing (HTML, or JSON on request)
@@ -33,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "assets.h"
 #include "auth.h"
 #include "engine.h"
 #include "fileops.h"
@@ -153,7 +155,7 @@ static enum MHD_Result reply_buffer(struct MHD_Connection *c, struct request *rq
         return MHD_NO;
     }
     if (strncmp(type, "text/html", 9) == 0) /* ferry's own HTML: the listing */
-        MHD_add_response_header(r, "Content-Security-Policy", SRV_CSP_UI);
+        MHD_add_response_header(r, "Content-Security-Policy", SRV_CSP_LISTING);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     return reply(c, rq, MHD_HTTP_OK, r, len);
@@ -481,6 +483,8 @@ enum MHD_Result routes_handle(void *cls, struct MHD_Connection *c, const char *u
     if (strncmp(url, FERRY_PREFIX, sizeof FERRY_PREFIX - 1) == 0) {
         if (strcmp(url, FERRY_PREFIX "status") == 0)
             return serve_status(srv, c, rq);
+        if (strncmp(url, ASSETS_PREFIX, sizeof ASSETS_PREFIX - 1) == 0)
+            return assets_serve(c, method, url, &rq->status, &rq->length);
         return error_page(srv, c, rq, SRV_PAGE_404);
     }
     if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)

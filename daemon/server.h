@@ -28,10 +28,17 @@ struct tls_front;
 struct tus_store;
 struct auth_gate;
 
-/* The Content-Security-Policy of the HTML ferry makes itself (listings,
- * login and pairing pages): no script at all, inline styles only. */
+/* The Content-Security-Policy of the HTML ferry makes itself (login and
+ * pairing pages, the 401 page) and of the UI's files: no script at all,
+ * inline styles only. */
 #define SRV_CSP_UI "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; " \
                    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+/* The folder listing's: the same, plus the browser UI's scripts and
+ * stylesheet from /.ferry/ui/ (same origin, no inline script) and its
+ * requests (fetch, tus uploads) to this server only. */
+#define SRV_CSP_LISTING "default-src 'none'; style-src 'unsafe-inline' 'self'; " \
+                        "script-src 'self'; connect-src 'self'; img-src 'self' data:; " \
+                        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 /* ... and of everything else, files from the shared folder above all: an
  * uploaded HTML or SVG file never runs with the server's origin. */
 #define SRV_CSP_FILES "sandbox"

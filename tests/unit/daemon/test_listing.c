@@ -536,10 +536,14 @@ static void test_html_page(void **state)
                            "<td title=\"5368709120 bytes\">5.0 GiB</td>"));
     assert_int_equal(count_str(html, "<tr"), 1 + 1 + 8); /* head, up, rows */
 
-    /* Standalone: no scripts, no external resources of any kind. */
-    assert_null(strstr(html, "<script"));
-    assert_null(strstr(html, "<link"));
-    assert_null(strstr(html, "src="));
+    /* Works without scripts; the only resources are the UI's own, from
+     * /.ferry/ui/ on the same server, versioned; nothing external. */
+    assert_int_equal(count_str(html, "<script"), 2);
+    assert_int_equal(count_str(html, "<link"), 1);
+    assert_int_equal(count_str(html, "src=\"/.ferry/ui/"), 2);
+    assert_int_equal(count_str(html, "src="), 2);
+    assert_int_equal(count_str(html, "href=\"/.ferry/ui/app.css?v="), 1);
+    assert_int_equal(count_str(html, "\" defer></script>"), 2);
     assert_null(strstr(html, "http:"));
     assert_null(strstr(html, "https:"));
     assert_null(strstr(html, "url("));

@@ -1,0 +1,240 @@
+// ui.mjs — drives ferry's browser UI (www/) in Debian's headless chromium
+// through playwright-core, against a running ferryd; run by
+// tests/integration/t-browser.sh, which prepares the shared folder:
+//   ROOT/photos/{a-big.bin,b-small.txt,c-mid.txt}  (5000, 10, 100 bytes)
+//   ROOT/inbox/  ROOT/empty/      and SRC/ with the files to upload.
+// Prints one line per check, "ok - DESC" or "not ok - DESC" (with "# ..."
+// diagnostics), for the wrapper to turn into TAP; CHECKS below is how many.
+//
+//   node ui.mjs --base URL --root DIR --src DIR --out DIR [--shots DIR]
+//               [--js-dir tests/js] [--chromium /usr/bin/chromium]
+import { createRequire } from 'node:module';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf('--' + name);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const BASE = arg('base');
+const ROOT = arg('root');
+const SRC = arg('src');
+const OUT = arg('out');
+const SHOTS = arg('shots');
+const JS = arg('js-dir', path.join(here, '..', 'js'));
+const EXE = arg('chromium', '/usr/bin/chromium');
+const T = Number(process.env.T_SCALE || 1) * 15000;
+export const CHECKS = 27;
+
+const require = createRequire(path.join(path.resolve(JS), 'package.json'));
+const { chromium } = require('playwright-core');
+
+let count = 0;
+function ok(cond, desc, ...diag) {
+  count++;
+  console.log(`${cond ? 'ok' : 'not ok'} - ${desc}`);
+  if (!cond) for (const d of diag) console.log('# ' + String(d).replace(/\n/g, '\n# '));
+  return cond;
+}
+const sha256 = (f) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+const exists = (f) => { try { fs.statSync(f); return true; } catch { return false; } };
+
+// The names the UI lists, in order (the parent link excluded).
+const names = (page) => page.$$eval('.f-list .f-row:not(.f-up-row) a', (as) => as.map((a) => a.textContent));
+
+async function settle(page, want) {
+  // waits until the list shows `want` (array, in order) or times out
+  try {
+    await page.waitForFunction((w) => {
+      const got = [...document.querySelectorAll('.f-list .f-row:not(.f-up-row) a')].map((a) => a.textContent);
+      return JSON.stringify(got) === JSON.stringify(w);
+    }, want, { timeout: T });
+  } catch { /* the caller's check reports it */ }
+  return names(page);
+}
+
+const userDir = fs.mkdtempSync(path.join(OUT, 'chromium-'));
+// a fresh profile (--user-data-dir) of its own, removed at the end
+const ctx = await chromium.launchPersistentContext(userDir, {
+  executablePath: EXE,
+  headless: true,
+  viewport: { width: 1280, height: 800 },
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const problems = []; // console errors, page errors, CSP reports, foreign requests
+try {
+  const page = ctx.pages()[0] || await ctx.newPage();
+  page.setDefaultTimeout(T);
+  // a 404 shows as a console error too: name the URL, and let the browser's
+  // own favicon probe pass (ferry has no icon yet)
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/favicon\.ico/.test(m.location().url || '')) problems.push('console: ' + m.text());
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  page.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
+  page.on('request', (r) => { if (!r.url().startsWith(BASE)) problems.push('foreign request: ' + r.url()); });
+
+  // ---------------------------------------------------------- browse
+  await page.goto(BASE + '/');
+  let got = await settle(page, ['empty/', 'inbox/', 'photos/']);
+  ok(JSON.stringify(got) === '["empty/","inbox/","photos/"]',
+    'the root lists its folders (fetched as JSON, folders first, by name)', JSON.stringify(got));
+  ok(await page.isHidden('body > table'), 'the server-rendered table is replaced by the UI');
+
+  // keyboard: focus the first entry, ArrowDown twice, Enter
+  await page.focus('.f-list a');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  const focused = await page.evaluate(() => document.activeElement.textContent);
+  await Promise.all([page.waitForURL(BASE + '/photos/'), page.keyboard.press('Enter')]);
+  ok(focused === 'photos/' && new URL(page.url()).pathname === '/photos/',
+    'arrow keys move between entries and Enter opens the folder', focused, page.url());
+
+  got = await settle(page, ['a-big.bin', 'b-small.txt', 'c-mid.txt']);
+  ok(JSON.stringify(got) === '["a-big.bin","b-small.txt","c-mid.txt"]', 'photos/ sorted by name', JSON.stringify(got));
+  const crumbs = await page.$$eval('nav[aria-label=Breadcrumbs] li', (l) => l.map((x) => x.textContent));
+  const current = await page.textContent('nav [aria-current=page]');
+  ok(JSON.stringify(crumbs) === '["Home","photos"]' && current === 'photos',
+    'breadcrumbs: Home / photos, the folder marked current', JSON.stringify(crumbs), current);
+
+  // ---------------------------------------------------------- sort, filter
+  await page.click('button[aria-label="Sort by size"]');
+  got = await settle(page, ['a-big.bin', 'c-mid.txt', 'b-small.txt']);
+  ok(JSON.stringify(got) === '["a-big.bin","c-mid.txt","b-small.txt"]', 'sort by size: largest first', JSON.stringify(got));
+  await page.click('button[aria-label="Sort by size"]');
+  got = await settle(page, ['b-small.txt', 'c-mid.txt', 'a-big.bin']);
+  ok(JSON.stringify(got) === '["b-small.txt","c-mid.txt","a-big.bin"]', 'sort by size again: smallest first', JSON.stringify(got));
+  const pressed = await page.getAttribute('button[aria-label="Sort by size"]', 'aria-pressed');
+  ok(pressed === 'true', 'the active sort button is marked pressed', pressed);
+
+  await page.fill('input[aria-label="Filter by name"]', 'TXT');
+  got = await settle(page, ['b-small.txt', 'c-mid.txt']);
+  ok(JSON.stringify(got) === '["b-small.txt","c-mid.txt"]', 'the filter (case-insensitive) keeps the matching names', JSON.stringify(got));
+  await page.fill('input[aria-label="Filter by name"]', 'nothing-like-this');
+  await settle(page, []);
+  const none = await page.textContent('.f-list .f-empty').catch(() => '');
+  ok(/No names match/.test(none || ''), 'a filter matching nothing says so', none);
+  await page.fill('input[aria-label="Filter by name"]', '');
+
+  // ---------------------------------------------------------- download
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('.f-list a:text-is("a-big.bin")')]);
+  const dlPath = path.join(OUT, 'downloaded.bin');
+  await dl.saveAs(dlPath);
+  ok(sha256(dlPath) === sha256(path.join(ROOT, 'photos', 'a-big.bin')), 'a file click downloads it: sha256 matches');
+
+  // ---------------------------------------------------------- phone, desktop
+  fs.mkdirSync(SHOTS || OUT, { recursive: true });
+  await page.screenshot({ path: path.join(OUT, 'desktop-1280x800.png'), fullPage: true });
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.waitForTimeout(100); // one layout pass (no event to wait for)
+  await page.screenshot({ path: path.join(OUT, 'phone-360x740.png'), fullPage: true });
+  const sw = await page.evaluate(() => document.documentElement.scrollWidth);
+  ok(sw <= 360, 'at 360 px wide nothing scrolls sideways', 'scrollWidth ' + sw);
+  const shotsOk = ['desktop-1280x800.png', 'phone-360x740.png']
+    .every((f) => exists(path.join(OUT, f)) && fs.statSync(path.join(OUT, f)).size > 1000);
+  ok(shotsOk, 'screenshots at 360x740 and 1280x800 were taken');
+  if (SHOTS) for (const f of ['desktop-1280x800.png', 'phone-360x740.png']) fs.copyFileSync(path.join(OUT, f), path.join(SHOTS, f));
+  await page.setViewportSize({ width: 1280, height: 800 });
+
+  await page.emulateMedia({ colorScheme: 'dark' });
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const lum = (bg.match(/\d+/g) || [255, 255, 255]).slice(0, 3).reduce((a, b) => a + Number(b), 0);
+  ok(lum < 150, 'dark mode follows prefers-color-scheme', bg);
+  await page.screenshot({ path: path.join(OUT, 'desktop-dark.png') });
+  if (SHOTS) fs.copyFileSync(path.join(OUT, 'desktop-dark.png'), path.join(SHOTS, 'desktop-dark.png'));
+  await page.emulateMedia({ colorScheme: 'light' });
+
+  // every control has an accessible name
+  const unnamed = await page.$$eval('button, input, select, a', (els) => els
+    .filter((e) => !(e.getAttribute('aria-label') || e.textContent.trim() || e.labels?.length))
+    .map((e) => e.outerHTML.slice(0, 80)));
+  ok(unnamed.length === 0, 'every control has an accessible name', ...unnamed);
+
+  // ---------------------------------------------------------- empty folder
+  await page.goto(BASE + '/empty/');
+  const empty = await page.waitForSelector('.f-list .f-empty').then((e) => e.textContent()).catch(() => '');
+  ok(/This folder is empty/.test(empty), 'an empty folder says so', empty);
+
+  // ---------------------------------------------------------- upload
+  await page.goto(BASE + '/inbox/');
+  await page.waitForSelector('button[aria-label="Upload files"]:visible');
+  const files = fs.readdirSync(SRC).sort();
+  await page.setInputFiles('input[type=file]', files.map((f) => path.join(SRC, f)));
+  let upOk = true;
+  try {
+    await page.waitForFunction((n) => document.querySelectorAll('.f-up[data-state=done]').length === n,
+      files.length, { timeout: 4 * T });
+  } catch { upOk = false; }
+  const states = await page.$$eval('.f-up', (l) => l.map((x) => x.dataset.name + ': ' + x.dataset.state +
+    ' ' + x.querySelector('.f-up-info').textContent));
+  ok(upOk, `${files.length} files uploaded with the picker, each shown done`, ...states);
+  const bars = await page.$$eval('.f-up progress', (l) => l.map((p) => p.value));
+  ok(bars.length === files.length && bars.every((v) => v === 100), 'each upload has its progress bar, full', JSON.stringify(bars));
+  got = await settle(page, files);
+  ok(JSON.stringify(got) === JSON.stringify(files), 'the listing shows the uploaded files', JSON.stringify(got));
+  for (const f of files) {
+    const dst = path.join(ROOT, 'inbox', f);
+    ok(exists(dst) && sha256(dst) === sha256(path.join(SRC, f)), `on disk: inbox/${f}, sha256 matches`);
+  }
+
+  // drag and drop: a drop event carrying a file, as a desktop browser fires it
+  const dropped = 'dropped file.txt';
+  const dropText = 'dropped onto the page\n'.repeat(1000);
+  await page.evaluate(([name, text]) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], name, { type: 'text/plain' }));
+    const target = document.querySelector('.f-list');
+    for (const type of ['dragenter', 'dragover', 'drop'])
+      target.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
+  }, [dropped, dropText]);
+  let dropOk = true;
+  try {
+    await page.waitForFunction((n) => [...document.querySelectorAll('.f-up[data-state=done]')]
+      .some((x) => x.dataset.name === n), dropped, { timeout: 4 * T });
+  } catch { dropOk = false; }
+  const dropDst = path.join(ROOT, 'inbox', dropped);
+  ok(dropOk && exists(dropDst) && fs.readFileSync(dropDst, 'utf8') === dropText,
+    'a file dropped on the page is uploaded: shown done, same bytes on disk');
+  got = await settle(page, [dropped, ...files].sort());
+  ok(got.includes(dropped), 'the listing shows the dropped file', JSON.stringify(got));
+  files.push(dropped);
+  files.sort();
+
+  // ---------------------------------------------------------- new folder, delete
+  await page.click('button[aria-label="New folder"]');
+  await page.fill('input[aria-label="Name of the new folder"]', 'made here');
+  await page.click('button[aria-label="Create folder"]');
+  got = await settle(page, ['made here/', ...files]);
+  ok(got.includes('made here/') && fs.statSync(path.join(ROOT, 'inbox', 'made here')).isDirectory(),
+    'New folder: listed and made on disk', JSON.stringify(got));
+
+  await page.click('button[aria-label="Delete made here"]');
+  await page.click('button[aria-label="Confirm delete made here"]');
+  got = await settle(page, files);
+  ok(!got.includes('made here/') && !exists(path.join(ROOT, 'inbox', 'made here')),
+    'Delete (confirmed): gone from the list and from the disk', JSON.stringify(got));
+
+  // ---------------------------------------------------------- without JS
+  const p2 = await ctx.newPage();
+  const cdp = await ctx.newCDPSession(p2);
+  await cdp.send('Emulation.setScriptExecutionDisabled', { value: true });
+  await p2.goto(BASE + '/photos/');
+  const rows = await p2.$$eval('body > table tbody a', (as) => as.map((a) => a.textContent));
+  ok(rows.includes('a-big.bin') && rows.includes('c-mid.txt'), 'without JavaScript the server\'s listing still works', JSON.stringify(rows));
+  await p2.close();
+
+  ok(problems.length === 0, 'no console error, page error, CSP violation or request to another host', ...problems);
+} catch (e) {
+  console.log('# ' + String(e && e.stack || e).replace(/\n/g, '\n# '));
+  for (const p of problems) console.log('# ' + p);
+} finally {
+  await ctx.close();
+  fs.rmSync(userDir, { recursive: true, force: true });
+}
+while (count < CHECKS) ok(false, 'not reached (the script stopped early)');

@@ -1,0 +1,59 @@
+#!/bin/bash
+# t-browser.sh — the browser UI (www/, served from /.ferry/ui/) in a real
+# browser: Debian's headless chromium driven by playwright-core (npm,
+# tests/js/) through tests/browser/ui.mjs, against a running ferryd (--auth
+# open). Browses into a folder with the keyboard, sorts, filters, uploads 2
+# files with the picker (tus) and checks them on disk (sha256), makes and
+# deletes a folder and checks the disk, checks dark mode, accessible names,
+# a 360 px wide phone and the page without JavaScript. Screenshots (phone,
+# desktop, dark) go to the test's temporary folder and are copied to
+# $FERRY_BUILDDIR/tests/browser-shots/ for people to look at.
+
+# make check runs us as `$(SHELL) script`; make sure that is bash.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+CHROMIUM=${FERRY_CHROMIUM:-/usr/bin/chromium}
+JS=$FERRY_SRCDIR/tests/js
+UI=$FERRY_SRCDIR/tests/browser/ui.mjs
+[ -x "$CHROMIUM" ] || skip_all "no $CHROMIUM (Debian package chromium; ./quickstart check installs it)"
+command -v node >/dev/null 2>&1 || skip_all "node not installed"
+[ -d "$JS/node_modules/playwright-core" ] ||
+    skip_all "playwright-core is not installed in $JS (./quickstart check runs npm ci there)"
+
+checks=$(sed -n 's/^export const CHECKS = \([0-9]*\);.*/\1/p' "$UI")
+plan $((checks + 1)) # + ferry_stop
+
+root=$FERRY_TMP/root
+src=$FERRY_TMP/src
+out=$FERRY_TMP/shots
+shots=$FERRY_BUILDDIR/tests/browser-shots
+mkdir -p "$root/photos" "$root/inbox" "$root/empty" "$src" "$out" "$shots"
+head -c 5000 /dev/urandom >"$root/photos/a-big.bin"
+printf '0123456789' >"$root/photos/b-small.txt"
+head -c 100 /dev/zero >"$root/photos/c-mid.txt"
+head -c $((3 << 20)) /dev/urandom >"$src/movie part 1.bin"
+printf 'ferry says hello\n' >"$src/résumé ü.txt"
+
+ferry_start "$root" --state-dir "$FERRY_TMP/state" --no-mdns || bail_out "ferryd did not start"
+
+T_NODE=$((120 * T_SCALE))
+timeout -k 5 "$T_NODE" node "$UI" --base "$FERRY_BASE" --root "$root" --src "$src" \
+    --out "$out" --shots "$shots" --js-dir "$JS" --chromium "$CHROMIUM" \
+    >"$FERRY_TMP/ui.out" 2>"$FERRY_TMP/ui.err"
+rc=$?
+n=0
+while IFS= read -r line; do
+    case $line in
+    "ok - "*) pass "${line#ok - }"; n=$((n + 1)) ;;
+    "not ok - "*) fail "${line#not ok - }"; n=$((n + 1)) ;;
+    "#"*) echo "$line" ;;
+    esac
+done <"$FERRY_TMP/ui.out"
+[ "$rc" -eq 0 ] || { diag "ui.mjs exited $rc"; diag_file "$FERRY_TMP/ui.err" 20; }
+while [ "$n" -lt "$checks" ]; do
+    fail "not reached (ui.mjs stopped early)"
+    n=$((n + 1))
+done
+diag "screenshots: $shots"
+ferry_stop TERM
+finish
