@@ -25,6 +25,9 @@
 #include "control.h"
 
 #define LINE_MAX_LEN 256
+/* Longest answer line: `sessions` lists up to 320 entries (256 sessions, 64
+ * tokens) of well under 1 KiB of JSON each. */
+#define ANSWER_MAX (1024 * 1024)
 #define CONTROL_MAX_ADVANCE_MS 31536000000ULL /* one year of virtual time */
 
 struct control {
@@ -312,39 +315,42 @@ done:
 static void serve_client(struct control *c)
 {
     char buf[LINE_MAX_LEN + 1];
+    char *ans = malloc(ANSWER_MAX);
     size_t used = 0;
 
+    if (!ans)
+        return;
     for (;;) {
         ssize_t n = read(c->client_fd, buf + used, sizeof buf - 1 - used);
         char *nl;
 
         if (n <= 0)
-            return;
+            break;
         used += (size_t)n;
         buf[used] = '\0';
         while ((nl = strchr(buf, '\n')) != NULL) {
-            char ans[4096];
             size_t alen;
 
             *nl = '\0';
             if (nl > buf && nl[-1] == '\r')
                 nl[-1] = '\0';
-            run_command(c, buf, ans, sizeof ans - 1);
+            run_command(c, buf, ans, ANSWER_MAX - 1);
             alen = strlen(ans);
             ans[alen++] = '\n';
             if (write(c->client_fd, ans, alen) != (ssize_t)alen)
-                return;
+                goto out;
             used -= (size_t)(nl + 1 - buf);
             memmove(buf, nl + 1, used + 1);
         }
         if (used == sizeof buf - 1) {
             static const char too_long[] = "error: line too long\n";
 
-            if (write(c->client_fd, too_long, sizeof too_long - 1) < 0)
-                return;
-            return;
+            (void)!write(c->client_fd, too_long, sizeof too_long - 1);
+            break;
         }
     }
+out:
+    free(ans);
 }
 
 /* The control thread: accept, serve, repeat; ends when wake[] is written. */

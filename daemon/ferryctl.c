@@ -19,6 +19,9 @@
 
 #include "control.h"
 
+/* Longest answer read (ferryd's control.c answers at most this much). */
+#define ANSWER_MAX (1024 * 1024)
+
 static const char usage[] =
     "Usage: ferryctl [-s SOCKET] COMMAND [ARG...]\n"
     "Commands: background foreground expire suspend resume terminate network\n"
@@ -47,15 +50,39 @@ static int default_socket(char *buf, size_t len)
     return 0;
 }
 
+/* Reads one answer line (up to ANSWER_MAX bytes) from fd into a new
+ * NUL-terminated buffer. Returns it, or NULL when nothing came (or out of
+ * memory). */
+static char *read_answer(int fd)
+{
+    char *answer = malloc(ANSWER_MAX);
+    size_t used = 0;
+
+    if (!answer)
+        return NULL;
+    while (used < ANSWER_MAX - 1) {
+        ssize_t r = read(fd, answer + used, ANSWER_MAX - 1 - used);
+
+        if (r <= 0)
+            break;
+        used += (size_t)r;
+        if (memchr(answer + used - (size_t)r, '\n', (size_t)r))
+            break;
+    }
+    if (!used) {
+        free(answer);
+        return NULL;
+    }
+    answer[used] = '\0';
+    return answer;
+}
+
 int main(int argc, char **argv)
 {
     const char *path = getenv("FERRY_CONTROL");
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    char line[512], answer[8192];
-    size_t used = 0;
-    int i = 1, fd, n;
-
-    char fallback[sizeof sa.sun_path + 64];
+    char line[512], fallback[sizeof sa.sun_path + 64], *answer;
+    int i = 1, fd, n, ok;
 
     if (!path && default_socket(fallback, sizeof fallback) == 0)
         path = fallback;
@@ -94,21 +121,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "ferryctl: cannot send to %s: %s\n", path, strerror(errno));
         return 1;
     }
-    while (used < sizeof answer - 1) {
-        ssize_t r = read(fd, answer + used, sizeof answer - 1 - used);
-
-        if (r <= 0)
-            break;
-        used += (size_t)r;
-        if (memchr(answer, '\n', used))
-            break;
-    }
+    answer = read_answer(fd);
     close(fd);
-    answer[used] = '\0';
-    if (!used) {
+    if (!answer) {
         fprintf(stderr, "ferryctl: ferryd closed the connection without an answer\n");
         return 1;
     }
-    fputs(answer, strncmp(answer, "ok", 2) == 0 ? stdout : stderr);
-    return strncmp(answer, "ok", 2) == 0 ? 0 : 1;
+    ok = strncmp(answer, "ok", 2) == 0;
+    fputs(answer, ok ? stdout : stderr);
+    free(answer);
+    return ok ? 0 : 1;
 }

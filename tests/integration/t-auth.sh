@@ -197,6 +197,17 @@ http -H "Authorization: Bearer $up_secret" -T "$FERRY_TMP/x.html" "$B/x.html"
 is "$HTTP_STATUS" 201 "an HTML file is uploaded"
 http -H "Authorization: Bearer $up_secret" "$B/x.html"
 is "$(hdr Content-Security-Policy)" "sandbox" "uploaded HTML is served with CSP sandbox"
+# A long list (its JSON well over the 4 KiB a control answer once had).
+for k in $(seq 1 40); do
+    ctl token create "bot-$k-with-a-rather-long-name-to-fill-the-list"
+done
+ctl sessions
+printf '%s' "${CTL_OUT#ok }" >"$FERRY_TMP/sessions.json"
+json_ok "ferryctl sessions: a long list arrives whole (${#CTL_OUT} bytes of JSON)" \
+    "$FERRY_TMP/sessions.json" "
+names = [e.get('name') for e in (j if isinstance(j, list) else j.get('sessions', j))]
+assert sum(1 for n in names if n and n.startswith('bot-')) == 40, names
+assert len(open(sys.argv[1]).read()) > 4096"
 ferry_stop
 
 # ---------------------------------------------------------------- TLS: Secure
