@@ -1060,7 +1060,9 @@ static enum MHD_Result do_delete(struct op *op, unsigned *status)
             srv_log(srv, FERRY_LOG_INFO, "DELETE '/%s': removed at once (--no-trash)", t->rel);
     }
     fsync(t->dir_fd);
-    return fileops_answer(op->c, 204, "", NULL, NULL, status);
+    /* the trash entry, for an undo (POST /.ferry/trash/ID/restore) */
+    return srv_answer_text(op->c, 204, "", "Ferry-Trash-Id", at_once ? NULL : id, NULL, NULL,
+                           status);
 }
 
 /*

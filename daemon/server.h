@@ -37,7 +37,7 @@ struct auth_gate;
  * stylesheet from /.ferry/ui/ (same origin, no inline script) and its
  * requests (fetch, tus uploads) to this server only. */
 #define SRV_CSP_LISTING "default-src 'none'; style-src 'unsafe-inline' 'self'; " \
-                        "script-src 'self'; connect-src 'self'; img-src 'self' data:; " \
+                        "script-src 'self'; connect-src 'self'; img-src 'self' data:; media-src 'self'; " \
                         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 /* ... and of everything else, files from the shared folder above all: an
  * uploaded HTML or SVG file never runs with the server's origin. */

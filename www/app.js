@@ -1,26 +1,43 @@
 /*
  * app.js — ferry's browser UI. It enhances the HTML folder listing the
  * server renders (which works without it): the folder is fetched again as
- * JSON and shown with breadcrumbs, sorting, a filter, keyboard navigation,
- * uploads through tus (tus-js-client, www/vendor/tus.min.js, endpoint
- * /.ferry/uploads/) with per-file progress and pause/resume/cancel, new
- * folder (MKCOL) and delete (DELETE, into the server's trash).
- * The page's URL is the folder's URL, so deep links and reload just work.
- * No inline script, no other host: the listing's CSP allows exactly this.
+ * JSON and shown as a list or a grid of thumbnails, with breadcrumbs,
+ * sorting, a filter and keyboard navigation; files preview inline (images,
+ * video, audio, text) or download; folders download as a streamed zip
+ * (?download=zip). When the server allows writing (OPTIONS: Allow): uploads
+ * of files and whole folders through tus (tus-js-client,
+ * www/vendor/tus.min.js, endpoint /.ferry/uploads/) with per-file and total
+ * progress, speed, time left, pause/resume/cancel and "retry all failed";
+ * new folder (MKCOL), rename and move (MOVE), delete into the server's trash
+ * (DELETE) with undo (POST /.ferry/trash/ID/restore).
+ * When the host stops answering (it slept, or its app was suspended), a
+ * banner says so, /.ferry/status is polled with back-off (1 s doubling to
+ * 30 s, never while the host answers), and the uploads it paused go on by
+ * themselves once it is back. "Share" asks /.ferry/share for a URL (a
+ * one-time pairing URL in token mode) and shows it as a QR code.
+ * The page's URL is the folder's URL (a preview adds #preview=NAME), so deep
+ * links and reload just work. No inline script, no other host: the
+ * listing's CSP allows exactly this.
  */
 (function () {
   "use strict";
 
   var path = location.pathname; // the folder, %-encoded, ends with "/"
-  var state = { entries: [], sort: "name", desc: false, filter: "", writable: false };
+  var store = window.localStorage || { getItem: function () {}, setItem: function () {} };
+  var state = {
+    entries: [], sort: store.getItem("ferry.sort") || "name", desc: store.getItem("ferry.desc") === "1",
+    filter: "", view: store.getItem("ferry.view") === "grid" ? "grid" : "list", writable: false
+  };
   var el = {};
+  var uploads = []; // records of startUpload(), in the order started
 
+  // ------------------------------------------------------------ helpers
   function h(tag, attrs, kids) {
     var e = document.createElement(tag);
     for (var k in attrs || {}) {
       if (k === "text") e.textContent = attrs[k];
       else if (k.slice(0, 2) === "on") e.addEventListener(k.slice(2), attrs[k]);
-      else if (attrs[k] !== null && attrs[k] !== undefined) e.setAttribute(k, attrs[k]);
+      else if (attrs[k] !== null && attrs[k] !== undefined && attrs[k] !== false) e.setAttribute(k, attrs[k]);
     }
     (kids || []).forEach(function (c) { if (c) e.appendChild(c); });
     return e;
@@ -37,6 +54,14 @@
     return i === 0 ? n + " B" : n.toFixed(1) + " " + u[i];
   }
 
+  function humanTime(s) {
+    if (!isFinite(s) || s < 0) return "";
+    s = Math.ceil(s);
+    if (s < 60) return s + " s";
+    if (s < 3600) return Math.floor(s / 60) + " min " + (s % 60) + " s";
+    return Math.floor(s / 3600) + " h " + Math.floor(s % 3600 / 60) + " min";
+  }
+
   function pad(n) { return n < 10 ? "0" + n : "" + n; }
   function humanDate(t) {
     var d = new Date(typeof t === "number" ? t * 1000 : t);
@@ -45,9 +70,41 @@
       " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
   }
 
-  function say(text, isError) {
-    el.status.textContent = text;
+  // The status line; `action` ({label, run}) adds a button to it (undo).
+  function say(text, isError, action) {
+    el.status.replaceChildren(document.createTextNode(text));
+    if (action)
+      el.status.appendChild(h("button", { type: "button", class: "f-link", text: action.label,
+        "aria-label": action.label, onclick: action.run }));
     el.status.className = "f-status" + (isError ? " f-error" : "");
+  }
+
+  // The server's words for a refusal: the first line of its text answer.
+  function why(r) {
+    return r.text().then(function (t) { return (t.trim().split("\n")[0]) || String(r.status); });
+  }
+
+  // What a file can be previewed as, from its name.
+  var KINDS = {
+    image: /\.(jpe?g|png|gif|webp|avif|bmp|svg|ico)$/i,
+    video: /\.(mp4|m4v|webm|ogv|mov)$/i,
+    audio: /\.(mp3|m4a|aac|ogg|oga|opus|wav|flac)$/i,
+    text: /\.(txt|md|markdown|log|csv|tsv|json|xml|ya?ml|toml|ini|conf|cfg|c|h|cc|cpp|hpp|py|js|mjs|ts|css|html?|sh|rs|go|java|kt|swift|rb|pl|lua|sql|diff|patch)$/i,
+    pdf: /\.pdf$/i
+  };
+  function kindOf(name) {
+    for (var k in KINDS) if (KINDS[k].test(name)) return k;
+    return "other";
+  }
+
+  function hrefOf(e) {
+    return e.href || path + encodeURIComponent(e.name) + (e.type === "dir" ? "/" : "");
+  }
+
+  // A MOVE of href to the folder URL `folder` (ends with "/") as `name`.
+  function moveTo(href, folder, name, isDir) {
+    var dst = location.origin + folder + encodeURIComponent(name) + (isDir ? "/" : "");
+    return fetch(href, { method: "MOVE", headers: { Destination: dst, Overwrite: "F" } });
   }
 
   // ------------------------------------------------------------ layout
@@ -70,11 +127,13 @@
 
   function sortButton(key, label, cls) {
     return h("button", {
-      type: "button", class: cls, "data-sort": key, "aria-pressed": "false",
+      type: "button", class: cls, "data-sort": key, "data-label": label, "aria-pressed": "false",
       "aria-label": "Sort by " + label.toLowerCase(), text: label,
       onclick: function () {
         if (state.sort === key) state.desc = !state.desc;
         else { state.sort = key; state.desc = key !== "name"; }
+        store.setItem("ferry.sort", state.sort);
+        store.setItem("ferry.desc", state.desc ? "1" : "0");
         render();
       }
     });
@@ -82,6 +141,7 @@
 
   function build() {
     el.status = h("p", { class: "f-status", role: "status", "aria-live": "polite" });
+    el.banner = h("p", { class: "f-banner", role: "alert", hidden: "" });
     el.filter = h("input", {
       type: "search", placeholder: "Filter", "aria-label": "Filter by name",
       oninput: function () { state.filter = el.filter.value; render(); }
@@ -89,14 +149,23 @@
     el.picker = h("input", {
       type: "file", multiple: "", class: "f-visually-hidden", tabindex: "-1",
       "aria-label": "Choose files to upload",
-      onchange: function () { upload(el.picker.files); el.picker.value = ""; }
+      onchange: function () { pickFiles(el.picker); }
+    });
+    el.dirPicker = h("input", {
+      type: "file", multiple: "", webkitdirectory: "", class: "f-visually-hidden", tabindex: "-1",
+      "aria-label": "Choose a folder to upload",
+      onchange: function () { pickFiles(el.dirPicker); }
     });
     el.uploadBtn = h("button", {
-      type: "button", class: "f-primary", text: "Upload", "aria-label": "Upload files",
+      type: "button", class: "f-primary f-w", text: "Upload", "aria-label": "Upload files",
       onclick: function () { el.picker.click(); }
     });
+    el.uploadDirBtn = h("button", {
+      type: "button", class: "f-w", text: "Upload folder", "aria-label": "Upload a folder",
+      onclick: function () { el.dirPicker.click(); }
+    });
     el.newBtn = h("button", {
-      type: "button", text: "New folder", "aria-label": "New folder",
+      type: "button", class: "f-w", text: "New folder", "aria-label": "New folder",
       "aria-expanded": "false",
       onclick: function () {
         var open = el.newForm.hidden;
@@ -105,8 +174,23 @@
         if (open) el.newName.focus();
       }
     });
+    el.viewBtn = h("button", {
+      type: "button", "aria-label": "Grid view", "aria-pressed": "false", text: "Grid",
+      onclick: function () {
+        state.view = state.view === "grid" ? "list" : "grid";
+        store.setItem("ferry.view", state.view);
+        render();
+      }
+    });
+    el.zipLink = h("a", { class: "f-button", href: path + "?download=zip", download: "",
+      text: "Download all", "aria-label": "Download this folder as a zip file",
+      onclick: function () {
+        say("Your browser is downloading this folder as a zip file; its downloads show the progress.");
+      } });
+    el.shareBtn = h("button", { type: "button", text: "Share", "aria-label": "Share this folder by QR code",
+      onclick: share });
     el.newName = h("input", { type: "text", "aria-label": "Name of the new folder", required: "" });
-    el.newForm = h("form", { class: "f-newdir", onsubmit: function (ev) { ev.preventDefault(); mkdir(); } }, [
+    el.newForm = h("form", { class: "f-inline", onsubmit: function (ev) { ev.preventDefault(); mkdir(); } }, [
       el.newName,
       h("button", { type: "submit", class: "f-primary", text: "Create", "aria-label": "Create folder" })
     ]);
@@ -118,17 +202,24 @@
       h("span")
     ]);
     el.list = h("ul", { class: "f-list", "aria-label": "Files and folders", onkeydown: keys });
-    el.uploads = h("ul", { class: "f-uploads", "aria-label": "Uploads" });
+    buildUploads();
+    el.dialog = h("dialog", { class: "f-dialog", "aria-label": "Preview",
+      onclose: function () { el.dialog.replaceChildren(); clearHash(); } });
     el.app = h("main", { class: "f-app" }, [
       breadcrumbs(),
       h("div", { class: "f-bar", role: "toolbar", "aria-label": "Folder actions" },
-        [el.filter, el.uploadBtn, el.newBtn, el.picker]),
-      el.newForm, el.uploads, el.status, el.head, el.list
+        [el.filter, el.viewBtn, el.zipLink, el.shareBtn, el.uploadBtn, el.uploadDirBtn, el.newBtn,
+          el.picker, el.dirPicker]),
+      el.banner, el.newForm, el.upPanel, el.status, el.head, el.list, el.dialog
     ]);
-    el.uploadBtn.hidden = el.newBtn.hidden = true;
     document.body.appendChild(el.app);
     document.documentElement.classList.add("ferry-js");
+    showWritable();
     dragAndDrop();
+  }
+
+  function showWritable() {
+    [el.uploadBtn, el.uploadDirBtn, el.newBtn].forEach(function (b) { b.hidden = !state.writable; });
   }
 
   // ------------------------------------------------------------ the list
@@ -142,57 +233,90 @@
     return state.desc ? -r : r;
   }
 
-  function row(e) {
-    var dir = e.type === "dir";
-    var href = e.href || path + encodeURIComponent(e.name) + (dir ? "/" : "");
-    var del = null;
+  // The row's buttons: zip for folders; rename, move, delete when writable.
+  function rowActions(e, href, li) {
+    var dir = e.type === "dir", kids = [];
+    if (dir)
+      kids.push(h("a", { class: "f-icon", href: href + "?download=zip", download: "", text: "⤓",
+        title: "Download as zip", "aria-label": "Download " + e.name + " as zip" }));
     if (state.writable) {
-      del = h("button", {
-        type: "button", class: "f-danger", text: "✕", "aria-label": "Delete " + e.name,
-        title: "Delete", onclick: function () { remove(e, href, del); }
-      });
+      kids.push(h("button", { type: "button", class: "f-icon", text: "✎", title: "Rename",
+        "aria-label": "Rename " + e.name, onclick: function () { inlineForm(li, e, href, "rename"); } }));
+      kids.push(h("button", { type: "button", class: "f-icon", text: "⇥", title: "Move",
+        "aria-label": "Move " + e.name, onclick: function () { inlineForm(li, e, href, "move"); } }));
+      var del = h("button", { type: "button", class: "f-icon f-danger", text: "✕", title: "Delete",
+        "aria-label": "Delete " + e.name, onclick: function () { remove(e, href, del); } });
+      kids.push(del);
     }
-    return h("li", { class: "f-row" + (dir ? " f-dir" : ""), "data-name": e.name }, [
-      h("a", { href: href, text: e.name + (dir ? "/" : "") }),
+    return h("span", { class: "f-acts" }, kids);
+  }
+
+  function row(e) {
+    var dir = e.type === "dir", href = hrefOf(e);
+    var li = h("li", { class: "f-row" + (dir ? " f-dir" : ""), "data-name": e.name });
+    var link = h("a", { href: href, text: e.name + (dir ? "/" : "") });
+    if (!dir) link.addEventListener("click", function (ev) { openFile(ev, e, href); });
+    [link,
       h("span", { class: "f-size", title: dir ? null : e.size + " bytes", text: dir ? "—" : humanSize(e.size) }),
       h("span", { class: "f-date", text: humanDate(e.mtime) }),
-      del || h("span")
-    ]);
+      rowActions(e, href, li)].forEach(function (c) { li.appendChild(c); });
+    return li;
+  }
+
+  // A grid tile: a thumbnail (the image itself, loaded when scrolled to) or
+  // a symbol for the kind, then the name and the row's actions.
+  function tile(e) {
+    var dir = e.type === "dir", href = hrefOf(e), kind = dir ? "dir" : kindOf(e.name);
+    var li = h("li", { class: "f-row f-tile" + (dir ? " f-dir" : ""), "data-name": e.name });
+    var pic = kind === "image" ?
+      h("img", { class: "f-thumb", src: href, alt: "", loading: "lazy", decoding: "async" }) :
+      h("span", { class: "f-thumb f-sym", "aria-hidden": "true",
+        text: { dir: "📁", video: "🎬", audio: "🎵", text: "📄", pdf: "📕" }[kind] || "📦" });
+    var link = h("a", { href: href, "aria-label": e.name + (dir ? "/" : ""), title: e.name }, [
+      pic, h("span", { class: "f-tname", text: e.name + (dir ? "/" : "") })]);
+    if (!dir) link.addEventListener("click", function (ev) { openFile(ev, e, href); });
+    li.appendChild(link);
+    li.appendChild(h("span", { class: "f-size", text: dir ? "" : humanSize(e.size) }));
+    li.appendChild(rowActions(e, href, li));
+    return li;
   }
 
   function render() {
-    var f = state.filter.trim().toLowerCase();
+    var f = state.filter.trim().toLowerCase(), grid = state.view === "grid";
     var shown = state.entries.filter(function (e) {
       return !f || e.name.toLowerCase().indexOf(f) >= 0;
     }).sort(compare);
     Array.prototype.forEach.call(el.head.querySelectorAll("button"), function (b) {
       var on = b.getAttribute("data-sort") === state.sort;
       b.setAttribute("aria-pressed", String(on));
-      b.textContent = b.getAttribute("aria-label").replace("Sort by ", "").replace(/^./, function (c) { return c.toUpperCase(); }) +
-        (on ? (state.desc ? " ↓" : " ↑") : "");
+      b.textContent = b.getAttribute("data-label") + (on ? (state.desc ? " ↓" : " ↑") : "");
     });
+    el.viewBtn.setAttribute("aria-pressed", String(grid));
+    el.list.className = "f-list" + (grid ? " f-grid" : "");
+    el.head.classList.toggle("f-head-grid", grid);
     var frag = document.createDocumentFragment();
     if (path !== "/") {
       var up = path.replace(/[^/]*\/$/, "");
       frag.appendChild(h("li", { class: "f-row f-dir f-up-row" }, [
         h("a", { href: up, text: "↑ Parent folder", "aria-label": "Parent folder" })]));
     }
-    shown.forEach(function (e) { frag.appendChild(row(e)); });
+    shown.forEach(function (e) { frag.appendChild(grid ? tile(e) : row(e)); });
     if (!state.entries.length)
       frag.appendChild(h("li", { class: "f-empty", text: "This folder is empty." +
-        (state.writable ? " Drop files here or use Upload." : "") }));
+        (state.writable ? " Drop files or folders here, or use Upload." : "") }));
     else if (!shown.length)
       frag.appendChild(h("li", { class: "f-empty", text: "No names match “" + state.filter + "”." }));
     el.list.replaceChildren(frag);
   }
 
-  // Arrow keys move between the rows' links; Enter follows one (a link's own).
+  // Arrow keys move between the entries' links; Enter follows one (a link's own).
   function keys(ev) {
-    var links = Array.prototype.slice.call(el.list.querySelectorAll("a"));
+    if (ev.target.tagName === "INPUT") return;
+    var links = Array.prototype.slice.call(el.list.querySelectorAll(".f-row > a"));
     var i = links.indexOf(document.activeElement);
     var to = -1;
-    if (ev.key === "ArrowDown") to = Math.min(i + 1, links.length - 1);
-    else if (ev.key === "ArrowUp") to = Math.max(i - 1, 0);
+    if (ev.key === "ArrowDown" || ev.key === "ArrowRight") to = Math.min(i + 1, links.length - 1);
+    else if (ev.key === "ArrowUp" || ev.key === "ArrowLeft") to = Math.max(i - 1, 0);
     else if (ev.key === "Home") to = 0;
     else if (ev.key === "End") to = links.length - 1;
     else return;
@@ -212,7 +336,10 @@
         if (window.performance && performance.mark && !performance.getEntriesByName("ferry:listed").length)
           performance.mark("ferry:listed");
       })
-      .catch(function (err) { say("Could not load this folder: " + err.message, true); });
+      .catch(function (err) {
+        say("Could not load this folder: " + err.message, true);
+        if (err instanceof TypeError) host.trouble(); // no answer at all
+      });
   }
 
   // What the server allows here (OPTIONS: Allow), to offer writing or not.
@@ -220,14 +347,70 @@
     return fetch(path, { method: "OPTIONS" }).then(function (r) {
       var allow = (r.headers.get("Allow") || "").toUpperCase();
       state.writable = allow.indexOf("MKCOL") >= 0 && typeof window.tus !== "undefined";
-      el.uploadBtn.hidden = el.newBtn.hidden = !state.writable;
+      showWritable();
     }).catch(function () {});
   }
 
+  // ------------------------------------------------------------ preview
+  function clearHash() {
+    if (location.hash) history.replaceState(null, "", location.pathname + location.search);
+  }
+
+  // A click on a file: a preview for the kinds a browser shows, else the
+  // link's own download. Clicks with a modifier key stay the browser's.
+  function openFile(ev, e, href) {
+    var kind = kindOf(e.name);
+    if (ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.altKey || ev.button !== 0) return;
+    if (kind === "other") return;
+    ev.preventDefault();
+    preview(e, href, kind);
+  }
+
+  function preview(e, href, kind) {
+    var body;
+    if (kind === "image") body = h("img", { src: href, alt: e.name });
+    else if (kind === "video") body = h("video", { src: href, controls: "", preload: "metadata" });
+    else if (kind === "audio") body = h("audio", { src: href, controls: "", preload: "metadata" });
+    else if (kind === "text") {
+      body = h("pre", { class: "f-text", text: "Loading…" });
+      var cap = 262144;
+      fetch(href, { headers: { Range: "bytes=0-" + (cap - 1) } }).then(function (r) {
+        if (!r.ok) return why(r).then(function (t) { throw new Error(t); });
+        return r.text();
+      }).then(function (t) {
+        body.textContent = t + (e.size > cap ? "\n\n[… the first 256 KiB of " + humanSize(e.size) + "]" : "");
+      }).catch(function (err) { body.textContent = "Could not load it: " + err.message; });
+    } else { // pdf: the browser's own viewer, in a tab of its own
+      body = h("p", {}, [h("a", { href: href, target: "_blank", rel: "noopener", text: "Open “" + e.name + "” in a new tab" })]);
+    }
+    el.dialog.replaceChildren(
+      h("div", { class: "f-dhead" }, [
+        h("h2", { text: e.name }),
+        h("a", { class: "f-button", href: href, download: e.name, text: "Download", "aria-label": "Download " + e.name }),
+        h("button", { type: "button", text: "Close", "aria-label": "Close preview", onclick: function () { el.dialog.close(); } })
+      ]),
+      h("div", { class: "f-dbody", "data-kind": kind }, [body]));
+    if (!el.dialog.open) el.dialog.showModal();
+    history.replaceState(null, "", path + "#preview=" + encodeURIComponent(e.name));
+  }
+
+  // A reload of a #preview= link opens that preview again.
+  function previewFromHash() {
+    var m = /^#preview=(.+)$/.exec(location.hash);
+    if (!m) return;
+    var name = decoded(m[1]);
+    var e = state.entries.filter(function (x) { return x.name === name && x.type !== "dir"; })[0];
+    if (e && kindOf(name) !== "other") preview(e, hrefOf(e), kindOf(name));
+  }
+
   // ------------------------------------------------------------ operations
+  function validName(name) {
+    return name && name !== "." && name !== ".." && name.indexOf("/") < 0;
+  }
+
   function mkdir() {
     var name = el.newName.value.trim();
-    if (!name || name === "." || name === ".." || name.indexOf("/") >= 0) {
+    if (!validName(name)) {
       say("A folder name cannot be empty, “.”, “..” or contain “/”.", true);
       return;
     }
@@ -239,13 +422,53 @@
         el.newBtn.setAttribute("aria-expanded", "false");
         return load();
       }
-      return r.text().then(function (t) {
-        say("Could not create “" + name + "”: " + (t.trim() || r.status), true);
-      });
+      return why(r).then(function (t) { say("Could not create “" + name + "”: " + t, true); });
     }).catch(function (err) { say("Could not create “" + name + "”: " + err.message, true); });
   }
 
-  // The first click asks, the second (within 5 s) deletes into the trash.
+  // Rename (a new name, same folder) or move (a folder path, same name),
+  // in a small form under the row; Escape or Cancel closes it.
+  function inlineForm(li, e, href, what) {
+    var old = li.nextSibling && li.nextSibling.classList && li.nextSibling.classList.contains("f-rowform") ?
+      li.nextSibling : null;
+    if (old) { old.remove(); return; }
+    var dir = e.type === "dir", rename = what === "rename";
+    var input = h("input", { type: "text", value: rename ? e.name : decoded(path),
+      "aria-label": rename ? "New name for " + e.name : "Folder to move " + e.name + " to" });
+    var form = h("form", { class: "f-inline f-rowform", onsubmit: function (ev) {
+      ev.preventDefault();
+      var v = input.value.trim(), folder = path, name = e.name;
+      if (rename) {
+        if (!validName(v)) { say("A name cannot be empty, “.”, “..” or contain “/”.", true); return; }
+        name = v;
+      } else {
+        if (v.charAt(0) !== "/") v = "/" + v;
+        if (v.slice(-1) !== "/") v += "/";
+        folder = v.split("/").map(encodeURIComponent).join("/");
+      }
+      if (folder === path && name === e.name) { form.remove(); return; }
+      moveTo(href, folder, name, dir).then(function (r) {
+        if (r.status === 201 || r.status === 204) {
+          say(rename ? "Renamed “" + e.name + "” to “" + name + "”." :
+            "Moved “" + e.name + "” to " + decoded(folder) + ".");
+          return load();
+        }
+        if (r.status === 412) { say("“" + name + "” exists already in " + decoded(folder) + ": nothing was changed.", true); return; }
+        return why(r).then(function (t) { say("Could not " + what + " “" + e.name + "”: " + t, true); });
+      }).catch(function (err) { say("Could not " + what + " “" + e.name + "”: " + err.message, true); });
+    }, onkeydown: function (ev) { if (ev.key === "Escape") form.remove(); } }, [
+      input,
+      h("button", { type: "submit", class: "f-primary", text: rename ? "Rename" : "Move",
+        "aria-label": (rename ? "Confirm rename of " : "Confirm move of ") + e.name }),
+      h("button", { type: "button", text: "Cancel", "aria-label": "Cancel", onclick: function () { form.remove(); } })
+    ]);
+    li.parentNode.insertBefore(form, li.nextSibling);
+    input.focus();
+    if (rename) input.setSelectionRange(0, e.name.lastIndexOf(".") > 0 && !dir ? e.name.lastIndexOf(".") : e.name.length);
+  }
+
+  // The first click asks, the second (within 5 s) deletes into the trash;
+  // the status line then offers to undo it.
   function remove(e, href, btn) {
     if (!btn.dataset.armed) {
       btn.dataset.armed = "1";
@@ -261,84 +484,285 @@
     }
     fetch(href, { method: "DELETE" }).then(function (r) {
       if (r.ok) {
-        say("Moved “" + e.name + "” to the trash.");
+        var id = r.headers.get("Ferry-Trash-Id");
+        say("Moved “" + e.name + "” to the trash.", false, id ? { label: "Undo", run: function () { restore(id, e.name); } } : null);
         return load();
       }
-      return r.text().then(function (t) {
-        say("Could not delete “" + e.name + "”: " + (t.trim() || r.status), true);
-      });
+      return why(r).then(function (t) { say("Could not delete “" + e.name + "”: " + t, true); });
     }).catch(function (err) { say("Could not delete “" + e.name + "”: " + err.message, true); });
   }
 
-  // ------------------------------------------------------------ uploads
-  function upload(files) {
-    if (!state.writable) return;
-    Array.prototype.forEach.call(files || [], startUpload);
+  function restore(id, name) {
+    fetch("/.ferry/trash/" + encodeURIComponent(id) + "/restore", { method: "POST" }).then(function (r) {
+      if (r.status === 201) { say("Put “" + name + "” back."); return load(); }
+      return why(r).then(function (t) { say("Could not put “" + name + "” back: " + t, true); });
+    }).catch(function (err) { say("Could not put “" + name + "” back: " + err.message, true); });
   }
 
-  function startUpload(file) {
-    var folder = decoded(path).replace(/\/$/, "") || "/";
-    var bar = h("progress", { max: "100", value: "0", "aria-label": "Progress of " + file.name });
+  // ------------------------------------------------------------ share
+  function share() {
+    var body = new URLSearchParams({ path: decoded(path) });
+    fetch("/.ferry/share", { method: "POST", body: body }).then(function (r) {
+      if (!r.ok) return why(r).then(function (t) { throw new Error(t); });
+      return r.json();
+    }).then(function (j) {
+      var img = h("img", { class: "f-qr", alt: "QR code of " + j.url,
+        src: "data:image/svg+xml;charset=utf-8," + encodeURIComponent(j.svg) });
+      var url = h("input", { type: "text", readonly: "", value: j.url, "aria-label": "Link to this folder" });
+      el.dialog.replaceChildren(
+        h("div", { class: "f-dhead" }, [
+          h("h2", { text: "Share “" + (decoded(path.replace(/\/$/, "").split("/").pop()) || "Home") + "”" }),
+          h("button", { type: "button", text: "Close", "aria-label": "Close", onclick: function () { el.dialog.close(); } })
+        ]),
+        h("div", { class: "f-dbody f-share" }, [
+          img, url,
+          h("button", { type: "button", text: "Copy link", "aria-label": "Copy link", onclick: function () {
+            url.select();
+            (navigator.clipboard ? navigator.clipboard.writeText(j.url) : Promise.reject()).catch(function () {
+              document.execCommand && document.execCommand("copy");
+            });
+          } }),
+          h("p", { class: "f-muted", text: (j.expires ? "Scan it with the other device within " +
+            humanTime(j.expires) + "; it works once. " : "Scan it with the other device. ") +
+            (j.read_only ? "It can only look and download." : "") })
+        ]));
+      if (!el.dialog.open) el.dialog.showModal();
+    }).catch(function (err) { say("Could not share this folder: " + err.message, true); });
+  }
+
+  // ------------------------------------------------------------ the host
+  // Whether the host answers. trouble() starts the check (no answer from
+  // some request); while it is away the banner shows and the check repeats
+  // with back-off; back() runs once it answers in the foreground again.
+  var host = (function () {
+    var away = false, timer = null, delay = 1000, waiting = [];
+    function check() {
+      timer = null;
+      var ctl = window.AbortController ? new AbortController() : null;
+      var t = ctl && setTimeout(function () { ctl.abort(); }, 4000);
+      fetch("/.ferry/status", { cache: "no-store", signal: ctl && ctl.signal }).then(function (r) {
+        if (!r.ok) throw new Error(r.status);
+        return r.json();
+      }).then(function (j) {
+        // "foreground": serving; "finishing"/"linger": backgrounded but
+        // still serving for a while; anything else cannot last
+        if (["foreground", "finishing", "linger"].indexOf(j.state) < 0) throw new Error(j.state);
+        back();
+      }).catch(function () {
+        if (!away) {
+          away = true;
+          el.banner.textContent = "The host is asleep or out of reach. Transfers are paused and go on by themselves when it is back.";
+          el.banner.hidden = false;
+          document.documentElement.setAttribute("data-host", "away");
+        }
+        timer = setTimeout(check, delay);
+        delay = Math.min(delay * 2, 30000);
+      }).then(function () { if (t) clearTimeout(t); });
+    }
+    function back() {
+      delay = 1000;
+      if (!away) { run(); return; }
+      away = false;
+      el.banner.hidden = true;
+      document.documentElement.setAttribute("data-host", "back");
+      say("The host is back.");
+      run();
+      load();
+    }
+    function run() {
+      var w = waiting; waiting = [];
+      w.forEach(function (f) { f(); });
+    }
+    return {
+      // fn (optional) runs when the host answers again
+      trouble: function (fn) {
+        if (fn) waiting.push(fn);
+        if (!timer) timer = setTimeout(check, away ? delay : 0);
+      },
+      isAway: function () { return away; }
+    };
+  })();
+
+  // ------------------------------------------------------------ uploads
+  function buildUploads() {
+    el.upBar = h("progress", { max: "100", value: "0", "aria-label": "Total upload progress" });
+    el.upInfo = h("span", { class: "f-up-info" });
+    el.retryAll = h("button", { type: "button", text: "Retry all failed", "aria-label": "Retry all failed uploads",
+      hidden: "", onclick: function () {
+        uploads.forEach(function (u) { if (u.state === "failed") u.resume(); });
+      } });
+    el.clearDone = h("button", { type: "button", text: "Clear finished", "aria-label": "Clear finished uploads",
+      hidden: "", onclick: function () {
+        uploads = uploads.filter(function (u) {
+          if (u.state !== "done" && u.state !== "conflict") return true;
+          u.item.remove();
+          return false;
+        });
+        totals();
+      } });
+    el.uploads = h("ul", { class: "f-uploads", "aria-label": "Uploads" });
+    el.upPanel = h("section", { class: "f-up-panel", "aria-label": "Uploads", hidden: "" }, [
+      h("div", { class: "f-up-total" }, [el.upInfo, h("span", { class: "f-up-actions" }, [el.retryAll, el.clearDone]), el.upBar]),
+      el.uploads]);
+  }
+
+  // Bytes per second over the last few seconds of a record's samples.
+  function speed(u) {
+    var s = u.samples;
+    if (s.length < 2) return 0;
+    var a = s[0], b = s[s.length - 1];
+    return b.t > a.t ? (b.sent - a.sent) / ((b.t - a.t) / 1000) : 0;
+  }
+
+  // The total line: files done, bytes, speed, time left; the buttons.
+  function totals() {
+    var live = uploads.filter(function (u) { return u.state !== "cancelled"; });
+    var sent = 0, total = 0, bps = 0, done = 0, failed = 0;
+    live.forEach(function (u) {
+      sent += u.sent; total += u.file.size;
+      if (u.state === "running") bps += speed(u);
+      if (u.state === "done" || u.state === "conflict") done++;
+      if (u.state === "failed") failed++;
+    });
+    el.upPanel.hidden = !live.length;
+    el.upBar.value = total ? sent / total * 100 : (live.length && done === live.length ? 100 : 0);
+    el.upInfo.textContent = done + " of " + live.length + " files · " + humanSize(sent) + " of " + humanSize(total) +
+      (bps > 0 ? " · " + humanSize(Math.round(bps)) + "/s · about " + humanTime((total - sent) / bps) + " left" : "") +
+      (failed ? " · " + failed + " failed" : "");
+    el.retryAll.hidden = !failed;
+    el.clearDone.hidden = !done;
+  }
+
+  // Files from a picker (a folder picker gives webkitRelativePath).
+  function pickFiles(input) {
+    var list = Array.prototype.map.call(input.files || [], function (f) {
+      var rel = f.webkitRelativePath || "";
+      return { file: f, dir: rel ? rel.slice(0, rel.lastIndexOf("/")) : "" };
+    });
+    input.value = "";
+    upload(list);
+  }
+
+  // Makes the folders the items go into (below this one), parents first;
+  // 405 is a folder that exists already. Resolves when all are there.
+  function makeFolders(items) {
+    var dirs = {};
+    items.forEach(function (it) {
+      var parts = it.dir.split("/").filter(Boolean);
+      for (var i = 1; i <= parts.length; i++) dirs[parts.slice(0, i).join("/")] = i;
+    });
+    var order = Object.keys(dirs).sort(function (a, b) { return dirs[a] - dirs[b] || (a < b ? -1 : 1); });
+    return order.reduce(function (p, d) {
+      return p.then(function () {
+        return fetch(path + d.split("/").map(encodeURIComponent).join("/") + "/", { method: "MKCOL" })
+          .then(function (r) {
+            if (r.status !== 201 && r.status !== 405)
+              return why(r).then(function (t) { throw new Error("the folder “" + d + "”: " + t); });
+          });
+      });
+    }, Promise.resolve());
+  }
+
+  // items: [{file, dir}] with dir relative to this folder ("" = here).
+  function upload(items) {
+    if (!state.writable || !items.length) return;
+    makeFolders(items).then(function () {
+      items.forEach(function (it) { startUpload(it.file, it.dir); });
+      if (items.some(function (it) { return it.dir; })) load();
+    }, function (err) { say("Could not upload: " + err.message, true); });
+  }
+
+  function startUpload(file, dir) {
+    var folder = (decoded(path).replace(/\/$/, "") + (dir ? "/" + dir : "")) || "/";
+    var label = (dir ? dir + "/" : "") + file.name;
+    var bar = h("progress", { max: "100", value: "0", "aria-label": "Progress of " + label });
     var info = h("span", { class: "f-up-info", text: "Starting…" });
-    var paused = false, done = false, t0 = Date.now();
-    var pause = h("button", { type: "button", text: "Pause", "aria-label": "Pause " + file.name });
-    var cancel = h("button", { type: "button", text: "Cancel", "aria-label": "Cancel " + file.name });
-    var item = h("li", { class: "f-up", "data-name": file.name }, [
-      h("span", { class: "f-up-name", text: file.name }),
+    var pause = h("button", { type: "button", text: "Pause", "aria-label": "Pause " + label });
+    var cancel = h("button", { type: "button", text: "Cancel", "aria-label": "Cancel " + label });
+    var item = h("li", { class: "f-up", "data-name": label }, [
+      h("span", { class: "f-up-name", text: label }),
       h("span", { class: "f-up-actions" }, [pause, cancel]),
       bar, info
     ]);
+    var u = { file: file, item: item, sent: 0, samples: [], state: "running" };
+    uploads.push(u);
     el.uploads.appendChild(item);
+
+    function set(st, text) {
+      u.state = st;
+      item.setAttribute("data-state", st);
+      if (text !== undefined) info.textContent = text;
+      pause.hidden = st === "done" || st === "conflict";
+      cancel.hidden = st === "done" || st === "conflict";
+      pause.textContent = st === "failed" ? "Retry" : st === "running" ? "Pause" : "Resume";
+      pause.setAttribute("aria-label", pause.textContent + " " + label);
+      totals();
+    }
 
     var up = new window.tus.Upload(file, {
       endpoint: "/.ferry/uploads/",
       metadata: { filename: file.name, folder: folder, filetype: file.type || "" },
-      retryDelays: [0, 1000, 3000, 5000, 10000],
+      chunkSize: 8 << 20, // a PATCH at a time: a cut costs at most this much
+      retryDelays: [0, 1000, 3000],
       removeFingerprintOnSuccess: true,
-      onProgress: function (sent, total) {
-        var pct = total ? sent / total * 100 : 100;
-        var s = (Date.now() - t0) / 1000;
-        bar.value = pct;
-        info.textContent = humanSize(sent) + " of " + humanSize(total) +
-          (s > 1 ? " · " + humanSize(Math.round(sent / s)) + "/s" : "");
+      onShouldRetry: function (err, attempt) {
+        var st = err.originalResponse ? err.originalResponse.getStatus() : 0;
+        return attempt < 3 && (st === 0 || st >= 500 || st === 423) && !host.isAway();
       },
-      onSuccess: function () {
-        done = true;
+      onProgress: function (sent, total) {
+        var now = Date.now();
+        u.sent = sent;
+        u.samples.push({ t: now, sent: sent });
+        while (u.samples.length > 2 && now - u.samples[0].t > 3000) u.samples.shift();
+        var bps = speed(u);
+        bar.value = total ? sent / total * 100 : 100;
+        if (u.state === "running")
+          info.textContent = humanSize(sent) + " of " + humanSize(total) +
+            (bps > 0 ? " · " + humanSize(Math.round(bps)) + "/s · " + humanTime((total - sent) / bps) + " left" : "");
+        totals();
+      },
+      onSuccess: function (payload) {
+        var stored = payload && payload.lastResponse && payload.lastResponse.getHeader("Ferry-Stored-As");
+        var as = stored ? decoded(stored.split("/").pop()) : file.name;
+        u.sent = file.size;
         bar.value = 100;
-        info.textContent = "Done · " + humanSize(file.size);
-        item.setAttribute("data-state", "done");
-        pause.remove(); cancel.remove();
+        set("done", as === file.name ? "Done · " + humanSize(file.size) :
+          "Done · saved as “" + as + "”: a file named “" + file.name + "” was there already");
         load();
       },
       onError: function (err) {
-        item.setAttribute("data-state", "failed");
-        info.textContent = "Failed: " + (err && err.message ? err.message.split("\n")[0] : err);
-        pause.textContent = "Retry";
-        pause.setAttribute("aria-label", "Retry " + file.name);
-        paused = true;
+        var res = err && err.originalResponse, st = res ? res.getStatus() : 0;
+        var text = res ? (res.getBody() || "").trim().split("\n")[0] : "";
+        if (st === 409 && / exists;/.test(text)) {
+          set("failed", "Not sent: “" + file.name + "” exists already here (rename one of them, or delete the old one, then Retry)");
+          return;
+        }
+        if (st === 0 || st >= 500) { // no answer: the host may be asleep
+          set("waiting", "Waiting for the host · " + humanSize(u.sent) + " sent");
+          host.trouble(function () { if (u.state === "waiting") u.resume(); });
+          return;
+        }
+        set("failed", "Failed: " + (text || (err && err.message ? err.message.split("\n")[0] : String(err))));
       }
     });
+    u.resume = function () { set("running"); up.start(); };
     pause.addEventListener("click", function () {
-      if (done) return;
-      paused = !paused;
-      if (paused) {
+      if (u.state === "running") {
         up.abort();
-        info.textContent = "Paused · " + info.textContent.replace(/^Paused · /, "");
-        item.setAttribute("data-state", "paused");
+        set("paused", "Paused · " + humanSize(u.sent) + " of " + humanSize(file.size));
       } else {
-        up.start();
-        item.setAttribute("data-state", "running");
+        u.resume();
       }
-      pause.textContent = paused ? "Resume" : "Pause";
-      pause.setAttribute("aria-label", (paused ? "Resume " : "Pause ") + file.name);
     });
     cancel.addEventListener("click", function () {
       up.abort(true).catch(function () {}); // DELETE: the server drops the bytes
-      done = true;
+      u.state = "cancelled";
       item.remove();
-      say("Cancelled the upload of “" + file.name + "”.");
+      uploads = uploads.filter(function (x) { return x !== u; });
+      totals();
+      say("Cancelled the upload of “" + label + "”.");
     });
-    item.setAttribute("data-state", "running");
+    set("running");
     // the same file sent here before and left unfinished (the host slept, the
     // tab closed): go on from where it stopped; one for another folder is not it
     up.findPreviousUploads().then(function (prev) {
@@ -346,6 +770,30 @@
       if (prev.length) up.resumeFromPreviousUpload(prev[0]);
       up.start();
     }, function () { up.start(); });
+  }
+
+  // Reads a dropped folder (FileSystemDirectoryEntry) into items.
+  function walkEntry(entry, dir, items) {
+    if (entry.isFile)
+      return new Promise(function (ok) {
+        entry.file(function (f) { items.push({ file: f, dir: dir }); ok(); }, function () { ok(); });
+      });
+    if (!entry.isDirectory) return Promise.resolve();
+    var reader = entry.createReader(), sub = dir ? dir + "/" + entry.name : entry.name;
+    return new Promise(function (ok) {
+      var all = [];
+      (function more() { // readEntries gives a batch at a time, [] at the end
+        reader.readEntries(function (batch) {
+          if (!batch.length) {
+            if (!all.length) items.push({ file: null, dir: sub }); // an empty folder
+            Promise.all(all.map(function (e) { return walkEntry(e, sub, items); })).then(ok);
+            return;
+          }
+          all = all.concat(Array.prototype.slice.call(batch));
+          more();
+        }, function () { ok(); });
+      })();
+    });
   }
 
   function dragAndDrop() {
@@ -370,10 +818,25 @@
       ev.preventDefault();
       depth = 0;
       el.app.classList.remove("f-drop");
-      upload(ev.dataTransfer.files);
+      var dt = ev.dataTransfer, entries = [];
+      Array.prototype.forEach.call(dt.items || [], function (it) {
+        var en = it.kind === "file" && it.webkitGetAsEntry ? it.webkitGetAsEntry() : null;
+        if (en) entries.push(en);
+      });
+      if (!entries.some(function (en) { return en.isDirectory; })) {
+        upload(Array.prototype.map.call(dt.files, function (f) { return { file: f, dir: "" }; }));
+        return;
+      }
+      var items = [];
+      Promise.all(entries.map(function (en) { return walkEntry(en, "", items); })).then(function () {
+        var files = items.filter(function (it) { return it.file; });
+        if (files.length < items.length) // empty folders: made, nothing sent
+          makeFolders(items.filter(function (it) { return !it.file; })).then(load, function (err) { say(err.message, true); });
+        upload(files);
+      });
     });
   }
 
   build();
-  probe().then(load);
+  probe().then(load).then(previewFromHash);
 })();

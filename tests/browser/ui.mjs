@@ -2,14 +2,19 @@
 // through playwright-core, against a running ferryd; run by
 // tests/integration/t-browser.sh, which prepares the shared folder:
 //   ROOT/photos/{a-big.bin,b-small.txt,c-mid.txt}  (5000, 10, 100 bytes)
-//   ROOT/inbox/  ROOT/empty/      and SRC/ with the files to upload.
+//   ROOT/inbox/  ROOT/empty/  ROOT/gallery/pic.png  ROOT/notes.txt
+//   SRC/ with the files to upload, SRC-TREE/ a folder to upload whole,
+//   BIG a file to upload across a fake-OS suspension of ferryd (pid PID,
+//   control socket SOCK, driven with FERRYCTL).
 // Prints one line per check, "ok - DESC" or "not ok - DESC" (with "# ..."
 // diagnostics), for the wrapper to turn into TAP; CHECKS below is how many.
 //
-//   node ui.mjs --base URL --root DIR --src DIR --out DIR [--shots DIR]
+//   node ui.mjs --base URL --root DIR --src DIR --tree DIR --big FILE
+//               --ferryctl EXE --sock PATH --pid N --out DIR [--shots DIR]
 //               [--js-dir tests/js] [--chromium /usr/bin/chromium]
 import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,10 +29,16 @@ const ROOT = arg('root');
 const SRC = arg('src');
 const OUT = arg('out');
 const SHOTS = arg('shots');
+const TREE = arg('tree');
+const BIG = arg('big');
+const FERRYCTL = arg('ferryctl');
+const SOCK = arg('sock');
+const PID = Number(arg('pid'));
+const ctl = (...a) => execFileSync(FERRYCTL, ['-s', SOCK, ...a], { encoding: 'utf8', timeout: T });
 const JS = arg('js-dir', path.join(here, '..', 'js'));
 const EXE = arg('chromium', '/usr/bin/chromium');
 const T = Number(process.env.T_SCALE || 1) * 15000;
-export const CHECKS = 27;
+export const CHECKS = 47;
 
 const require = createRequire(path.join(path.resolve(JS), 'package.json'));
 const { chromium } = require('playwright-core');
@@ -43,13 +54,13 @@ const sha256 = (f) => createHash('sha256').update(fs.readFileSync(f)).digest('he
 const exists = (f) => { try { fs.statSync(f); return true; } catch { return false; } };
 
 // The names the UI lists, in order (the parent link excluded).
-const names = (page) => page.$$eval('.f-list .f-row:not(.f-up-row) a', (as) => as.map((a) => a.textContent));
+const names = (page) => page.$$eval('.f-list .f-row:not(.f-up-row) > a', (as) => as.map((a) => a.textContent));
 
 async function settle(page, want) {
   // waits until the list shows `want` (array, in order) or times out
   try {
     await page.waitForFunction((w) => {
-      const got = [...document.querySelectorAll('.f-list .f-row:not(.f-up-row) a')].map((a) => a.textContent);
+      const got = [...document.querySelectorAll('.f-list .f-row:not(.f-up-row) > a')].map((a) => a.textContent);
       return JSON.stringify(got) === JSON.stringify(w);
     }, want, { timeout: T });
   } catch { /* the caller's check reports it */ }
@@ -66,31 +77,35 @@ const ctx = await chromium.launchPersistentContext(userDir, {
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 const problems = []; // console errors, page errors, CSP reports, foreign requests
+// while a check provokes them: refused connections and the server's 409
+let expectTrouble = false;
+const expected = (text) => expectTrouble && /ERR_CONNECTION|ERR_EMPTY_RESPONSE|409|Conflict/.test(text);
 try {
   const page = ctx.pages()[0] || await ctx.newPage();
   page.setDefaultTimeout(T);
   // a 404 shows as a console error too: name the URL, and let the browser's
   // own favicon probe pass (ferry has no icon yet)
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/favicon\.ico/.test(m.location().url || '')) problems.push('console: ' + m.text());
+    if (m.type() === 'error' && !/favicon\.ico/.test(m.location().url || '') && !expected(m.text()))
+      problems.push('console: ' + m.text());
   });
   page.on('response', (r) => {
-    if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+    if (r.status() >= 400 && !r.url().endsWith('/favicon.ico') && !expected(String(r.status())))
+      problems.push(`HTTP ${r.status()}: ${r.url()}`);
   });
   page.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
   page.on('request', (r) => { if (!r.url().startsWith(BASE)) problems.push('foreign request: ' + r.url()); });
 
   // ---------------------------------------------------------- browse
   await page.goto(BASE + '/');
-  let got = await settle(page, ['empty/', 'inbox/', 'photos/']);
-  ok(JSON.stringify(got) === '["empty/","inbox/","photos/"]',
+  let got = await settle(page, ['empty/', 'gallery/', 'inbox/', 'photos/', 'notes.txt']);
+  ok(JSON.stringify(got) === '["empty/","gallery/","inbox/","photos/","notes.txt"]',
     'the root lists its folders (fetched as JSON, folders first, by name)', JSON.stringify(got));
   ok(await page.isHidden('body > table'), 'the server-rendered table is replaced by the UI');
 
   // keyboard: focus the first entry, ArrowDown twice, Enter
   await page.focus('.f-list a');
-  await page.keyboard.press('ArrowDown');
-  await page.keyboard.press('ArrowDown');
+  for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
   const focused = await page.evaluate(() => document.activeElement.textContent);
   await Promise.all([page.waitForURL(BASE + '/photos/'), page.keyboard.press('Enter')]);
   ok(focused === 'photos/' && new URL(page.url()).pathname === '/photos/',
@@ -128,6 +143,21 @@ try {
   await dl.saveAs(dlPath);
   ok(sha256(dlPath) === sha256(path.join(ROOT, 'photos', 'a-big.bin')), 'a file click downloads it: sha256 matches');
 
+  // ---------------------------------------------------------- preview
+  await page.click('.f-list a:text-is("b-small.txt")');
+  let preText = '';
+  try {
+    await page.waitForFunction(() => {
+      const p = document.querySelector('dialog[open] pre.f-text');
+      return p && p.textContent !== 'Loading…';
+    }, null, { timeout: T });
+    preText = await page.textContent('dialog[open] pre.f-text');
+  } catch { /* reported below */ }
+  ok(preText === '0123456789' && /#preview=b-small\.txt$/.test(page.url()),
+    'a text file opens in a preview that shows its text, with a deep link', preText, page.url());
+  await page.click('button[aria-label="Close preview"]');
+  ok(await page.isHidden('dialog.f-dialog') && !page.url().includes('#'), 'Close ends the preview and its deep link', page.url());
+
   // ---------------------------------------------------------- phone, desktop
   fs.mkdirSync(SHOTS || OUT, { recursive: true });
   await page.screenshot({ path: path.join(OUT, 'desktop-1280x800.png'), fullPage: true });
@@ -155,6 +185,29 @@ try {
     .filter((e) => !(e.getAttribute('aria-label') || e.textContent.trim() || e.labels?.length))
     .map((e) => e.outerHTML.slice(0, 80)));
   ok(unnamed.length === 0, 'every control has an accessible name', ...unnamed);
+
+  // ---------------------------------------------------------- grid, thumbnails
+  await page.goto(BASE + '/gallery/');
+  await settle(page, ['pic.png']);
+  await page.click('button[aria-label="Grid view"]');
+  const thumbW = await page.waitForFunction(() => {
+    const i = document.querySelector('.f-grid .f-tile img.f-thumb');
+    return i && i.complete && i.naturalWidth > 0 ? i.naturalWidth : 0;
+  }, null, { timeout: T }).then((x) => x.jsonValue()).catch(() => 0);
+  ok(thumbW === 4, 'grid view: the image shows as a loaded thumbnail', 'naturalWidth ' + thumbW);
+  await page.screenshot({ path: path.join(OUT, 'grid-1280x800.png') });
+  await page.goto(BASE + '/gallery/#preview=pic.png');
+  await page.reload();
+  const bigW = await page.waitForFunction(() => {
+    const i = document.querySelector('dialog[open] img');
+    return i && i.complete && i.naturalWidth > 0 ? i.naturalWidth : 0;
+  }, null, { timeout: T }).then((x) => x.jsonValue()).catch(() => 0);
+  ok(bigW === 4, 'a #preview= link opens the image preview after a reload', 'naturalWidth ' + bigW);
+  ok(await page.getAttribute('button[aria-label="Grid view"]', 'aria-pressed') === 'true',
+    'the grid view is remembered across page loads');
+  await page.click('button[aria-label="Close preview"]');
+  await page.click('button[aria-label="Grid view"]'); // back to the list
+  if (SHOTS) fs.copyFileSync(path.join(OUT, 'grid-1280x800.png'), path.join(SHOTS, 'grid-1280x800.png'));
 
   // ---------------------------------------------------------- empty folder
   await page.goto(BASE + '/empty/');
@@ -219,6 +272,106 @@ try {
   got = await settle(page, files);
   ok(!got.includes('made here/') && !exists(path.join(ROOT, 'inbox', 'made here')),
     'Delete (confirmed): gone from the list and from the disk', JSON.stringify(got));
+
+  // ---------------------------------------------------------- undo, rename, move
+  await page.click('.f-status button[aria-label="Undo"]');
+  got = await settle(page, ['made here/', ...files]);
+  ok(got.includes('made here/') && exists(path.join(ROOT, 'inbox', 'made here')),
+    'Undo after delete puts the folder back from the trash, on disk too', JSON.stringify(got));
+
+  await page.click('button[aria-label="Rename made here"]');
+  await page.fill('input[aria-label="New name for made here"]', 'renamed');
+  await page.click('button[aria-label="Confirm rename of made here"]');
+  got = await settle(page, ['renamed/', ...files]);
+  ok(got.includes('renamed/') && exists(path.join(ROOT, 'inbox', 'renamed')) &&
+    !exists(path.join(ROOT, 'inbox', 'made here')), 'Rename: listed and renamed on disk', JSON.stringify(got));
+
+  const mv = files[0];
+  await page.click(`button[aria-label="Move ${mv}"]`);
+  await page.fill(`input[aria-label="Folder to move ${mv} to"]`, '/inbox/renamed/');
+  await page.click(`button[aria-label="Confirm move of ${mv}"]`);
+  got = await settle(page, ['renamed/', ...files.slice(1)]);
+  ok(!got.includes(mv) && exists(path.join(ROOT, 'inbox', 'renamed', mv)) && !exists(path.join(ROOT, 'inbox', mv)),
+    'Move into another folder: gone from the list, moved on disk', JSON.stringify(got));
+  files.shift();
+
+  // ---------------------------------------------------------- folder upload
+  const treeName = path.basename(TREE);
+  const treeFiles = ['top.txt', 'sub/deep.txt'];
+  await page.setInputFiles('input[aria-label="Choose a folder to upload"]', TREE);
+  let treeOk = true;
+  try {
+    await page.waitForFunction((want) => want.every((n) => [...document.querySelectorAll('.f-up[data-state=done]')]
+      .some((x) => x.dataset.name === n)), treeFiles.map((f) => treeName + '/' + f), { timeout: 4 * T });
+  } catch { treeOk = false; }
+  ok(treeOk && treeFiles.every((f) => exists(path.join(ROOT, 'inbox', treeName, f)) &&
+    sha256(path.join(ROOT, 'inbox', treeName, f)) === sha256(path.join(TREE, f))),
+  'a whole folder uploaded with the folder picker: its tree made on disk, same bytes',
+  ...await page.$$eval('.f-up', (l) => l.map((x) => x.dataset.name + ': ' + x.dataset.state)));
+  const total = await page.textContent('.f-up-total .f-up-info').catch(() => '');
+  const m = /^(\d+) of (\d+) files/.exec(total || '');
+  ok(m && m[1] === m[2] && Number(m[1]) >= files.length + 2, 'the total line counts every finished upload', total);
+
+  // a name that is taken: refused by the server (--on-conflict refuse), shown so
+  expectTrouble = true;
+  const taken = files[files.length - 1];
+  await page.setInputFiles('input[aria-label="Choose files to upload"]', path.join(SRC, taken));
+  const conflict = await page.waitForFunction((n) => {
+    const x = [...document.querySelectorAll('.f-up[data-state=failed]')].find((e) => e.dataset.name === n);
+    return x ? x.querySelector('.f-up-info').textContent : '';
+  }, taken, { timeout: T }).then((x) => x.jsonValue()).catch(() => '');
+  ok(/exists already/.test(conflict) && await page.isVisible('button[aria-label="Retry all failed uploads"]'),
+    'an upload onto a taken name says the name exists, and offers Retry all failed', conflict);
+  await page.click(`.f-up[data-state=failed] button[aria-label="Cancel ${taken}"]`);
+  expectTrouble = false;
+
+  // ---------------------------------------------------------- the host sleeps
+  // an upload slowed to 2 MiB/s; ferryd is backgrounded, warned, suspended
+  // (sockets reclaimed) and SIGSTOPped under it, then woken
+  const cdpNet = await ctx.newCDPSession(page);
+  await cdpNet.send('Network.enable');
+  await cdpNet.send('Network.emulateNetworkConditions',
+    { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 2 << 20 });
+  expectTrouble = true;
+  const bigName = path.basename(BIG);
+  await page.setInputFiles('input[aria-label="Choose files to upload"]', BIG);
+  const under = await page.waitForFunction(([n, f]) => {
+    const x = [...document.querySelectorAll('.f-up')].find((e) => e.dataset.name === n);
+    return x && x.querySelector('progress').value > f;
+  }, [bigName, 10], { timeout: 4 * T }).then(() => true).catch(() => false);
+  let away = false, waiting = false, shown = '';
+  try {
+    ctl('background'); ctl('expire'); ctl('suspend');
+    process.kill(PID, 'SIGSTOP');
+    away = await page.waitForSelector('.f-banner:not([hidden])', { timeout: 2 * T }).then(() => true).catch(() => false);
+    shown = await page.textContent('.f-banner');
+    waiting = await page.waitForFunction((n) => {
+      const x = [...document.querySelectorAll('.f-up')].find((e) => e.dataset.name === n);
+      return x && x.dataset.state === 'waiting';
+    }, bigName, { timeout: T }).then(() => true).catch(() => false);
+    await page.screenshot({ path: path.join(OUT, 'host-away.png') });
+    if (SHOTS) fs.copyFileSync(path.join(OUT, 'host-away.png'), path.join(SHOTS, 'host-away.png'));
+  } finally {
+    process.kill(PID, 'SIGCONT');
+  }
+  ok(under && away && /asleep/.test(shown) && waiting,
+    'ferryd suspended mid-upload: the page says the host is away, the upload waits',
+    `under way ${under}, banner ${away} "${shown}", waiting ${waiting}`);
+  ctl('resume'); ctl('foreground');
+  await cdpNet.send('Network.emulateNetworkConditions',
+    { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  let bigDone = true;
+  try {
+    await page.waitForFunction((n) => [...document.querySelectorAll('.f-up[data-state=done]')]
+      .some((x) => x.dataset.name === n), bigName, { timeout: 4 * T });
+  } catch { bigDone = false; }
+  const bigDst = path.join(ROOT, 'inbox', bigName);
+  ok(bigDone && exists(bigDst) && sha256(bigDst) === sha256(BIG),
+    'after resume the upload goes on by itself and completes: same sha256 on disk',
+    ...await page.$$eval('.f-up', (l) => l.map((x) => x.dataset.name + ': ' + x.dataset.state +
+      ' ' + x.querySelector('.f-up-info').textContent)));
+  ok(await page.isHidden('.f-banner'), 'the banner is gone once the host is back');
+  expectTrouble = false;
 
   // ---------------------------------------------------------- without JS
   const p2 = await ctx.newPage();

@@ -5,7 +5,9 @@
 # open). Browses into a folder with the keyboard, sorts, filters, uploads 2
 # files with the picker (tus) and checks them on disk (sha256), makes and
 # deletes a folder and checks the disk, checks dark mode, accessible names,
-# a 360 px wide phone and the page without JavaScript. Screenshots (phone,
+# a 360 px wide phone and the page without JavaScript; previews, grid view
+# with thumbnails, undo, rename, move, folder upload, a name conflict, and an
+# upload carried across a fake-OS suspension of ferryd (--os fake). Screenshots (phone,
 # desktop, dark) go to the test's temporary folder and are copied to
 # $FERRY_BUILDDIR/tests/browser-shots/ for people to look at.
 
@@ -33,11 +35,29 @@ printf '0123456789' >"$root/photos/b-small.txt"
 head -c 100 /dev/zero >"$root/photos/c-mid.txt"
 head -c $((3 << 20)) /dev/urandom >"$src/movie part 1.bin"
 printf 'ferry says hello\n' >"$src/résumé ü.txt"
+tree=$FERRY_TMP/album
+mkdir -p "$tree/sub" "$root/gallery"
+printf 'at the top\n' >"$tree/top.txt"
+head -c 70000 /dev/urandom >"$tree/sub/deep.txt"
+printf 'notes at the root\n' >"$root/notes.txt"
+big="$FERRY_TMP/big/slow upload.bin"
+mkdir -p "${big%/*}"
+head -c $((24 << 20)) /dev/urandom >"$big"
+# a 4x4 PNG for the grid's thumbnail
+"$PYTHON" -c '
+import struct, sys, zlib
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+raw = b"".join(b"\0" + b"\x20\x80\xe0" * 4 for _ in range(4))
+sys.stdout.buffer.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0))
+                        + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))' >"$root/gallery/pic.png"
+SOCK=$FERRY_TMP/ctl.sock
 
-ferry_start "$root" --state-dir "$FERRY_TMP/state" --no-mdns || bail_out "ferryd did not start"
+ferry_start "$root" --state-dir "$FERRY_TMP/state" --no-mdns --os fake \
+    --control "$SOCK" || bail_out "ferryd did not start"
 
 T_NODE=$((120 * T_SCALE))
 timeout -k 5 "$T_NODE" node "$UI" --base "$FERRY_BASE" --root "$root" --src "$src" \
+    --tree "$tree" --big "$big" --ferryctl "$FERRYCTL" --sock "$SOCK" --pid "$FERRY_PID" \
     --out "$out" --shots "$shots" --js-dir "$JS" --chromium "$CHROMIUM" \
     >"$FERRY_TMP/ui.out" 2>"$FERRY_TMP/ui.err"
 rc=$?
