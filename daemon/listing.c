@@ -283,12 +283,9 @@ static int utf8_valid(const unsigned char *s, size_t n)
     return 1;
 }
 
-/*
- * Returns 1 when a name can be requested back through paths_decode(): valid
- * UTF-8 without control characters or backslashes. Other names would list
- * links that only ever answer 400, so they are left out.
- */
-static int name_servable(const char *name, size_t n)
+/* See listing.h. Names that fail would list links that only ever answer
+ * 400, so they are left out. */
+int listing_name_servable(const char *name, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)name[i];
@@ -332,7 +329,7 @@ static int folder_read(int dir_fd, int show_hidden, struct folder *f)
              (name[1] == '.' && name[2] == '\0')))
             continue;
         size_t nlen = strlen(name);
-        if (!name_servable(name, nlen))
+        if (!listing_name_servable(name, nlen))
             continue;
 
         struct stat st;

@@ -48,6 +48,14 @@ int listing_render(int dir_fd, const char *url_path, enum listing_format fmt,
                    const struct listing_opts *opts, char **body, size_t *len);
 
 /*
+ * Returns 1 when the n bytes at `name` (one folder entry's name) could be
+ * requested back through paths_decode(): valid UTF-8 under RFC 3629 without
+ * control characters or backslashes; 0 otherwise. The listing leaves other
+ * names out, and so does the zip download (daemon/zip.c). Pure.
+ */
+int listing_name_servable(const char *name, size_t n);
+
+/*
  * Percent-encodes `in` for use in a URL path: every byte outside
  * RFC 3986 unreserved and '/' is escaped, as %XX with uppercase hex.
  * Returns a malloc'd string owned by the caller, or NULL with errno set

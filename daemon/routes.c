@@ -5,6 +5,7 @@
  *   /.ferry/status        JSON about the server (ferry's own endpoints live
  *                         under /.ferry/; everything else is the shared folder)
  *   /path/to/folder/      a listing (HTML, or JSON on request)
+ *   /path/to/folder/?download=zip   the folder as a streamed zip (daemon/zip.c)
  *   /path/to/folder       301 to the form with the slash
  *   /path/to/file         the file (daemon/files.c)
  *   PUT /path/to/file     an upload (daemon/upload-put.c)
@@ -46,6 +47,7 @@
 #include "trash.h"
 #include "upload-put.h"
 #include "upload-tus.h"
+#include "zip.h"
 
 #define FERRY_PREFIX "/.ferry/"
 #define LOG_PATH_MAX 256
@@ -56,6 +58,7 @@ struct request {
     unsigned status;
     uint64_t length;
     uint64_t transfer; /* registry id of a download, closed on completion */
+    int transfer_once;  /* it cannot be resumed: closed also when cut */
     struct put_upload *put; /* a PUT being received, ended on completion */
     struct tus_request *tus; /* a tus request, ended on completion */
     int had_body;           /* a body came that nobody reads (dropped) */
@@ -362,8 +365,18 @@ static enum MHD_Result serve_path(struct ferry_server *srv, struct MHD_Connectio
             close(fd);
             return redirect_to_slash(srv, c, rq, url);
         }
+        if (zip_requested(c)) {
+            struct zip_outcome zo;
+
+            rc = zip_serve(srv, c, fd, rel, is_head, &zo);
+            note(rq, zo.status, 0); /* length unknown; zip.c logs it (debug) */
+            rq->transfer = zo.transfer;
+            rq->transfer_once = 1;
+            return (enum MHD_Result)rc;
+        }
         return serve_listing(srv, c, rq, fd, &st, rel);
     }
+    /* A file with ?download=zip is answered as any file: it is one already. */
     if (!S_ISREG(st.st_mode) || trailing) {
         close(fd);
         return error_page(srv, c, rq, SRV_PAGE_404);
@@ -529,7 +542,7 @@ void routes_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     put_end(rq->put);
     tus_end(rq->tus, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     if (rq->transfer && srv->engine) {
-        if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || rq->transfer_once)
             lc_engine_transfer_close(srv->engine, rq->transfer);
         else /* cut: the client may come back for the rest */
             lc_engine_transfer_interrupt(srv->engine, rq->transfer);

@@ -1,0 +1,63 @@
+/*
+ * zip.h — a folder of the shared tree answered as one zip download
+ * (GET /folder/?download=zip), streamed: libarchive's writer is driven from
+ * libmicrohttpd's content reader one step at a time, so neither the archive
+ * nor a file is ever held whole in memory or written to disk.
+ */
+#ifndef FERRY_ZIP_H
+#define FERRY_ZIP_H
+
+#include <stdint.h>
+
+struct MHD_Connection;
+struct ferry_server;
+
+/* Deepest folder nesting walked below the downloaded folder; deeper folders
+ * are left out (logged). Bounds the fds one download holds to
+ * ZIP_DEPTH_MAX + 2. */
+#define ZIP_DEPTH_MAX 64
+
+/* What was answered, for the access log and the transfer registry. */
+struct zip_outcome {
+    unsigned status;
+    uint64_t transfer; /* registry id of the download (GET only), to be
+                          closed when the request ends, also when it was
+                          cut: a zip stream cannot be resumed by Range */
+};
+
+/*
+ * Whether the request asks for a folder as a zip: its query carries
+ * download=zip. Other values of download are not a zip request.
+ */
+int zip_requested(struct MHD_Connection *c);
+
+/*
+ * Queues the answer to GET (is_head 0) or HEAD (is_head 1) of the folder open
+ * at `dir_fd`, whose decoded path below the root is `rel` ("" for the root
+ * itself): 200, application/zip, chunked (size unknown), Content-Disposition
+ * attachment named after the folder (the root after the shared folder's
+ * basename, or "files"), Cache-Control: no-store.
+ *
+ * The archive holds every regular file and folder below, recursively, named
+ * relative to the folder with '/' (folders end in '/'), with their mtimes
+ * and modes 0644 / 0755, stored uncompressed (zip64 where a file needs it).
+ * Left out: symlinks, FIFOs, sockets, devices; dot-files unless
+ * cfg.show_hidden; names that listing_name_servable() refuses; folders
+ * deeper than ZIP_DEPTH_MAX; entries that cannot be opened (each logged). A
+ * file that changes size while it is sent is padded with zeros or cut to
+ * the size its header announced (logged), so the archive stays valid. A
+ * read or libarchive failure mid-stream ends the body without its last
+ * chunk, which the client sees as a broken download.
+ *
+ * `dir_fd` is owned by this function: closed in every case, or handed to the
+ * response, whose free callback closes it and every fd the walk opened and
+ * frees libarchive, also when the client goes away mid-download. A GET is
+ * registered with the lifecycle as a download (out->transfer; total 0:
+ * unknown). Returns MHD_YES or MHD_NO (as MHD_queue_response() does) and
+ * fills *out. Runs on MHD threads; the response's callbacks run on the
+ * connection's thread.
+ */
+int zip_serve(struct ferry_server *srv, struct MHD_Connection *c, int dir_fd,
+              const char *rel, int is_head, struct zip_outcome *out);
+
+#endif
