@@ -25,7 +25,7 @@
   var path = location.pathname; // the folder, %-encoded, ends with "/"
   var store = window.localStorage || { getItem: function () {}, setItem: function () {} };
   var state = {
-    entries: [], sort: store.getItem("ferry.sort") || "name", desc: store.getItem("ferry.desc") === "1",
+    entries: [], sort: "name", desc: false,
     filter: "", view: store.getItem("ferry.view") === "grid" ? "grid" : "list", writable: false
   };
   var el = {};
@@ -132,8 +132,6 @@
       onclick: function () {
         if (state.sort === key) state.desc = !state.desc;
         else { state.sort = key; state.desc = key !== "name"; }
-        store.setItem("ferry.sort", state.sort);
-        store.setItem("ferry.desc", state.desc ? "1" : "0");
         render();
       }
     });
@@ -352,6 +350,11 @@
   }
 
   // ------------------------------------------------------------ preview
+  function closeDialog() {
+    el.dialog.close();
+    clearHash();
+  }
+
   function clearHash() {
     if (location.hash) history.replaceState(null, "", location.pathname + location.search);
   }
@@ -387,7 +390,7 @@
       h("div", { class: "f-dhead" }, [
         h("h2", { text: e.name }),
         h("a", { class: "f-button", href: href, download: e.name, text: "Download", "aria-label": "Download " + e.name }),
-        h("button", { type: "button", text: "Close", "aria-label": "Close preview", onclick: function () { el.dialog.close(); } })
+        h("button", { type: "button", text: "Close", "aria-label": "Close preview", onclick: closeDialog })
       ]),
       h("div", { class: "f-dbody", "data-kind": kind }, [body]));
     if (!el.dialog.open) el.dialog.showModal();
@@ -512,7 +515,7 @@
       el.dialog.replaceChildren(
         h("div", { class: "f-dhead" }, [
           h("h2", { text: "Share “" + (decoded(path.replace(/\/$/, "").split("/").pop()) || "Home") + "”" }),
-          h("button", { type: "button", text: "Close", "aria-label": "Close", onclick: function () { el.dialog.close(); } })
+          h("button", { type: "button", text: "Close", "aria-label": "Close", onclick: closeDialog })
         ]),
         h("div", { class: "f-dbody f-share" }, [
           img, url,

@@ -38,7 +38,7 @@ const ctl = (...a) => execFileSync(FERRYCTL, ['-s', SOCK, ...a], { encoding: 'ut
 const JS = arg('js-dir', path.join(here, '..', 'js'));
 const EXE = arg('chromium', '/usr/bin/chromium');
 const T = Number(process.env.T_SCALE || 1) * 15000;
-export const CHECKS = 47;
+export const CHECKS = 42;
 
 const require = createRequire(path.join(path.resolve(JS), 'package.json'));
 const { chromium } = require('playwright-core');
@@ -142,6 +142,25 @@ try {
   const dlPath = path.join(OUT, 'downloaded.bin');
   await dl.saveAs(dlPath);
   ok(sha256(dlPath) === sha256(path.join(ROOT, 'photos', 'a-big.bin')), 'a file click downloads it: sha256 matches');
+
+  // ---------------------------------------------------------- zip of a folder
+  const [zdl] = await Promise.all([page.waitForEvent('download'),
+    page.click('a[aria-label="Download this folder as a zip file"]')]);
+  const zipPath = path.join(OUT, 'photos.zip');
+  await zdl.saveAs(zipPath);
+  let zipList = '';
+  try {
+    zipList = execFileSync('/usr/bin/python3', ['-c', `
+import hashlib, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None
+print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n in z.namelist())))`, zipPath],
+    { encoding: 'utf8', timeout: T }).trim();
+  } catch (e) { zipList = String(e); }
+  const zipWant = ['a-big.bin', 'b-small.txt', 'c-mid.txt']
+    .map((n) => n + '=' + sha256(path.join(ROOT, 'photos', n)).slice(0, 16)).join(' ');
+  ok(zdl.suggestedFilename() === 'photos.zip' && zipList === zipWant,
+    '"Download all" gives photos.zip holding every file, same bytes', zdl.suggestedFilename(), zipList, zipWant);
 
   // ---------------------------------------------------------- preview
   await page.click('.f-list a:text-is("b-small.txt")');
