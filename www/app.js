@@ -13,8 +13,7 @@
  * When the host stops answering (it slept, or its app was suspended), a
  * banner says so, /.ferry/status is polled with back-off (1 s doubling to
  * 30 s, never while the host answers), and the uploads it paused go on by
- * themselves once it is back. "Share" asks /.ferry/share for a URL (a
- * one-time pairing URL in token mode) and shows it as a QR code.
+ * themselves once it is back.
  * The page's URL is the folder's URL (a preview adds #preview=NAME), so deep
  * links and reload just work. No inline script, no other host: the
  * listing's CSP allows exactly this.
@@ -185,8 +184,6 @@
       onclick: function () {
         say("Your browser is downloading this folder as a zip file; its downloads show the progress.");
       } });
-    el.shareBtn = h("button", { type: "button", text: "Share", "aria-label": "Share this folder by QR code",
-      onclick: share });
     el.newName = h("input", { type: "text", "aria-label": "Name of the new folder", required: "" });
     el.newForm = h("form", { class: "f-inline", onsubmit: function (ev) { ev.preventDefault(); mkdir(); } }, [
       el.newName,
@@ -206,7 +203,7 @@
     el.app = h("main", { class: "f-app" }, [
       breadcrumbs(),
       h("div", { class: "f-bar", role: "toolbar", "aria-label": "Folder actions" },
-        [el.filter, el.viewBtn, el.zipLink, el.shareBtn, el.uploadBtn, el.uploadDirBtn, el.newBtn,
+        [el.filter, el.viewBtn, el.zipLink, el.uploadBtn, el.uploadDirBtn, el.newBtn,
           el.picker, el.dirPicker]),
       el.banner, el.newForm, el.upPanel, el.status, el.head, el.list, el.dialog
     ]);
@@ -500,37 +497,6 @@
       if (r.status === 201) { say("Put “" + name + "” back."); return load(); }
       return why(r).then(function (t) { say("Could not put “" + name + "” back: " + t, true); });
     }).catch(function (err) { say("Could not put “" + name + "” back: " + err.message, true); });
-  }
-
-  // ------------------------------------------------------------ share
-  function share() {
-    var body = new URLSearchParams({ path: decoded(path) });
-    fetch("/.ferry/share", { method: "POST", body: body }).then(function (r) {
-      if (!r.ok) return why(r).then(function (t) { throw new Error(t); });
-      return r.json();
-    }).then(function (j) {
-      var img = h("img", { class: "f-qr", alt: "QR code of " + j.url,
-        src: "data:image/svg+xml;charset=utf-8," + encodeURIComponent(j.svg) });
-      var url = h("input", { type: "text", readonly: "", value: j.url, "aria-label": "Link to this folder" });
-      el.dialog.replaceChildren(
-        h("div", { class: "f-dhead" }, [
-          h("h2", { text: "Share “" + (decoded(path.replace(/\/$/, "").split("/").pop()) || "Home") + "”" }),
-          h("button", { type: "button", text: "Close", "aria-label": "Close", onclick: closeDialog })
-        ]),
-        h("div", { class: "f-dbody f-share" }, [
-          img, url,
-          h("button", { type: "button", text: "Copy link", "aria-label": "Copy link", onclick: function () {
-            url.select();
-            (navigator.clipboard ? navigator.clipboard.writeText(j.url) : Promise.reject()).catch(function () {
-              document.execCommand && document.execCommand("copy");
-            });
-          } }),
-          h("p", { class: "f-muted", text: (j.expires ? "Scan it with the other device within " +
-            humanTime(j.expires) + "; it works once. " : "Scan it with the other device. ") +
-            (j.read_only ? "It can only look and download." : "") })
-        ]));
-      if (!el.dialog.open) el.dialog.showModal();
-    }).catch(function (err) { say("Could not share this folder: " + err.message, true); });
   }
 
   // ------------------------------------------------------------ the host
