@@ -56,6 +56,15 @@ const exists = (f) => { try { fs.statSync(f); return true; } catch { return fals
 // The names the UI lists, in order (the parent link excluded).
 const names = (page) => page.$$eval('.f-list .f-row:not(.f-up-row) > a', (as) => as.map((a) => a.textContent));
 
+// Waits until every upload named in `names` shows data-state `st`; false
+// when that does not happen within `ms`.
+const uploadsIn = (page, names, st, ms) => page.waitForFunction(([want, st]) => want.every((n) =>
+  [...document.querySelectorAll('.f-up')].some((x) => x.dataset.name === n && x.dataset.state === st)),
+[names, st], { timeout: ms }).then(() => true, () => false);
+// Every upload's name, state and info line, for diagnostics.
+const uploadStates = (page) => page.$$eval('.f-up', (l) => l.map((x) => x.dataset.name + ': ' +
+  x.dataset.state + ' ' + x.querySelector('.f-up-info').textContent));
+
 async function settle(page, want) {
   // waits until the list shows `want` (array, in order) or times out
   try {
@@ -243,8 +252,7 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
     await page.waitForFunction((n) => document.querySelectorAll('.f-up[data-state=done]').length === n,
       files.length, { timeout: 4 * T });
   } catch { upOk = false; }
-  const states = await page.$$eval('.f-up', (l) => l.map((x) => x.dataset.name + ': ' + x.dataset.state +
-    ' ' + x.querySelector('.f-up-info').textContent));
+  const states = await uploadStates(page);
   ok(upOk, `${files.length} files uploaded with the picker, each shown done`, ...states);
   const bars = await page.$$eval('.f-up progress', (l) => l.map((p) => p.value));
   ok(bars.length === files.length && bars.every((v) => v === 100), 'each upload has its progress bar, full', JSON.stringify(bars));
@@ -265,11 +273,7 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
     for (const type of ['dragenter', 'dragover', 'drop'])
       target.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
   }, [dropped, dropText]);
-  let dropOk = true;
-  try {
-    await page.waitForFunction((n) => [...document.querySelectorAll('.f-up[data-state=done]')]
-      .some((x) => x.dataset.name === n), dropped, { timeout: 4 * T });
-  } catch { dropOk = false; }
+  const dropOk = await uploadsIn(page, [dropped], 'done', 4 * T);
   const dropDst = path.join(ROOT, 'inbox', dropped);
   ok(dropOk && exists(dropDst) && fs.readFileSync(dropDst, 'utf8') === dropText,
     'a file dropped on the page is uploaded: shown done, same bytes on disk');
@@ -318,15 +322,11 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
   const treeName = path.basename(TREE);
   const treeFiles = ['top.txt', 'sub/deep.txt'];
   await page.setInputFiles('input[aria-label="Choose a folder to upload"]', TREE);
-  let treeOk = true;
-  try {
-    await page.waitForFunction((want) => want.every((n) => [...document.querySelectorAll('.f-up[data-state=done]')]
-      .some((x) => x.dataset.name === n)), treeFiles.map((f) => treeName + '/' + f), { timeout: 4 * T });
-  } catch { treeOk = false; }
+  const treeOk = await uploadsIn(page, treeFiles.map((f) => treeName + '/' + f), 'done', 4 * T);
   ok(treeOk && treeFiles.every((f) => exists(path.join(ROOT, 'inbox', treeName, f)) &&
     sha256(path.join(ROOT, 'inbox', treeName, f)) === sha256(path.join(TREE, f))),
   'a whole folder uploaded with the folder picker: its tree made on disk, same bytes',
-  ...await page.$$eval('.f-up', (l) => l.map((x) => x.dataset.name + ': ' + x.dataset.state)));
+  ...await uploadStates(page));
   const total = await page.textContent('.f-up-total .f-up-info').catch(() => '');
   const m = /^(\d+) of (\d+) files/.exec(total || '');
   ok(m && m[1] === m[2] && Number(m[1]) >= files.length + 2, 'the total line counts every finished upload', total);
@@ -364,10 +364,7 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
     process.kill(PID, 'SIGSTOP');
     away = await page.waitForSelector('.f-banner:not([hidden])', { timeout: 2 * T }).then(() => true).catch(() => false);
     shown = await page.textContent('.f-banner');
-    waiting = await page.waitForFunction((n) => {
-      const x = [...document.querySelectorAll('.f-up')].find((e) => e.dataset.name === n);
-      return x && x.dataset.state === 'waiting';
-    }, bigName, { timeout: T }).then(() => true).catch(() => false);
+    waiting = await uploadsIn(page, [bigName], 'waiting', T);
     await page.screenshot({ path: path.join(OUT, 'host-away.png') });
     if (SHOTS) fs.copyFileSync(path.join(OUT, 'host-away.png'), path.join(SHOTS, 'host-away.png'));
   } finally {
@@ -379,16 +376,11 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
   ctl('resume'); ctl('foreground');
   await cdpNet.send('Network.emulateNetworkConditions',
     { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
-  let bigDone = true;
-  try {
-    await page.waitForFunction((n) => [...document.querySelectorAll('.f-up[data-state=done]')]
-      .some((x) => x.dataset.name === n), bigName, { timeout: 4 * T });
-  } catch { bigDone = false; }
+  const bigDone = await uploadsIn(page, [bigName], 'done', 4 * T);
   const bigDst = path.join(ROOT, 'inbox', bigName);
   ok(bigDone && exists(bigDst) && sha256(bigDst) === sha256(BIG),
     'after resume the upload goes on by itself and completes: same sha256 on disk',
-    ...await page.$$eval('.f-up', (l) => l.map((x) => x.dataset.name + ': ' + x.dataset.state +
-      ' ' + x.querySelector('.f-up-info').textContent)));
+    ...await uploadStates(page));
   ok(await page.isHidden('.f-banner'), 'the banner is gone once the host is back');
   expectTrouble = false;
 
