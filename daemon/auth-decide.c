@@ -25,9 +25,39 @@ enum auth_verdict auth_decide(const struct auth_summary *s)
         if (s->origin != AUTH_ORIGIN_SAME && (s->cred == AUTH_CRED_COOKIE || s->browser))
             return AUTH_DENY_CROSS;
     }
-    if (s->cred != AUTH_CRED_NONE && s->rights != AUTH_RIGHTS_RW)
+    if (s->cred != AUTH_CRED_NONE && s->rights != AUTH_RIGHTS_RW && !s->ro_may_write)
         return AUTH_DENY_READONLY;
     return AUTH_ALLOW;
+}
+
+static int is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+int auth_return_path_ok(const char *path)
+{
+    size_t n;
+
+    if (!path || path[0] != '/' || path[1] == '/' || strncmp(path, "/.ferry/", 8) == 0)
+        return 0;
+    n = strlen(path);
+    if (n > AUTH_RETURN_PATH_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)path[i];
+
+        if (c == '%') {
+            if (!is_hex(path[i + 1]) || !is_hex(path[i + 2]))
+                return 0;
+            i += 2;
+        } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                     (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+                     c == '~' || c == '/')) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 unsigned auth_verdict_status(enum auth_verdict v)

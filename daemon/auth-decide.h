@@ -33,6 +33,9 @@ struct auth_summary {
     enum auth_origin origin; /* auth_origin_check() */
     int browser;             /* a header only browsers send is present
                                 (Cookie, Sec-Fetch-*) */
+    int ro_may_write;        /* a write that read-only rights may make too
+                                (POST /.ferry/share: a link with the
+                                caller's rights at most) */
 };
 
 enum auth_verdict {
@@ -53,8 +56,8 @@ enum auth_verdict {
  * AUTH_DENY_CROSS, unless admitted by a bearer token (browsers never send
  * one on their own); an unknown origin → AUTH_DENY_CROSS when the request
  * came with a cookie or any browser header (a browser always says where a
- * write comes from); read-only rights → AUTH_DENY_READONLY. Else
- * AUTH_ALLOW. s must not be NULL.
+ * write comes from); read-only rights → AUTH_DENY_READONLY unless
+ * ro_may_write. Else AUTH_ALLOW. s must not be NULL.
  */
 enum auth_verdict auth_decide(const struct auth_summary *s);
 
@@ -69,6 +72,20 @@ unsigned auth_verdict_status(enum auth_verdict v);
  * Host (NULL) is accepted (HTTP/1.0; no browser omits it). Malformed: 0.
  */
 int auth_host_ok(const char *host, size_t len, const char *const *names, size_t n);
+
+#define AUTH_RETURN_PATH_MAX 4096 /* longest return path, in bytes */
+
+/*
+ * Whether `path` (NUL-terminated, as decoded from the query of a pairing
+ * link's "to") may be where a redeemed pairing link sends the browser
+ * (Location), so that a link can never redirect off this server: a
+ * percent-encoded absolute path of at most AUTH_RETURN_PATH_MAX bytes that
+ * starts with one '/' (never "//", a scheme-relative URL) and holds only
+ * RFC 3986 unreserved characters, '/' and %XX escapes (two hex digits) —
+ * the form listing links have — and no "/.ferry/" prefix (ferry's own
+ * endpoints are no folder to land on). NULL: 0.
+ */
+int auth_return_path_ok(const char *path);
 
 /*
  * Finds the field `name` in an application/x-www-form-urlencoded body of len

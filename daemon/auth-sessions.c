@@ -72,7 +72,7 @@ struct auth_sessions {
 
     pthread_mutex_t mu;
     struct table sessions, tokens;
-    struct pair pairs[AUTH_PAIR_LIVE_MAX];
+    struct pair pairs[2 * AUTH_PAIR_LIVE_MAX]; /* the host's, then shares' */
     uint64_t gen;
 
     pthread_mutex_t rng_mu;
@@ -331,7 +331,7 @@ static void sweep(struct auth_sessions *s, int64_t now)
         else
             i++;
     }
-    for (size_t i = 0; i < AUTH_PAIR_LIVE_MAX; i++)
+    for (size_t i = 0; i < 2 * AUTH_PAIR_LIVE_MAX; i++)
         if (s->pairs[i].live && now >= s->pairs[i].expires)
             mbedtls_platform_zeroize(&s->pairs[i], sizeof s->pairs[i]);
 }
@@ -875,13 +875,13 @@ void auth_sessions_free(struct auth_sessions *s)
 
 /* ------------------------------------------------------------ pairing */
 
-/* See auth-sessions.h. */
-int auth_pair_new(struct auth_sessions *s, enum auth_rights rights,
-                  unsigned ttl_s, int64_t now, struct auth_secret *token,
-                  int64_t *expires)
+/* auth_pair_new() into the pool of AUTH_PAIR_LIVE_MAX slots at `base`. */
+static int pair_new(struct auth_sessions *s, size_t base, enum auth_rights rights,
+                    unsigned ttl_s, int64_t now, struct auth_secret *token,
+                    int64_t *expires)
 {
     struct pair p;
-    size_t slot = 0;
+    size_t slot = base;
     int rc;
 
     if (!rights_ok(rights))
@@ -896,7 +896,7 @@ int auth_pair_new(struct auth_sessions *s, enum auth_rights rights,
     pthread_mutex_lock(&s->mu);
     sweep(s, now);
     /* A free slot, else the one that expires first. */
-    for (size_t i = 0; i < AUTH_PAIR_LIVE_MAX; i++) {
+    for (size_t i = base; i < base + AUTH_PAIR_LIVE_MAX; i++) {
         if (!s->pairs[i].live) {
             slot = i;
             break;
@@ -910,6 +910,22 @@ int auth_pair_new(struct auth_sessions *s, enum auth_rights rights,
         *expires = p.expires;
     mbedtls_platform_zeroize(&p, sizeof p);
     return 0;
+}
+
+/* See auth-sessions.h. */
+int auth_pair_new(struct auth_sessions *s, enum auth_rights rights,
+                  unsigned ttl_s, int64_t now, struct auth_secret *token,
+                  int64_t *expires)
+{
+    return pair_new(s, 0, rights, ttl_s, now, token, expires);
+}
+
+/* See auth-sessions.h. */
+int auth_share_new(struct auth_sessions *s, enum auth_rights rights,
+                   unsigned ttl_s, int64_t now, struct auth_secret *token,
+                   int64_t *expires)
+{
+    return pair_new(s, AUTH_PAIR_LIVE_MAX, rights, ttl_s, now, token, expires);
 }
 
 /* See auth-sessions.h. */
@@ -927,7 +943,7 @@ int auth_pair_redeem(struct auth_sessions *s, const char *token, size_t len,
     if (rc != 0)
         return rc;
     pthread_mutex_lock(&s->mu);
-    for (size_t i = 0; i < AUTH_PAIR_LIVE_MAX; i++)
+    for (size_t i = 0; i < 2 * AUTH_PAIR_LIVE_MAX; i++)
         if (auth_ct_equal(s->pairs[i].hash, h, HASH_LEN) && s->pairs[i].live)
             found = (long)i;
     if (found < 0) {

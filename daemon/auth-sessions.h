@@ -16,8 +16,11 @@
  * their making; a new one can be made at any time (the QR code shows the
  * newest) and earlier ones stay valid until used or expired, at most
  * AUTH_PAIR_LIVE_MAX at once (making one more drops the one that expires
- * first). Redeeming one removes it and creates a session under one lock,
- * so two requests racing with one token get one session between them.
+ * first). Share links (auth_share_new) are pairing tokens too, in a pool
+ * of AUTH_PAIR_LIVE_MAX of their own, so that browsers making them never
+ * push out the host's. Redeeming one removes it and creates a session
+ * under one lock, so two requests racing with one token get one session
+ * between them.
  * Never written to disk: a restart invalidates every pairing token.
  *
  * Sessions: created by redeeming a pairing token or after a password login.
@@ -213,6 +216,14 @@ int auth_sessions_random(void *ctx, unsigned char *buf, size_t len);
 int auth_pair_new(struct auth_sessions *s, enum auth_rights rights,
                   unsigned ttl_s, int64_t now, struct auth_secret *token,
                   int64_t *expires);
+
+/*
+ * Makes a pairing token for a share link (POST /.ferry/share) as
+ * auth_pair_new() does, in the share links' own pool (see above).
+ */
+int auth_share_new(struct auth_sessions *s, enum auth_rights rights,
+                   unsigned ttl_s, int64_t now, struct auth_secret *token,
+                   int64_t *expires);
 
 /*
  * Redeems the pairing token (len bytes at token, from the request): if it

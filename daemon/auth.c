@@ -24,6 +24,7 @@
 #include "auth-sessions.h"
 #include "auth.h"
 #include "server.h"
+#include "share.h"
 
 #define BASIC_CACHE_SLOTS 8
 #define BASIC_CACHE_MS 60000 /* a verified Basic password is taken on trust
@@ -69,21 +70,6 @@ static const struct sockaddr *client_addr(struct MHD_Connection *c)
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 
     return ci ? ci->client_addr : NULL;
-}
-
-/* Whether the connection came through the TLS front end (a socketpair). */
-static int conn_tls(const struct ferry_server *srv, struct MHD_Connection *c)
-{
-    const union MHD_ConnectionInfo *ci;
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-
-    if (srv->cfg.tls != FERRY_TLS_BOTH)
-        return srv->cfg.tls == FERRY_TLS_ONLY;
-    ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (!ci || getsockname(ci->connect_fd, (struct sockaddr *)&ss, &len) < 0)
-        return 0;
-    return ss.ss_family == AF_UNIX;
 }
 
 /* Every bind address is loopback (nothing crosses a network). */
@@ -177,6 +163,11 @@ int auth_gate_new(struct ferry_server *srv, struct auth_gate **out)
 fail:
     auth_gate_free(g);
     return rc == AUTH_S_ECRYPTO ? FERRY_ETLS : rc;
+}
+
+struct auth_sessions *auth_gate_sessions(struct auth_gate *g)
+{
+    return g->sessions;
 }
 
 void auth_gate_free(struct auth_gate *g)
@@ -316,7 +307,8 @@ void auth_check(struct ferry_server *srv, struct MHD_Connection *c, const char *
     s.writes = !is_method(method, MHD_HTTP_METHOD_GET) &&
                !is_method(method, MHD_HTTP_METHOD_HEAD) &&
                !is_method(method, MHD_HTTP_METHOD_OPTIONS);
-    s.origin = auth_origin_check(&oh, conn_tls(srv, c));
+    s.ro_may_write = strcmp(url, SHARE_PATH) == 0;
+    s.origin = auth_origin_check(&oh, srv_conn_tls(srv, c));
     s.browser = cookie || site || origin || hdr(c, "Sec-Fetch-Mode");
     if (s.host_ok && srv->cfg.auth != FERRY_AUTH_OPEN &&
         (strcmp(url, "/.ferry/pair") == 0 ||
@@ -350,6 +342,9 @@ void auth_check(struct ferry_server *srv, struct MHD_Connection *c, const char *
     }
     t->verdict = auth_decide(&s);
     t->retry_after = s.wait_s;
+    t->rights = s.cred == AUTH_CRED_NONE ? AUTH_RIGHTS_RW : s.rights; /* open mode */
+    if (t->verdict == AUTH_ALLOW && s.ro_may_write)
+        t->endpoint = AUTH_EP_SHARE;
 }
 
 /* ------------------------------------------------------------ answers */
@@ -439,7 +434,7 @@ static enum MHD_Result refuse_401(struct ferry_server *srv, struct MHD_Connectio
                                   const char *extra)
 {
     int pw = srv->cfg.auth == FERRY_AUTH_PASSWORD, html = wants_html(c);
-    int clear = srv->auth->clear && !conn_tls(srv, c);
+    int clear = srv->auth->clear && !srv_conn_tls(srv, c);
     struct MHD_Response *r = NULL;
     char text[1024];
     char *body;
@@ -524,9 +519,10 @@ enum MHD_Result auth_endpoint_body(struct auth_ticket *t, const char *data, size
     return MHD_YES;
 }
 
-/* 303 to "/" with a new session cookie. */
+/* 303 to `location` (a path of this server) with a new session cookie. */
 static enum MHD_Result admit(struct ferry_server *srv, struct MHD_Connection *c,
-                             const struct auth_secret *secret, unsigned *status)
+                             const struct auth_secret *secret, const char *location,
+                             unsigned *status)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     char cookie[256];
@@ -535,9 +531,9 @@ static enum MHD_Result admit(struct ferry_server *srv, struct MHD_Connection *c,
         return MHD_NO;
     snprintf(cookie, sizeof cookie, "%s=%s; Path=/; Max-Age=%u; HttpOnly; SameSite=Strict%s",
              AUTH_COOKIE_NAME, secret->text, srv->auth->max_age,
-             conn_tls(srv, c) ? "; Secure" : "");
+             srv_conn_tls(srv, c) ? "; Secure" : "");
     MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, "/");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     memset(cookie, 0, sizeof cookie);
     *status = 303;
@@ -550,10 +546,19 @@ static enum MHD_Result serve_pair(struct ferry_server *srv, struct MHD_Connectio
     struct auth_gate *g = srv->auth;
     const char *token = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
     const char *agent = hdr(c, MHD_HTTP_HEADER_USER_AGENT);
+    const char *to = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to");
     struct auth_secret secret;
     char peer[64];
     int rc = AUTH_S_ENOTFOUND;
 
+    /* A share link lands on its folder; a tampered target is refused
+     * before the token is spent, so the genuine link still works. */
+    if (to && !auth_return_path_ok(to)) {
+        *status = 400;
+        return answer(c, 400, strdup("400 Bad Request: this link's \"to\" is not a path "
+                                     "of this server; open the link exactly as it was "
+                                     "given.\n"), 0, NULL);
+    }
     srv_peer_address(c, peer, sizeof peer);
     if (token)
         rc = auth_pair_redeem(g->sessions, token, strlen(token), peer, agent,
@@ -563,7 +568,7 @@ static enum MHD_Result serve_pair(struct ferry_server *srv, struct MHD_Connectio
 
         auth_limit_success(g->limit, client_addr(c));
         srv_log(srv, FERRY_LOG_INFO, "paired a new session from %s", peer);
-        ret = admit(srv, c, &secret, status);
+        ret = admit(srv, c, &secret, to ? to : "/", status);
         memset(&secret, 0, sizeof secret);
         return ret;
     }
@@ -581,7 +586,7 @@ static enum MHD_Result serve_login(struct ferry_server *srv, struct MHD_Connecti
                                    unsigned *status)
 {
     struct auth_gate *g = srv->auth;
-    int clear = g->clear && !conn_tls(srv, c);
+    int clear = g->clear && !srv_conn_tls(srv, c);
     char pw[AUTH_PW_MAX + 1];
     size_t len = 0;
     int ok;
@@ -614,7 +619,7 @@ static enum MHD_Result serve_login(struct ferry_server *srv, struct MHD_Connecti
             *status = 500;
             return answer(c, 500, strdup("500: cannot create a session\n"), 0, NULL);
         }
-        ret = admit(srv, c, &secret, status);
+        ret = admit(srv, c, &secret, "/", status);
         memset(&secret, 0, sizeof secret);
         return ret;
     }
@@ -627,6 +632,8 @@ enum MHD_Result auth_endpoint_serve(struct ferry_server *srv, struct MHD_Connect
                                     const char *method, struct auth_ticket *t,
                                     unsigned *status)
 {
+    if (t->endpoint == AUTH_EP_SHARE)
+        return share_serve(srv, c, method, t, status);
     if (t->endpoint == AUTH_EP_PAIR) {
         if (!is_method(method, MHD_HTTP_METHOD_GET) && !is_method(method, MHD_HTTP_METHOD_HEAD)) {
             *status = 405;

@@ -35,21 +35,26 @@ struct ferry_server;
 struct auth_gate;
 
 #define AUTH_COOKIE_NAME "ferry_session"
-#define AUTH_FORM_MAX 4096 /* largest login form body */
+#define AUTH_FORM_MAX 4096 /* largest form body (login, share) */
 
 /* ferry's endpoints the gate answers itself. */
 enum auth_endpoint {
     AUTH_EP_NONE = 0,
     AUTH_EP_PAIR,        /* GET /.ferry/pair?token=T */
     AUTH_EP_LOGIN,       /* GET or POST /.ferry/login */
+    AUTH_EP_SHARE,       /* POST /.ferry/share (daemon/share.h), once
+                            admitted */
 };
 
 /* The gate's word on one request, kept in the request's state. */
 struct auth_ticket {
     enum auth_verdict verdict;
     enum auth_endpoint endpoint;
+    enum auth_rights rights; /* what the request was admitted with
+                                (AUTH_RIGHTS_RW in open mode) */
     unsigned retry_after;    /* AUTH_DENY_LIMITED */
-    char *body;              /* login form body being received (owned) */
+    char *body;              /* an endpoint's form body being received
+                                (owned) */
     size_t body_len;
     int body_too_long;
 };
@@ -64,6 +69,9 @@ int auth_gate_new(struct ferry_server *srv, struct auth_gate **out);
 
 /* Writes what is pending and frees the gate. NULL is fine. */
 void auth_gate_free(struct auth_gate *g);
+
+/* The session store (for share links, daemon/share.c); g's. */
+struct auth_sessions *auth_gate_sessions(struct auth_gate *g);
 
 /* Logs the start-up warnings (open mode; credentials in clear). */
 void auth_gate_announce(struct ferry_server *srv);
@@ -85,7 +93,7 @@ int auth_answer_early(const char *method);
 enum MHD_Result auth_refuse(struct ferry_server *srv, struct MHD_Connection *c,
                             const struct auth_ticket *t, unsigned *status);
 
-/* Takes body bytes of an endpoint request (the login form). */
+/* Takes body bytes of an endpoint request (a form). */
 enum MHD_Result auth_endpoint_body(struct auth_ticket *t, const char *data,
                                    size_t *size);
 

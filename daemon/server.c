@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -103,6 +104,21 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 static size_t mhd_no_unescape(void *cls, struct MHD_Connection *c, char *s)
 {
     return strlen(s);
+}
+
+int srv_conn_tls(const struct ferry_server *srv, struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+
+    if (srv->cfg.tls != FERRY_TLS_BOTH)
+        return srv->cfg.tls == FERRY_TLS_ONLY;
+    /* Both listeners: the front end hands MHD one end of a socketpair. */
+    ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci || getsockname(ci->connect_fd, (struct sockaddr *)&ss, &len) < 0)
+        return 0;
+    return ss.ss_family == AF_UNIX;
 }
 
 /*

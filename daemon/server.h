@@ -128,6 +128,9 @@ enum MHD_Result srv_answer_text(struct MHD_Connection *c, unsigned status, const
                                 const char *name2, const char *value2,
                                 unsigned *status_out);
 
+/* Whether connection c came through the TLS front end (HTTPS). */
+int srv_conn_tls(const struct ferry_server *srv, struct MHD_Connection *c);
+
 /* Adds the headers above to r where missing. Not for a response that other
  * threads may be sending. */
 void srv_secure_headers(struct MHD_Response *r);

@@ -2,9 +2,10 @@
  * fuzz_auth.c — fuzz target for the request parsers of access control
  * (daemon/auth-parse.c): the Cookie header, the Authorization header and
  * the same-origin check, with the output contracts of auth-parse.h checked
- * after every call; and two of the gate's (daemon/auth-decide.c): the
- * login form's field decoder and the Host rule. The whole input (after the
- * flags byte) is also a form body and a Host value.
+ * after every call; and three of the gate's (daemon/auth-decide.c): the
+ * login form's field decoder, the Host rule and the pairing links' return
+ * path rule. The whole input (after the flags byte) is also a form body, a
+ * Host value and a return path (up to its first NUL).
  *
  * Input layout: the first byte holds flags (bit 0: the server uses TLS;
  * bits 1-2: which cookie name is looked up). The rest is, whole, a Cookie
@@ -340,6 +341,27 @@ static void run_host(const uint8_t *data, size_t size)
     free(host);
 }
 
+/* The return path rule: an accepted path can only be a path of this
+ * server: it starts with exactly one '/' and has no byte that could end a
+ * header or start a scheme, query or fragment. */
+static void run_return_path(const uint8_t *data, size_t size)
+{
+    char *z = malloc(size + 1);
+
+    if (!z)
+        return;
+    memcpy(z, data, size);
+    z[size] = '\0';
+    if (auth_return_path_ok(z)) {
+        size_t n = strlen(z);
+
+        check(z[0] == '/' && z[1] != '/', "return path: not one leading '/'");
+        check(n <= AUTH_RETURN_PATH_MAX, "return path: too long accepted");
+        check(strcspn(z, "\r\n\\:?#\" <>") == n, "return path: unsafe byte accepted");
+    }
+    free(z);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const names[] = {"sid", "__Host-ferry", "a", "ferry_session"};
@@ -355,5 +377,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run_origin(data, size, flags & 1);
     run_form(data, size);
     run_host(data, size);
+    run_return_path(data, size);
     return 0;
 }

@@ -120,6 +120,50 @@ static void test_read_only(void **state)
     assert_int_equal(auth_verdict_status(AUTH_DENY_CROSS), 403);
 }
 
+/* POST /.ferry/share: read-only rights may make it, the CSRF rule holds. */
+static void test_ro_may_write(void **state)
+{
+    (void)state;
+    struct auth_summary s = base(FERRY_AUTH_TOKEN);
+
+    s.writes = 1;
+    s.rights = AUTH_RIGHTS_RO;
+    s.ro_may_write = 1;
+    assert_int_equal(auth_decide(&s), AUTH_ALLOW);
+    s.origin = AUTH_ORIGIN_CROSS;
+    assert_int_equal(auth_decide(&s), AUTH_DENY_CROSS);
+    s.origin = AUTH_ORIGIN_UNKNOWN;
+    assert_int_equal(auth_decide(&s), AUTH_DENY_CROSS);
+    s.origin = AUTH_ORIGIN_SAME;
+    s.cred = AUTH_CRED_NONE;
+    assert_int_equal(auth_decide(&s), AUTH_DENY_UNAUTH);
+}
+
+static void test_return_path(void **state)
+{
+    (void)state;
+    static const char *good[] = {"/", "/album/", "/a%20b/c%C3%A9/", "/x-y_z.~/f.txt",
+                                 "/%2F/x", "/a/.ferry/"};
+    static const char *bad[] = {"", "album/", "//evil.example/", "/\\evil", "/a b/",
+                                "http://evil/", "/a?b", "/a#b", "/%", "/%2", "/%zz",
+                                "/a\r\nSet-Cookie:x", "/.ferry/pair", "/.ferry/", "/a:b",
+                                "/a\"b", "/<x>"};
+    char big[AUTH_RETURN_PATH_MAX + 2];
+
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        assert_true(auth_return_path_ok(good[i]));
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_false(auth_return_path_ok(bad[i]));
+    assert_false(auth_return_path_ok(NULL));
+    memset(big, 'a', sizeof big);
+    big[0] = '/';
+    big[AUTH_RETURN_PATH_MAX] = '\0';
+    assert_true(auth_return_path_ok(big));
+    big[AUTH_RETURN_PATH_MAX] = 'a';
+    big[AUTH_RETURN_PATH_MAX + 1] = '\0';
+    assert_false(auth_return_path_ok(big));
+}
+
 static void test_limited(void **state)
 {
     (void)state;
@@ -196,7 +240,8 @@ int main(void)
         cmocka_unit_test(test_unauthenticated), cmocka_unit_test(test_open_mode),
         cmocka_unit_test(test_csrf),            cmocka_unit_test(test_read_only),
         cmocka_unit_test(test_limited),         cmocka_unit_test(test_host),
-        cmocka_unit_test(test_form),
+        cmocka_unit_test(test_form),            cmocka_unit_test(test_ro_may_write),
+        cmocka_unit_test(test_return_path),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

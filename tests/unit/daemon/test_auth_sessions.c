@@ -315,13 +315,48 @@ static void test_pairing_live_max(void **state)
     for (int i = 1; i <= AUTH_PAIR_LIVE_MAX; i++)
         assert_int_equal(auth_pair_redeem(f->s, tok[i].text, AUTH_SECRET_LEN, NULL, NULL,
                                           T0 + 20, &sec, NULL), 0);
-    /* Each redeem compared with every slot, in constant time. */
-    assert_int_equal(ct_calls, AUTH_PAIR_LIVE_MAX * AUTH_PAIR_LIVE_MAX);
+    /* Each redeem compared with every slot of both pools, in constant time. */
+    assert_int_equal(ct_calls, AUTH_PAIR_LIVE_MAX * 2 * AUTH_PAIR_LIVE_MAX);
 
     /* Clearing drops every token. */
     assert_int_equal(auth_pair_new(f->s, AUTH_RIGHTS_RW, 0, T0, &tok[0], NULL), 0);
     auth_pair_clear(f->s);
     assert_int_equal(auth_pair_redeem(f->s, tok[0].text, AUTH_SECRET_LEN, NULL, NULL,
+                                      T0, &sec, NULL), AUTH_S_ENOTFOUND);
+}
+
+/* Share links have their own pool: making many never pushes out the
+ * host's pairing token, and they redeem like any pairing token. */
+static void test_share_pool(void **state)
+{
+    struct fx *f = *state;
+    struct auth_secret host, share[AUTH_PAIR_LIVE_MAX + 2], sec;
+    struct auth_info info;
+    int64_t exp = 0;
+
+    f->s = open_store(NULL);
+    assert_int_equal(auth_pair_new(f->s, AUTH_RIGHTS_RW, 0, T0, &host, NULL), 0);
+    for (int i = 0; i < AUTH_PAIR_LIVE_MAX + 2; i++)
+        assert_int_equal(auth_share_new(f->s, AUTH_RIGHTS_RO, 0, T0 + 1 + i, &share[i],
+                                        &exp), 0);
+    assert_int_equal(exp, T0 + AUTH_PAIR_LIVE_MAX + 2 + 300);
+    /* The two made first fell out of the share pool, not the host's token. */
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(auth_pair_redeem(f->s, share[i].text, AUTH_SECRET_LEN, NULL,
+                                          NULL, T0 + 20, &sec, NULL), AUTH_S_ENOTFOUND);
+    for (int i = 2; i < AUTH_PAIR_LIVE_MAX + 2; i++) {
+        assert_int_equal(auth_pair_redeem(f->s, share[i].text, AUTH_SECRET_LEN, NULL,
+                                          NULL, T0 + 20, &sec, &info), 0);
+        assert_int_equal(info.rights, AUTH_RIGHTS_RO);
+    }
+    assert_int_equal(auth_pair_redeem(f->s, host.text, AUTH_SECRET_LEN, NULL, NULL,
+                                      T0 + 20, &sec, &info), 0);
+    assert_int_equal(info.rights, AUTH_RIGHTS_RW);
+    assert_int_equal(auth_share_new(f->s, (enum auth_rights)0, 0, T0, &sec, NULL), -EINVAL);
+    /* Clearing drops share links too. */
+    assert_int_equal(auth_share_new(f->s, AUTH_RIGHTS_RO, 0, T0, &share[0], NULL), 0);
+    auth_pair_clear(f->s);
+    assert_int_equal(auth_pair_redeem(f->s, share[0].text, AUTH_SECRET_LEN, NULL, NULL,
                                       T0, &sec, NULL), AUTH_S_ENOTFOUND);
 }
 
@@ -1057,6 +1092,7 @@ int main(void)
         T(test_pairing_one_time),
         T(test_pairing_expiry),
         T(test_pairing_live_max),
+        T(test_share_pool),
         T(test_pairing_race),
         T(test_session_expiry),
         T(test_session_revoke),
