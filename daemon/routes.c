@@ -81,11 +81,13 @@ static const struct {
     [SRV_PAGE_500] = {500, "500 Internal Server Error: see the server's log.\n"},
 };
 
-/* The methods the shared folder answers, for Allow. */
-static const char *allowed_methods(const struct ferry_server *srv)
+/* The methods the shared folder answers, for Allow: fewer on a read-only
+ * server or to read-only credentials (ro), so that the browser UI offers
+ * only what will work. */
+static const char *allowed_methods(const struct ferry_server *srv, int ro)
 {
-    return srv->cfg.read_only ? "GET, HEAD, OPTIONS"
-                              : "GET, HEAD, PUT, OPTIONS, MKCOL, MOVE, COPY, DELETE";
+    return srv->cfg.read_only || ro ? "GET, HEAD, OPTIONS"
+                                    : "GET, HEAD, PUT, OPTIONS, MKCOL, MOVE, COPY, DELETE";
 }
 
 int routes_pages_create(struct ferry_server *srv)
@@ -101,7 +103,7 @@ int routes_pages_create(struct ferry_server *srv)
         }
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
         if (i == SRV_PAGE_405)
-            MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allowed_methods(srv));
+            MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allowed_methods(srv, 0));
         srv_secure_headers(r); /* shared: srv_queue_response() only reads it */
         srv->pages[i] = r;
     }
@@ -387,14 +389,15 @@ static enum MHD_Result serve_path(struct ferry_server *srv, struct MHD_Connectio
     return (enum MHD_Result)rc;
 }
 
-/* OPTIONS on the shared folder: 204 with Allow. */
+/* OPTIONS on the shared folder: 204 with Allow (for these credentials). */
 static enum MHD_Result serve_options(struct ferry_server *srv, struct MHD_Connection *c,
                                      struct request *rq)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 
     if (r)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allowed_methods(srv));
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
+                                allowed_methods(srv, rq->auth.rights == AUTH_RIGHTS_RO));
     return reply(c, rq, MHD_HTTP_NO_CONTENT, r, 0);
 }
 

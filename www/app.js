@@ -10,6 +10,8 @@
  * progress, speed, time left, pause/resume/cancel and "retry all failed";
  * new folder (MKCOL), rename and move (MOVE), delete into the server's trash
  * (DELETE) with undo (POST /.ferry/trash/ID/restore).
+ * Share: a one-time link to the folder for another device, as a QR code
+ * and text (POST /.ferry/share), read-only unless asked.
  * When the host stops answering (it slept, or its app was suspended), a
  * banner says so, /.ferry/status is polled with back-off (1 s doubling to
  * 30 s, never while the host answers), and the uploads it paused go on by
@@ -184,6 +186,10 @@
       onclick: function () {
         say("Your browser is downloading this folder as a zip file; its downloads show the progress.");
       } });
+    el.shareBtn = h("button", {
+      type: "button", text: "Share", "aria-label": "Share this folder with another device",
+      onclick: share
+    });
     el.newName = h("input", { type: "text", "aria-label": "Name of the new folder", required: "" });
     el.newForm = h("form", { class: "f-inline", onsubmit: function (ev) { ev.preventDefault(); mkdir(); } }, [
       el.newName,
@@ -199,11 +205,11 @@
     el.list = h("ul", { class: "f-list", "aria-label": "Files and folders", onkeydown: keys });
     buildUploads();
     el.dialog = h("dialog", { class: "f-dialog", "aria-label": "Preview",
-      onclose: function () { el.dialog.replaceChildren(); clearHash(); } });
+      onclose: function () { el.dialog.replaceChildren(); clearTimeout(shareTimer); clearHash(); } });
     el.app = h("main", { class: "f-app" }, [
       breadcrumbs(),
       h("div", { class: "f-bar", role: "toolbar", "aria-label": "Folder actions" },
-        [el.filter, el.viewBtn, el.zipLink, el.uploadBtn, el.uploadDirBtn, el.newBtn,
+        [el.filter, el.viewBtn, el.zipLink, el.shareBtn, el.uploadBtn, el.uploadDirBtn, el.newBtn,
           el.picker, el.dirPicker]),
       el.banner, el.newForm, el.upPanel, el.status, el.head, el.list, el.dialog
     ]);
@@ -383,15 +389,22 @@
     } else { // pdf: the browser's own viewer, in a tab of its own
       body = h("p", {}, [h("a", { href: href, target: "_blank", rel: "noopener", text: "Open “" + e.name + "” in a new tab" })]);
     }
-    el.dialog.replaceChildren(
+    openDialog("Preview", false, [
       h("div", { class: "f-dhead" }, [
         h("h2", { text: e.name }),
         h("a", { class: "f-button", href: href, download: e.name, text: "Download", "aria-label": "Download " + e.name }),
         h("button", { type: "button", text: "Close", "aria-label": "Close preview", onclick: closeDialog })
       ]),
-      h("div", { class: "f-dbody", "data-kind": kind }, [body]));
-    if (!el.dialog.open) el.dialog.showModal();
+      h("div", { class: "f-dbody", "data-kind": kind }, [body])]);
     history.replaceState(null, "", path + "#preview=" + encodeURIComponent(e.name));
+  }
+
+  // Shows `kids` in the dialog, named `label`; narrow for small content.
+  function openDialog(label, narrow, kids) {
+    el.dialog.setAttribute("aria-label", label);
+    el.dialog.className = "f-dialog" + (narrow ? " f-narrow" : "");
+    el.dialog.replaceChildren.apply(el.dialog, kids.filter(Boolean));
+    if (!el.dialog.open) el.dialog.showModal();
   }
 
   // A reload of a #preview= link opens that preview again.
@@ -401,6 +414,88 @@
     var name = decoded(m[1]);
     var e = state.entries.filter(function (x) { return x.name === name && x.type !== "dir"; })[0];
     if (e && kindOf(name) !== "other") preview(e, hrefOf(e), kindOf(name));
+  }
+
+  // ------------------------------------------------------------ share
+  // The Share dialog: a link that opens this folder on another device
+  // (POST /.ferry/share: a one-time pairing link, or the plain URL when the
+  // server asks no one to pair) as a QR code for its camera and as text to
+  // copy. Read-only unless this browser may write and asks for more.
+  var shareTimer = 0;
+
+  function share() {
+    var name = path === "/" ? "Home" : decoded(path.split("/").filter(Boolean).pop());
+    var rw = h("input", { type: "checkbox" });
+    var body = h("div", { class: "f-share-link", "aria-live": "polite" });
+    function mint() {
+      clearTimeout(shareTimer);
+      body.replaceChildren(h("p", { class: "f-muted", text: "Making a link…" }));
+      fetch("/.ferry/share", {
+        method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: "path=" + encodeURIComponent(path) + "&rights=" + (rw.checked ? "rw" : "ro")
+      }).then(function (r) {
+        if (!r.ok) return why(r).then(function (t) { throw new Error(t); });
+        return r.json();
+      }).then(function (j) {
+        body.replaceChildren.apply(body, shareView(j, mint));
+      }).catch(function (err) {
+        body.replaceChildren(h("p", { class: "f-error", text: "Could not make a link: " + err.message }));
+      });
+    }
+    rw.onchange = mint;
+    openDialog("Share", true, [
+      h("div", { class: "f-dhead" }, [
+        h("h2", { text: "Share “" + name + "”" }),
+        h("button", { type: "button", text: "Close", "aria-label": "Close", onclick: closeDialog })
+      ]),
+      h("div", { class: "f-dbody f-share" }, [
+        state.writable ? h("label", { class: "f-check" }, [rw, document.createTextNode(" Let them upload and change files")]) : null,
+        body
+      ])
+    ]);
+    mint();
+  }
+
+  // What the dialog shows of a link j (the answer of /.ferry/share); the
+  // "New link" button calls again().
+  function shareView(j, again) {
+    var link = h("input", { type: "text", readonly: "", value: j.url, class: "f-share-url", "aria-label": "Link" });
+    var copy = h("button", { type: "button", text: "Copy link", "aria-label": "Copy the link",
+      onclick: function () { copyText(link, copy); } });
+    var can = j.read_only ? "see and download" : "see, download, upload and change";
+    var note = h("p", { class: "f-muted", text: j.expires ?
+      "Scan it with the other device's camera. It works once, until " +
+        new Date(j.expires * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) +
+        "; whoever opens it can " + can + " every shared file, starting in this folder." :
+      "Anyone on this network who opens it can " + can + " the shared files: this server asks no one to pair." });
+    var out = [
+      h("img", { class: "f-qr", src: "data:image/svg+xml;charset=utf-8," + encodeURIComponent(j.svg),
+        alt: "QR code of the link" }),
+      h("div", { class: "f-inline" }, [link, copy]),
+      note
+    ];
+    if (j.local_only)
+      out.push(h("p", { class: "f-error", text: "This address works on this device only. To share with another device, open ferry by its network address (the one ferryd printed)." }));
+    if (j.expires) {
+      out.push(h("button", { type: "button", text: "New link", "aria-label": "Make a new link", onclick: again }));
+      shareTimer = setTimeout(function () {
+        note.textContent = "This link has expired: make a new one.";
+        note.className = "f-error";
+      }, Math.max(0, j.expires * 1000 - Date.now()));
+    }
+    return out;
+  }
+
+  // Copies the input's text: the clipboard API where the page is a secure
+  // context (HTTPS, localhost), else the selection's copy command.
+  function copyText(input, btn) {
+    function done() { btn.textContent = "Copied"; }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(done, function () { input.select(); });
+      return;
+    }
+    input.select();
+    try { if (document.execCommand("copy")) done(); } catch (e) { /* the text stays selected */ }
   }
 
   // ------------------------------------------------------------ operations

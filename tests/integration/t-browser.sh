@@ -7,8 +7,11 @@
 # deletes a folder and checks the disk, checks dark mode, accessible names,
 # a 360 px wide phone and the page without JavaScript; previews, grid view
 # with thumbnails, undo, rename, move, folder upload, a name conflict, and an
-# upload carried across a fake-OS suspension of ferryd (--os fake). Screenshots (phone,
-# desktop, dark) go to the test's temporary folder and are copied to
+# upload carried across a fake-OS suspension of ferryd (--os fake). Then
+# tests/browser/share.mjs, against a second ferryd (--auth token) on the
+# same folder: the Share dialog's QR code (decoded with zbarimg) and the
+# link opened by a fresh browser. Screenshots (phone, desktop, dark, share)
+# go to the test's temporary folder and are copied to
 # $FERRY_BUILDDIR/tests/browser-shots/ for people to look at.
 
 # make check runs us as `$(SHELL) script`; make sure that is bash.
@@ -17,13 +20,15 @@
 CHROMIUM=${FERRY_CHROMIUM:-/usr/bin/chromium}
 JS=$FERRY_SRCDIR/tests/js
 UI=$FERRY_SRCDIR/tests/browser/ui.mjs
+SHARE=$FERRY_SRCDIR/tests/browser/share.mjs
+need_cmd zbarimg
 [ -x "$CHROMIUM" ] || skip_all "no $CHROMIUM (Debian package chromium; ./quickstart check installs it)"
 command -v node >/dev/null 2>&1 || skip_all "node not installed"
 [ -d "$JS/node_modules/playwright-core" ] ||
     skip_all "playwright-core is not installed in $JS (./quickstart check runs npm ci there)"
 
-checks=$(sed -n 's/^export const CHECKS = \([0-9]*\);.*/\1/p' "$UI")
-plan $((checks + 1)) # + ferry_stop
+checks_of() { sed -n 's/^export const CHECKS = \([0-9]*\);.*/\1/p' "$1"; }
+plan $(($(checks_of "$UI") + $(checks_of "$SHARE") + 2)) # + 2 ferry_stop
 
 root=$FERRY_TMP/root
 src=$FERRY_TMP/src
@@ -52,28 +57,47 @@ sys.stdout.buffer.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBB
                         + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))' >"$root/gallery/pic.png"
 SOCK=$FERRY_TMP/ctl.sock
 
+# run_mjs SCRIPT ARGS...: runs a node script of tests/browser/ and turns
+# its "ok - " / "not ok - " lines into TAP points, failing those it did not
+# reach.
+T_NODE=$((120 * T_SCALE))
+run_mjs() {
+    local script=$1 name rc n=0 line checks
+    shift
+    name=$(basename "$script" .mjs)
+    checks=$(checks_of "$script")
+    timeout -k 5 "$T_NODE" node "$script" "$@" --out "$out" --shots "$shots" \
+        --js-dir "$JS" --chromium "$CHROMIUM" \
+        >"$FERRY_TMP/$name.out" 2>"$FERRY_TMP/$name.err"
+    rc=$?
+    while IFS= read -r line; do
+        case $line in
+        "ok - "*) pass "${line#ok - }"; n=$((n + 1)) ;;
+        "not ok - "*) fail "${line#not ok - }"; n=$((n + 1)) ;;
+        "#"*) echo "$line" ;;
+        esac
+    done <"$FERRY_TMP/$name.out"
+    [ "$rc" -eq 0 ] || { diag "$name.mjs exited $rc"; diag_file "$FERRY_TMP/$name.err" 20; }
+    while [ "$n" -lt "$checks" ]; do
+        fail "not reached ($name.mjs stopped early)"
+        n=$((n + 1))
+    done
+}
+
 ferry_start "$root" --state-dir "$FERRY_TMP/state" --no-mdns --os fake \
     --control "$SOCK" || bail_out "ferryd did not start"
+open_pid=$FERRY_PID
+open_url=$FERRY_URL
+run_mjs "$UI" --base "$FERRY_BASE" --root "$root" --src "$src" \
+    --tree "$tree" --big "$big" --ferryctl "$FERRYCTL" --sock "$SOCK" --pid "$FERRY_PID"
 
-T_NODE=$((120 * T_SCALE))
-timeout -k 5 "$T_NODE" node "$UI" --base "$FERRY_BASE" --root "$root" --src "$src" \
-    --tree "$tree" --big "$big" --ferryctl "$FERRYCTL" --sock "$SOCK" --pid "$FERRY_PID" \
-    --out "$out" --shots "$shots" --js-dir "$JS" --chromium "$CHROMIUM" \
-    >"$FERRY_TMP/ui.out" 2>"$FERRY_TMP/ui.err"
-rc=$?
-n=0
-while IFS= read -r line; do
-    case $line in
-    "ok - "*) pass "${line#ok - }"; n=$((n + 1)) ;;
-    "not ok - "*) fail "${line#not ok - }"; n=$((n + 1)) ;;
-    "#"*) echo "$line" ;;
-    esac
-done <"$FERRY_TMP/ui.out"
-[ "$rc" -eq 0 ] || { diag "ui.mjs exited $rc"; diag_file "$FERRY_TMP/ui.err" 20; }
-while [ "$n" -lt "$checks" ]; do
-    fail "not reached (ui.mjs stopped early)"
-    n=$((n + 1))
-done
+# the Share dialog: a second ferryd on the same folder, with pairing
+ferry_start "$root" --auth token --state-dir "$FERRY_TMP/state-token" --no-mdns ||
+    bail_out "ferryd --auth token did not start"
+pair_url=$(grep -m1 -o "http://127\.0\.0\.1:$FERRY_PORT/\.ferry/pair?token=[A-Za-z0-9_-]*" "$FERRY_OUT")
+run_mjs "$SHARE" --pair "$pair_url" --open "$open_url"
+
 diag "screenshots: $shots"
 ferry_stop TERM
+ferry_stop TERM "$open_pid"
 finish

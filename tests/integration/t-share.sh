@@ -15,7 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 need_cmd curl
 need_cmd zbarimg
-plan 53
+plan 55
 
 root=$FERRY_TMP/root
 SOCK=$FERRY_TMP/ctl.sock
@@ -90,6 +90,8 @@ like "$(cat "$HTTP_BODY")" '"pic.txt"' "and sees its files"
 http -b "$FERRY_TMP/ro.jar" "${same[@]}" -T "$root/album/pic.txt" "$B/album/new.txt"
 is "$HTTP_STATUS" 403 "the read-only link's session cannot upload"
 ok_if "nothing was written" test ! -e "$root/album/new.txt"
+http -b "$FERRY_TMP/ro.jar" -X OPTIONS "$B/album/"
+is "$(hdr Allow)" "GET, HEAD, OPTIONS" "OPTIONS tells the read-only session what it may do"
 http "$link"
 is "$HTTP_STATUS" 403 "the link works once"
 
@@ -113,6 +115,8 @@ http -b "$FERRY_TMP/rw2.jar" "$B/$folder_enc/sun.txt"
 is "$HTTP_STATUS:$(cat "$HTTP_BODY")" "200:sun" "and reads its files"
 http -b "$FERRY_TMP/rw2.jar" "${same[@]}" -T "$root/album/pic.txt" "$B/$folder_enc/up.txt"
 is "$HTTP_STATUS" 201 "the read-write link's session can upload"
+http -b "$FERRY_TMP/rw2.jar" -X OPTIONS "$B/$folder_enc/"
+like "$(hdr Allow)" "MKCOL" "OPTIONS offers it the writing methods"
 
 # the server's spelling of paths; files too
 share "path=/album" "${rw[@]}"
