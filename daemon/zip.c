@@ -47,6 +47,12 @@
 #define READ_BLOCK (64 * 1024) /* largest read of a file per step */
 #define MHD_BLOCK (64 * 1024)  /* most bytes libmicrohttpd asks for at once */
 #define DISPOSITION_MAX 1200   /* a NAME_MAX name, both forms, with room */
+#define PROGRESS_STEP (256 * 1024) /* bytes between progress reports */
+#define ESTIMATE_ENTRIES 20000 /* the size estimate gives up beyond this */
+#define ENTRY_OVERHEAD 160     /* estimated bytes an entry adds, beside twice
+                                  its name: local and central headers, extra
+                                  fields, data descriptor */
+#define TICKET_MAX 32          /* longest ?ticket= kept */
 
 /* One open folder of the walk. */
 struct level {
@@ -84,7 +90,20 @@ struct zip_stream {
     int discard; /* the response is gone: drop what libarchive writes */
 
     uint64_t entries, bytes; /* for the closing log line */
+    uint64_t transfer;       /* registry id (0: none), for progress */
+    uint64_t reported;       /* bytes last reported to the registry */
 };
+
+/* Whether the walk takes the entry `name` (nlen bytes) of a folder: not "."
+ * or "..", no dot-file unless cfg.show_hidden, and a name the listing would
+ * show (listing_name_servable). */
+static int name_wanted(const struct ferry_server *srv, const char *name, size_t nlen)
+{
+    if (name[0] == '.' && (!srv->cfg.show_hidden || name[1] == '\0' ||
+                           (name[1] == '.' && name[2] == '\0')))
+        return 0;
+    return listing_name_servable(name, nlen);
+}
 
 /* libarchive's write callback: appends n bytes to the output buffer.
  * Returns n, or -1 (libarchive's error set) when memory runs out. */
@@ -270,11 +289,8 @@ static int step_walk(struct zip_stream *z)
         return 0;
     }
     name = de->d_name;
-    if (name[0] == '.' && (!z->srv->cfg.show_hidden || name[1] == '\0' ||
-                           (name[1] == '.' && name[2] == '\0')))
-        return 0;
     nlen = strlen(name);
-    if (!listing_name_servable(name, nlen)) /* as the listing: silently */
+    if (!name_wanted(z->srv, name, nlen)) /* as the listing: silently */
         return 0;
     if (z->path_len + nlen + 1 > PATHS_MAX) {
         srv_log(z->srv, FERRY_LOG_WARN, "zip of '%s': a name in '%.*s' is too long: left out",
@@ -388,6 +404,10 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
     memcpy(buf, z->out + z->out_off, n);
     z->out_off += n;
     z->bytes += n;
+    if (z->transfer && z->bytes - z->reported >= PROGRESS_STEP && z->srv->engine) {
+        lc_engine_transfer_progress(z->srv->engine, z->transfer, z->bytes);
+        z->reported = z->bytes;
+    }
     return (ssize_t)n;
 }
 
@@ -463,6 +483,85 @@ fail:
     z->folder = NULL;
     stream_free(z);
     return NULL;
+}
+
+/* What the size estimate has counted so far. */
+struct estimate {
+    uint64_t bytes, entries;
+};
+
+/*
+ * Adds to *e what the folder open at dir_fd (taken: closed in every case),
+ * `depth` levels below the downloaded one, will put in the archive: the
+ * walk's rules (name_wanted, no symlinks, ZIP_DEPTH_MAX), file sizes plus
+ * ENTRY_OVERHEAD and twice the name per entry. Returns 0, or -1 once more
+ * than ESTIMATE_ENTRIES entries were seen (the estimate is then not worth
+ * its time) or a folder cannot be read.
+ */
+static int estimate_folder(const struct ferry_server *srv, int dir_fd, int depth,
+                           size_t prefix, struct estimate *e)
+{
+    DIR *d = fdopendir(dir_fd);
+    struct dirent *de;
+    int rc = 0;
+
+    if (!d) {
+        close(dir_fd);
+        return -1;
+    }
+    while (rc == 0 && (de = readdir(d))) {
+        size_t nlen = strlen(de->d_name);
+        struct stat st;
+
+        if (!name_wanted(srv, de->d_name, nlen) ||
+            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (!S_ISREG(st.st_mode) && !(S_ISDIR(st.st_mode) && depth < ZIP_DEPTH_MAX))
+            continue;
+        if (++e->entries > ESTIMATE_ENTRIES) {
+            rc = -1;
+            break;
+        }
+        e->bytes += ENTRY_OVERHEAD + 2 * (prefix + nlen + 1);
+        if (S_ISREG(st.st_mode)) {
+            e->bytes += (uint64_t)st.st_size;
+        } else {
+            int fd = openat(dirfd(d), de->d_name,
+                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+            rc = fd < 0 ? 0 : estimate_folder(srv, fd, depth + 1, prefix + nlen + 1, e);
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+/* About how many bytes the zip of the folder open at dir_fd (stays the
+ * caller's) will be, or 0 when that is not known (see estimate_folder). */
+static uint64_t estimate_size(const struct ferry_server *srv, int dir_fd)
+{
+    struct estimate e = {.bytes = 22}; /* the end of central directory */
+    int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0 || estimate_folder(srv, fd, 1, 0, &e) < 0)
+        return 0;
+    return e.bytes;
+}
+
+/* The validator naming a zip download in the registry: "zip", or
+ * "zip:TICKET" when the query carries ticket=TICKET of 1..TICKET_MAX
+ * characters of [A-Za-z0-9_-] (the browser UI's way to find its own
+ * download in /.ferry/status); another ticket is ignored. */
+static void zip_validator(struct MHD_Connection *c, char *out, size_t len)
+{
+    const char *t = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "ticket");
+    size_t n = t ? strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                             "0123456789_-") : 0;
+
+    if (t && n && n <= TICKET_MAX && t[n] == '\0')
+        snprintf(out, len, "zip:%s", t);
+    else
+        snprintf(out, len, "zip");
 }
 
 /*
@@ -551,13 +650,15 @@ int zip_serve(struct ferry_server *srv, struct MHD_Connection *c, int dir_fd,
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     out->status = MHD_HTTP_OK;
     if (!is_head && srv->engine) {
-        ferry_transfer t = {.direction = FERRY_DOWNLOAD}; /* total 0: unknown */
+        ferry_transfer t = {.direction = FERRY_DOWNLOAD};
 
+        t.total = estimate_size(srv, dirfd(z->stack[0].dir));
         snprintf(t.path, sizeof t.path, "%s", z->folder);
-        snprintf(t.validator, sizeof t.validator, "zip");
+        zip_validator(c, t.validator, sizeof t.validator);
         srv_peer_address(c, t.peer, sizeof t.peer);
         t.started_ms = srv->have_os ? srv->os.now_ms(srv->os.ctx) : 0;
         out->transfer = lc_engine_transfer_open(srv->engine, &t);
+        z->transfer = out->transfer;
     }
     ret = srv_queue_response(c, out->status, r);
     MHD_destroy_response(r);

@@ -52,8 +52,13 @@ int zip_requested(struct MHD_Connection *c);
  * `dir_fd` is owned by this function: closed in every case, or handed to the
  * response, whose free callback closes it and every fd the walk opened and
  * frees libarchive, also when the client goes away mid-download. A GET is
- * registered with the lifecycle as a download (out->transfer; total 0:
- * unknown). Returns MHD_YES or MHD_NO (as MHD_queue_response() does) and
+ * registered with the lifecycle as a download (out->transfer), which
+ * /.ferry/status shows: path the folder, validator "zip" or "zip:TICKET"
+ * (from ?ticket=TICKET, 1-32 characters of [A-Za-z0-9_-], so that a page
+ * can find its own download; another value is ignored), total an estimate
+ * of the archive's size from a walk of the folder before the first byte
+ * (file sizes plus about 160 bytes and twice the name per entry; 0, unknown,
+ * past 20,000 entries), done the bytes sent, updated every 256 KiB. Returns MHD_YES or MHD_NO (as MHD_queue_response() does) and
  * fills *out. Runs on MHD threads; the response's callbacks run on the
  * connection's thread.
  */

@@ -4,7 +4,7 @@
  * JSON and shown as a list or a grid of thumbnails, with breadcrumbs,
  * sorting, a filter and keyboard navigation; files preview inline (images,
  * video, audio, text) or download; folders download as a streamed zip
- * (?download=zip). When the server allows writing (OPTIONS: Allow): uploads
+ * (?download=zip), whose progress the page follows in /.ferry/status. When the server allows writing (OPTIONS: Allow): uploads
  * of files and whole folders through tus (tus-js-client,
  * www/vendor/tus.min.js, endpoint /.ferry/uploads/) with per-file and total
  * progress, speed, time left, pause/resume/cancel and "retry all failed";
@@ -98,6 +98,11 @@
     return "other";
   }
 
+  // This folder's name as people read it ("Home" for the root).
+  function folderName() {
+    return path === "/" ? "Home" : decoded(path.split("/").filter(Boolean).pop());
+  }
+
   function hrefOf(e) {
     return e.href || path + encodeURIComponent(e.name) + (e.type === "dir" ? "/" : "");
   }
@@ -182,10 +187,10 @@
       }
     });
     el.zipLink = h("a", { class: "f-button", href: path + "?download=zip", download: "",
-      text: "Download all", "aria-label": "Download this folder as a zip file",
-      onclick: function () {
-        say("Your browser is downloading this folder as a zip file; its downloads show the progress.");
-      } });
+      text: "Download all", "aria-label": "Download this folder as a zip file", onclick: zipDownload });
+    el.zipInfo = h("span", { class: "f-up-info" });
+    el.zipBar = h("progress", { "aria-label": "Zip download progress" });
+    el.zipPanel = h("div", { class: "f-zip", role: "status", hidden: "" }, [el.zipInfo, el.zipBar]);
     el.shareBtn = h("button", {
       type: "button", text: "Share", "aria-label": "Share this folder with another device",
       onclick: share
@@ -211,7 +216,7 @@
       h("div", { class: "f-bar", role: "toolbar", "aria-label": "Folder actions" },
         [el.filter, el.viewBtn, el.zipLink, el.shareBtn, el.uploadBtn, el.uploadDirBtn, el.newBtn,
           el.picker, el.dirPicker]),
-      el.banner, el.newForm, el.upPanel, el.status, el.head, el.list, el.dialog
+      el.banner, el.zipPanel, el.newForm, el.upPanel, el.status, el.head, el.list, el.dialog
     ]);
     document.body.appendChild(el.app);
     document.documentElement.classList.add("ferry-js");
@@ -416,6 +421,63 @@
     if (e && kindOf(name) !== "other") preview(e, hrefOf(e), kindOf(name));
   }
 
+  // ------------------------------------------------------------ zip download
+  // "Download all": the browser saves the zip itself (its size is not known
+  // in advance, so its own download bar shows no total); the page finds the
+  // download in /.ferry/status by a ticket of its own and shows how far the
+  // server is, against the server's estimate of the size, once a second.
+  function zipDownload() {
+    var ticket = Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
+    el.zipLink.href = path + "?download=zip&ticket=" + ticket; // before the browser follows it
+    say("Your browser is downloading “" + folderName() + "” as a zip file.");
+    followZip(ticket, folderName());
+  }
+
+  function followZip(ticket, name) {
+    var last = null, lastAt = 0, bps = 0, tries = 0;
+    function show(t) {
+      var now = Date.now();
+      if (last && now > lastAt) bps = (t.done - last.done) * 1000 / (now - lastAt);
+      last = t;
+      lastAt = now;
+      el.zipPanel.hidden = false;
+      if (t.total > 0) {
+        el.zipBar.max = t.total;
+        el.zipBar.value = Math.min(t.done, t.total);
+      } else {
+        el.zipBar.removeAttribute("value"); // indeterminate
+      }
+      el.zipInfo.textContent = "Zipping “" + name + "”: " + humanSize(t.done) +
+        (t.total > 0 ? " of about " + humanSize(t.total) : "") +
+        (bps > 0 ? " · " + humanSize(Math.round(bps)) + "/s" +
+          (t.total > t.done ? " · about " + humanTime((t.total - t.done) / bps) + " left" : "") : "");
+    }
+    function ended() {
+      // gone from the list: sent whole, or cut. What the server could have
+      // sent since it was last seen tells which, near enough.
+      var reach = last.done + bps * (Date.now() - lastAt) / 1000;
+      var whole = !(last.total > 0) || reach >= 0.97 * last.total;
+      el.zipBar.max = 1;
+      el.zipBar.value = whole ? 1 : 0;
+      el.zipInfo.textContent = whole ?
+        "Zip of “" + name + "” sent" + (last.total > 0 ? " (about " + humanSize(last.total) + ")" : "") +
+          "; your browser's downloads have it." :
+        "The zip of “" + name + "” stopped after about " + humanSize(last.done) + " of " +
+          humanSize(last.total) + ": if your browser's downloads show it unfinished, download it again.";
+    }
+    function poll() {
+      fetch("/.ferry/status", { cache: "no-store" }).then(function (r) {
+        return r.ok ? r.json() : null;
+      }).then(function (j) {
+        var t = j && (j.transfers || []).filter(function (x) { return x.validator === "zip:" + ticket; })[0];
+        if (t) { show(t); setTimeout(poll, 1000); }
+        else if (last) ended();
+        else if (++tries < 10) setTimeout(poll, 500); // not begun yet, or done at once
+      }).catch(function () { if (last) setTimeout(poll, 2000); });
+    }
+    setTimeout(poll, 300);
+  }
+
   // ------------------------------------------------------------ share
   // The Share dialog: a link that opens this folder on another device
   // (POST /.ferry/share: a one-time pairing link, or the plain URL when the
@@ -424,7 +486,7 @@
   var shareTimer = 0;
 
   function share() {
-    var name = path === "/" ? "Home" : decoded(path.split("/").filter(Boolean).pop());
+    var name = folderName();
     var rw = h("input", { type: "checkbox" });
     var body = h("div", { class: "f-share-link", "aria-live": "polite" });
     function mint() {

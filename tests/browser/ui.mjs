@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,7 +39,7 @@ const ctl = (...a) => execFileSync(FERRYCTL, ['-s', SOCK, ...a], { encoding: 'ut
 const JS = arg('js-dir', path.join(here, '..', 'js'));
 const EXE = arg('chromium', '/usr/bin/chromium');
 const T = Number(process.env.T_SCALE || 1) * 15000;
-export const CHECKS = 42;
+export const CHECKS = 43;
 
 const require = createRequire(path.join(path.resolve(JS), 'package.json'));
 const { chromium } = require('playwright-core');
@@ -64,6 +65,29 @@ const uploadsIn = (page, names, st, ms) => page.waitForFunction(([want, st]) => 
 // Every upload's name, state and info line, for diagnostics.
 const uploadStates = (page) => page.$$eval('.f-up', (l) => l.map((x) => x.dataset.name + ': ' +
   x.dataset.state + ' ' + x.querySelector('.f-up-info').textContent));
+
+// A TCP proxy on 127.0.0.1 (port 0) to ferryd's `port` that passes at most
+// `rate` bytes a second from ferryd to the client. Returns {port, close}.
+function slowProxy(port, rate) {
+  const socks = new Set();
+  const srv = net.createServer((c) => {
+    const up = net.connect(Number(port), '127.0.0.1');
+    socks.add(c); socks.add(up);
+    c.pipe(up);
+    up.on('data', (chunk) => {
+      up.pause();
+      c.write(chunk);
+      setTimeout(() => up.resume(), chunk.length * 1000 / rate);
+    });
+    up.on('end', () => c.end());
+    for (const s of [c, up]) s.on('error', () => { c.destroy(); up.destroy(); });
+    c.on('close', () => { up.destroy(); socks.delete(c); socks.delete(up); });
+  });
+  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve({
+    port: srv.address().port,
+    close: () => { for (const s of socks) s.destroy(); srv.close(); },
+  })));
+}
 
 async function settle(page, want) {
   // waits until the list shows `want` (array, in order) or times out
@@ -383,6 +407,32 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
     ...await uploadStates(page));
   ok(await page.isHidden('.f-banner'), 'the banner is gone once the host is back');
   expectTrouble = false;
+
+  // ---------------------------------------------------------- zip progress
+  // inbox/ (the 24 MiB upload and the rest) as a zip, through a proxy that
+  // passes 8 MiB/s down (devtools' throttling does not reach downloads):
+  // the page follows the download in /.ferry/status to its end
+  const proxy = await slowProxy(new URL(BASE).port, 8 << 20);
+  const pz = await ctx.newPage();
+  pz.setDefaultTimeout(T);
+  await pz.goto(`http://127.0.0.1:${proxy.port}/inbox/`);
+  await pz.waitForSelector('.f-list a');
+  const zipText = () => pz.textContent('.f-zip').catch(() => '');
+  const [zdl2] = await Promise.all([pz.waitForEvent('download'),
+    pz.click('a[aria-label="Download this folder as a zip file"]')]);
+  const during = await pz.waitForFunction(() => /^Zipping “inbox”: .* of about .* left/.test(
+    document.querySelector('.f-zip').textContent), null, { timeout: 2 * T }).then(() => true, () => false);
+  const duringText = await zipText();
+  const bar = await pz.$eval('.f-zip progress', (p) => [p.value, p.max]);
+  await zdl2.saveAs(path.join(OUT, 'inbox.zip'));
+  const after = await pz.waitForFunction(() => /sent \(about .*\); your browser's downloads have it/.test(
+    document.querySelector('.f-zip').textContent), null, { timeout: 2 * T }).then(() => true, () => false);
+  const zipSize = fs.statSync(path.join(OUT, 'inbox.zip')).size;
+  ok(during && bar[0] > 0 && bar[0] < bar[1] && Math.abs(bar[1] - zipSize) < zipSize / 100 && after,
+    'a zip download shows its progress against the server\'s estimate (within 1% of the size), then that it was sent',
+    duringText, JSON.stringify(bar), zipSize, await zipText());
+  await pz.close();
+  proxy.close();
 
   // ---------------------------------------------------------- without JS
   const p2 = await ctx.newPage();

@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 need_cmd curl truncate mkfifo
 
-plan 34
+plan 37
 
 root=$FERRY_TMP/share
 outside=$FERRY_TMP/outside
@@ -135,6 +135,40 @@ ok_if "a cut download leaves ferryd's fds at the baseline ($base_fds)" fds_back_
 http "$U/.ferry/status"
 json_ok "no zip transfer stays registered after the cut" "$HTTP_BODY" '
 assert not [t for t in j["transfers"] if t["path"] == "/pics/"], j["transfers"]'
+
+# Progress in /.ferry/status, for the browser UI: two downloads slowed to
+# 4 MiB/s, one with a ticket (found by it), one with a ticket that is not
+# valid (kept as plain "zip").
+slow() { # TICKET OUT
+    curl -q -sS --max-time $((60 * T_SCALE)) --limit-rate 4M -o "$2" \
+        "$U/pics/?download=zip&ticket=$1" &
+    track_pid $!
+}
+slow t-1 "$FERRY_TMP/slow.zip"
+slow_pid=$!
+slow 'bad%21x' "$FERRY_TMP/slow2.zip"
+slow2_pid=$!
+seen="?"
+for ((i = 0; i < 100 * T_SCALE; i++)); do
+    http "$U/.ferry/status"
+    seen=$(pyj "$HTTP_BODY" '[sorted(t["validator"] for t in j["transfers"] if t["path"] == "/pics/"), [(t["done"], t["total"]) for t in j["transfers"] if t["validator"] == "zip:t-1" and t["done"] > 0][0]]')
+    [ "$seen" != "?" ] && break
+    sleep 0.05
+done
+wait "$slow_pid"
+wait "$slow2_pid"
+forget_pid "$slow_pid"
+forget_pid "$slow2_pid"
+size=$(file_size "$FERRY_TMP/slow.zip")
+like "$seen" "^\[\['zip', 'zip:t-1'\], \([1-9][0-9]*, [1-9][0-9]*\)\]\$" \
+    "/.ferry/status shows the zip by its ticket (a bad ticket: plain zip), with bytes sent"
+ok_if "its total estimates the archive's $size bytes within 1% ($seen)" "$PYTHON" -c '
+import ast, sys
+done, total = ast.literal_eval(sys.argv[1])[1]
+size = int(sys.argv[2])
+assert 0 < done <= total and abs(total - size) < size / 100, (done, total, size)' "$seen" "$size"
+ok_if "the slowed download is the whole archive" zip_check "$FERRY_TMP/slow.zip" "$root/pics" "$pics_names"
+rm -f "$FERRY_TMP/slow.zip" "$FERRY_TMP/slow2.zip"
 
 # zip64 and memory: a sparse 4.4 GiB file, streamed; the archive is kept
 # sparse on disk and checked (sizes, CRC) by zipfile.
