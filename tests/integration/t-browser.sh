@@ -8,6 +8,8 @@
 # a 360 px wide phone and the page without JavaScript; previews, grid view
 # with thumbnails, undo, rename, move, folder upload, a name conflict, and an
 # upload carried across a fake-OS suspension of ferryd (--os fake). Then
+# tests/browser/firefox.mjs, a shorter tour of the same UI in Firefox
+# (Debian's firefox-esr over WebDriver BiDi, puppeteer-core); then
 # tests/browser/share.mjs, against a second ferryd (--auth token) on the
 # same folder: the Share dialog's QR code (decoded with zbarimg) and the
 # link opened by a fresh browser. Screenshots (phone, desktop, dark, share)
@@ -21,6 +23,8 @@ CHROMIUM=${FERRY_CHROMIUM:-/usr/bin/chromium}
 JS=$FERRY_SRCDIR/tests/js
 UI=$FERRY_SRCDIR/tests/browser/ui.mjs
 SHARE=$FERRY_SRCDIR/tests/browser/share.mjs
+FIREFOX_JS=$FERRY_SRCDIR/tests/browser/firefox.mjs
+FIREFOX=${FERRY_FIREFOX:-/usr/bin/firefox-esr}
 need_cmd zbarimg
 [ -x "$CHROMIUM" ] || skip_all "no $CHROMIUM (Debian package chromium; ./quickstart check installs it)"
 command -v node >/dev/null 2>&1 || skip_all "node not installed"
@@ -28,7 +32,7 @@ command -v node >/dev/null 2>&1 || skip_all "node not installed"
     skip_all "playwright-core is not installed in $JS (./quickstart check runs npm ci there)"
 
 checks_of() { sed -n 's/^export const CHECKS = \([0-9]*\);.*/\1/p' "$1"; }
-plan $(($(checks_of "$UI") + $(checks_of "$SHARE") + 2)) # + 2 ferry_stop
+plan $(($(checks_of "$UI") + $(checks_of "$SHARE") + $(checks_of "$FIREFOX_JS") + 2)) # + 2 ferry_stop
 
 root=$FERRY_TMP/root
 src=$FERRY_TMP/src
@@ -90,6 +94,15 @@ open_pid=$FERRY_PID
 open_url=$FERRY_URL
 run_mjs "$UI" --base "$FERRY_BASE" --root "$root" --src "$src" \
     --tree "$tree" --big "$big" --ferryctl "$FERRYCTL" --sock "$SOCK" --pid "$FERRY_PID"
+
+# the same server in Firefox (WebDriver BiDi through puppeteer-core)
+if [ -x "$FIREFOX" ] && [ -d "$JS/node_modules/puppeteer-core" ]; then
+    run_mjs "$FIREFOX_JS" --base "$FERRY_BASE" --root "$root" --src "$src" --firefox "$FIREFOX"
+else
+    for ((i = 0; i < $(checks_of "$FIREFOX_JS"); i++)); do
+        skip "Firefox: not run" "no $FIREFOX or puppeteer-core (./quickstart check installs both)"
+    done
+fi
 
 # the Share dialog: a second ferryd on the same folder, with pairing
 ferry_start "$root" --auth token --state-dir "$FERRY_TMP/state-token" --no-mdns ||
