@@ -6,6 +6,7 @@
  *                         under /.ferry/; everything else is the shared folder)
  *   /path/to/folder/      a listing (HTML, or JSON on request)
  *   /path/to/folder/?download=zip   the folder as a streamed zip (daemon/zip.c)
+ *   /path/to/folder/?size=1         what it holds, recursively (JSON)
  *   /path/to/folder       301 to the form with the slash
  *   /path/to/file         the file (daemon/files.c)
  *   PUT /path/to/file     an upload (daemon/upload-put.c)
@@ -45,6 +46,7 @@
 #include "routes.h"
 #include "server.h"
 #include "trash.h"
+#include "tree-size.h"
 #include "upload-put.h"
 #include "upload-tus.h"
 #include "zip.h"
@@ -321,6 +323,41 @@ static enum MHD_Result serve_listing(struct ferry_server *srv, struct MHD_Connec
                         json ? "application/json" : "text/html; charset=utf-8");
 }
 
+/* Whether the request asks for a folder's size: ?size=1. */
+static int size_requested(struct MHD_Connection *c)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "size");
+
+    return v && strcmp(v, "1") == 0;
+}
+
+/*
+ * GET /folder/?size=1 of the folder open at fd (owned): 200 JSON
+ * {"bytes", "files", "folders", "complete"} from tree_size(), for the
+ * browser UI's folder sizes; "complete" false when the count stopped early
+ * (TREE_ENTRIES_MAX entries, or a folder that cannot be read).
+ */
+static enum MHD_Result serve_size(struct ferry_server *srv, struct MHD_Connection *c,
+                                  struct request *rq, int fd)
+{
+    struct tree_size t;
+    int rc = tree_size(fd, srv->cfg.show_hidden, &t);
+    json_t *j;
+    char *body;
+
+    close(fd);
+    if (rc < 0)
+        return error_page(srv, c, rq, rc == -EACCES ? SRV_PAGE_403 : SRV_PAGE_500);
+    j = json_pack("{s:I, s:I, s:I, s:b}", "bytes", (json_int_t)t.bytes, "files",
+                  (json_int_t)t.files, "folders", (json_int_t)t.folders, "complete",
+                  t.complete);
+    body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!body)
+        return error_page(srv, c, rq, SRV_PAGE_500);
+    return reply_buffer(c, rq, body, strlen(body), "application/json");
+}
+
 /* Maps a paths_* or -errno code to an error page. */
 static enum srv_error_page page_for(int rc)
 {
@@ -376,6 +413,8 @@ static enum MHD_Result serve_path(struct ferry_server *srv, struct MHD_Connectio
             rq->transfer_once = 1;
             return (enum MHD_Result)rc;
         }
+        if (size_requested(c))
+            return serve_size(srv, c, rq, fd);
         return serve_listing(srv, c, rq, fd, &st, rel);
     }
     /* A file with ?download=zip is answered as any file: it is one already. */

@@ -42,13 +42,13 @@
 #include "listing.h"
 #include "paths.h"
 #include "server.h"
+#include "tree-size.h"
 #include "zip.h"
 
 #define READ_BLOCK (64 * 1024) /* largest read of a file per step */
 #define MHD_BLOCK (64 * 1024)  /* most bytes libmicrohttpd asks for at once */
 #define DISPOSITION_MAX 1200   /* a NAME_MAX name, both forms, with room */
 #define PROGRESS_STEP (256 * 1024) /* bytes between progress reports */
-#define ESTIMATE_ENTRIES 20000 /* the size estimate gives up beyond this */
 #define ENTRY_OVERHEAD 160     /* estimated bytes an entry adds, beside twice
                                   its name: local and central headers, extra
                                   fields, data descriptor */
@@ -93,17 +93,6 @@ struct zip_stream {
     uint64_t transfer;       /* registry id (0: none), for progress */
     uint64_t reported;       /* bytes last reported to the registry */
 };
-
-/* Whether the walk takes the entry `name` (nlen bytes) of a folder: not "."
- * or "..", no dot-file unless cfg.show_hidden, and a name the listing would
- * show (listing_name_servable). */
-static int name_wanted(const struct ferry_server *srv, const char *name, size_t nlen)
-{
-    if (name[0] == '.' && (!srv->cfg.show_hidden || name[1] == '\0' ||
-                           (name[1] == '.' && name[2] == '\0')))
-        return 0;
-    return listing_name_servable(name, nlen);
-}
 
 /* libarchive's write callback: appends n bytes to the output buffer.
  * Returns n, or -1 (libarchive's error set) when memory runs out. */
@@ -290,7 +279,7 @@ static int step_walk(struct zip_stream *z)
     }
     name = de->d_name;
     nlen = strlen(name);
-    if (!name_wanted(z->srv, name, nlen)) /* as the listing: silently */
+    if (!tree_name_wanted(z->srv->cfg.show_hidden, name, nlen)) /* as the listing */
         return 0;
     if (z->path_len + nlen + 1 > PATHS_MAX) {
         srv_log(z->srv, FERRY_LOG_WARN, "zip of '%s': a name in '%.*s' is too long: left out",
@@ -485,67 +474,16 @@ fail:
     return NULL;
 }
 
-/* What the size estimate has counted so far. */
-struct estimate {
-    uint64_t bytes, entries;
-};
-
-/*
- * Adds to *e what the folder open at dir_fd (taken: closed in every case),
- * `depth` levels below the downloaded one, will put in the archive: the
- * walk's rules (name_wanted, no symlinks, ZIP_DEPTH_MAX), file sizes plus
- * ENTRY_OVERHEAD and twice the name per entry. Returns 0, or -1 once more
- * than ESTIMATE_ENTRIES entries were seen (the estimate is then not worth
- * its time) or a folder cannot be read.
- */
-static int estimate_folder(const struct ferry_server *srv, int dir_fd, int depth,
-                           size_t prefix, struct estimate *e)
-{
-    DIR *d = fdopendir(dir_fd);
-    struct dirent *de;
-    int rc = 0;
-
-    if (!d) {
-        close(dir_fd);
-        return -1;
-    }
-    while (rc == 0 && (de = readdir(d))) {
-        size_t nlen = strlen(de->d_name);
-        struct stat st;
-
-        if (!name_wanted(srv, de->d_name, nlen) ||
-            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            continue;
-        if (!S_ISREG(st.st_mode) && !(S_ISDIR(st.st_mode) && depth < ZIP_DEPTH_MAX))
-            continue;
-        if (++e->entries > ESTIMATE_ENTRIES) {
-            rc = -1;
-            break;
-        }
-        e->bytes += ENTRY_OVERHEAD + 2 * (prefix + nlen + 1);
-        if (S_ISREG(st.st_mode)) {
-            e->bytes += (uint64_t)st.st_size;
-        } else {
-            int fd = openat(dirfd(d), de->d_name,
-                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-
-            rc = fd < 0 ? 0 : estimate_folder(srv, fd, depth + 1, prefix + nlen + 1, e);
-        }
-    }
-    closedir(d);
-    return rc;
-}
-
 /* About how many bytes the zip of the folder open at dir_fd (stays the
- * caller's) will be, or 0 when that is not known (see estimate_folder). */
+ * caller's) will be: the files' sizes, ENTRY_OVERHEAD and twice the name per
+ * entry, and the end record; 0 (unknown) when tree_size() stopped early. */
 static uint64_t estimate_size(const struct ferry_server *srv, int dir_fd)
 {
-    struct estimate e = {.bytes = 22}; /* the end of central directory */
-    int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct tree_size t;
 
-    if (fd < 0 || estimate_folder(srv, fd, 1, 0, &e) < 0)
+    if (tree_size(dir_fd, srv->cfg.show_hidden, &t) < 0 || !t.complete)
         return 0;
-    return e.bytes;
+    return 22 + t.bytes + (t.files + t.folders) * ENTRY_OVERHEAD + 2 * t.name_bytes;
 }
 
 /* The validator naming a zip download in the registry: "zip", or

@@ -14,7 +14,7 @@ struct ferry_server;
 
 /* Deepest folder nesting walked below the downloaded folder; deeper folders
  * are left out (logged). Bounds the fds one download holds to
- * ZIP_DEPTH_MAX + 2. */
+ * ZIP_DEPTH_MAX + 2. The same as tree-size.h's TREE_DEPTH_MAX. */
 #define ZIP_DEPTH_MAX 64
 
 /* What was answered, for the access log and the transfer registry. */
@@ -56,9 +56,9 @@ int zip_requested(struct MHD_Connection *c);
  * /.ferry/status shows: path the folder, validator "zip" or "zip:TICKET"
  * (from ?ticket=TICKET, 1-32 characters of [A-Za-z0-9_-], so that a page
  * can find its own download; another value is ignored), total an estimate
- * of the archive's size from a walk of the folder before the first byte
- * (file sizes plus about 160 bytes and twice the name per entry; 0, unknown,
- * past 20,000 entries), done the bytes sent, updated every 256 KiB. Returns MHD_YES or MHD_NO (as MHD_queue_response() does) and
+ * of the archive's size from tree_size() before the first byte (file sizes
+ * plus about 160 bytes and twice the name per entry; 0, unknown, past
+ * TREE_ENTRIES_MAX entries), done the bytes sent, updated every 256 KiB. Returns MHD_YES or MHD_NO (as MHD_queue_response() does) and
  * fills *out. Runs on MHD threads; the response's callbacks run on the
  * connection's thread.
  */

@@ -2,7 +2,8 @@
  * app.js — ferry's browser UI. It enhances the HTML folder listing the
  * server renders (which works without it): the folder is fetched again as
  * JSON and shown as a list or a grid of thumbnails, with breadcrumbs,
- * sorting, a filter and keyboard navigation; files preview inline (images,
+ * sorting, a filter, keyboard navigation and folder sizes (?size=1, fetched
+ * as rows come into view); files preview inline (images,
  * video, audio, text) or download; folders download as a streamed zip
  * (?download=zip), whose progress the page follows in /.ferry/status. When the server allows writing (OPTIONS: Allow): uploads
  * of files and whole folders through tus (tus-js-client,
@@ -228,6 +229,52 @@
     [el.uploadBtn, el.uploadDirBtn, el.newBtn].forEach(function (b) { b.hidden = !state.writable; });
   }
 
+  // ------------------------------------------------------------ folder sizes
+  // A folder's size (GET FOLDER?size=1: counted by the server, bounded)
+  // fills its row once the row is on screen, two requests at a time, and
+  // is remembered until the folder is listed again.
+  var sizes = {}, sizeQueue = [], sizeBusy = 0;
+  var sizeSeen = window.IntersectionObserver ? new IntersectionObserver(function (seen) {
+    seen.forEach(function (en) {
+      if (!en.isIntersecting) return;
+      sizeSeen.unobserve(en.target);
+      sizeQueue.push(en.target);
+    });
+    pumpSizes();
+  }) : null;
+
+  // Gives the size span of the folder at href its size, now or when seen.
+  function folderSize(span, href) {
+    span.setAttribute("data-size-of", href);
+    if (sizes[href]) showSize(span, sizes[href]);
+    else if (sizeSeen) sizeSeen.observe(span);
+  }
+
+  function showSize(span, j) {
+    span.textContent = humanSize(j.bytes) + (j.complete ? "" : "+");
+    span.title = j.files + " files, " + j.folders + " folders" +
+      (j.complete ? "" : " at least (the server stopped counting)");
+  }
+
+  function pumpSizes() {
+    while (sizeBusy < 2 && sizeQueue.length) {
+      var span = sizeQueue.shift();
+      if (span.isConnected) fetchSize(span, span.getAttribute("data-size-of"));
+    }
+  }
+
+  function fetchSize(span, href) {
+    sizeBusy++;
+    fetch(href + "?size=1", { cache: "no-cache" }).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(function (j) {
+      if (j) { sizes[href] = j; showSize(span, j); }
+    }).catch(function () { /* the row keeps its dash */ }).then(function () {
+      sizeBusy--;
+      pumpSizes();
+    });
+  }
+
   // ------------------------------------------------------------ the list
   function compare(a, b) {
     var d = (b.type === "dir") - (a.type === "dir"); // folders first
@@ -261,10 +308,10 @@
     var dir = e.type === "dir", href = hrefOf(e);
     var li = h("li", { class: "f-row" + (dir ? " f-dir" : ""), "data-name": e.name });
     var link = h("a", { href: href, text: e.name + (dir ? "/" : "") });
+    var size = h("span", { class: "f-size", title: dir ? null : e.size + " bytes", text: dir ? "—" : humanSize(e.size) });
     if (!dir) link.addEventListener("click", function (ev) { openFile(ev, e, href); });
-    [link,
-      h("span", { class: "f-size", title: dir ? null : e.size + " bytes", text: dir ? "—" : humanSize(e.size) }),
-      h("span", { class: "f-date", text: humanDate(e.mtime) }),
+    else folderSize(size, href);
+    [link, size, h("span", { class: "f-date", text: humanDate(e.mtime) }),
       rowActions(e, href, li)].forEach(function (c) { li.appendChild(c); });
     return li;
   }
@@ -281,8 +328,10 @@
     var link = h("a", { href: href, "aria-label": e.name + (dir ? "/" : ""), title: e.name }, [
       pic, h("span", { class: "f-tname", text: e.name + (dir ? "/" : "") })]);
     if (!dir) link.addEventListener("click", function (ev) { openFile(ev, e, href); });
+    var size = h("span", { class: "f-size", text: dir ? "" : humanSize(e.size) });
+    if (dir) folderSize(size, href);
     li.appendChild(link);
-    li.appendChild(h("span", { class: "f-size", text: dir ? "" : humanSize(e.size) }));
+    li.appendChild(size);
     li.appendChild(rowActions(e, href, li));
     return li;
   }
@@ -337,6 +386,7 @@
       })
       .then(function (j) {
         state.entries = j.entries || [];
+        sizes = {}; // the folders below may have changed too
         render();
         // for tests/browser/bench-listing.sh: ms from navigation to the list
         if (window.performance && performance.mark && !performance.getEntriesByName("ferry:listed").length)

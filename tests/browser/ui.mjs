@@ -39,7 +39,7 @@ const ctl = (...a) => execFileSync(FERRYCTL, ['-s', SOCK, ...a], { encoding: 'ut
 const JS = arg('js-dir', path.join(here, '..', 'js'));
 const EXE = arg('chromium', '/usr/bin/chromium');
 const T = Number(process.env.T_SCALE || 1) * 15000;
-export const CHECKS = 43;
+export const CHECKS = 44;
 
 const require = createRequire(path.join(path.resolve(JS), 'package.json'));
 const { chromium } = require('playwright-core');
@@ -135,6 +135,11 @@ try {
   ok(JSON.stringify(got) === '["empty/","gallery/","inbox/","photos/","notes.txt"]',
     'the root lists its folders (fetched as JSON, folders first, by name)', JSON.stringify(got));
   ok(await page.isHidden('body > table'), 'the server-rendered table is replaced by the UI');
+  const photosSize = await page.waitForFunction(() => {
+    const r = document.querySelector('.f-row[data-name=photos] .f-size');
+    return r && r.title ? r.textContent + ' / ' + r.title : false;
+  }, null, { timeout: T }).then((x) => x.jsonValue(), () => '');
+  ok(photosSize === '5.0 KiB / 3 files, 0 folders', 'a folder row shows the folder\'s size, counted by the server', photosSize);
 
   // keyboard: focus the first entry, ArrowDown twice, Enter
   await page.focus('.f-list a');

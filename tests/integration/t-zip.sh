@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 need_cmd curl truncate mkfifo
 
-plan 37
+plan 39
 
 root=$FERRY_TMP/share
 outside=$FERRY_TMP/outside
@@ -128,6 +128,14 @@ ok_if "the root's archive" zip_check "$HTTP_BODY" "$root" \
 http "$U/pics/?format=json"
 json_ok "the listing is unchanged (JSON)" "$HTTP_BODY" '
 assert sorted(e["name"] for e in j["entries"]) == ["2024", "big.bin", "empty", "in-link", "out-link", "zero.bin"], j'
+
+# ?size=1: what a folder holds, by the zip's rules (no dot-file, symlink or
+# FIFO); a file ignores it.
+http "$U/pics/?size=1"
+json_ok "?size=1 counts pics/ as its zip holds it: 4 files, 3 folders" "$HTTP_BODY" "
+assert j == {'bytes': $(((20 << 20) + 8 + 5)), 'files': 4, 'folders': 3, 'complete': True}, j"
+http "$U/top.txt?size=1"
+is "$HTTP_STATUS:$(cat "$HTTP_BODY")" "200:top" "a file with ?size=1 is the file"
 
 # A cut download: curl stops after 1 MiB of the 20 MiB file.
 curl -q -sS --max-time "$T_CURL" "$U/pics/?download=zip" 2>/dev/null | head -c 1048576 >/dev/null
