@@ -9,6 +9,7 @@
  *   /path/to/folder/?size=1         what it holds, recursively (JSON)
  *   /path/to/folder       301 to the form with the slash
  *   /path/to/file         the file (daemon/files.c)
+ *   /path/to/file?thumb=1 its Exif thumbnail, if a JPEG has one (daemon/thumb.c)
  *   PUT /path/to/file     an upload (daemon/upload-put.c)
  *   /.ferry/uploads/...   resumable uploads, tus 1.0 (daemon/upload-tus.c)
  *   MKCOL, MOVE, COPY, DELETE /path   file operations (daemon/fileops.c)
@@ -45,6 +46,7 @@
 #include "listing.h"
 #include "routes.h"
 #include "server.h"
+#include "thumb.h"
 #include "trash.h"
 #include "tree-size.h"
 #include "upload-put.h"
@@ -421,6 +423,15 @@ static enum MHD_Result serve_path(struct ferry_server *srv, struct MHD_Connectio
     if (!S_ISREG(st.st_mode) || trailing) {
         close(fd);
         return error_page(srv, c, rq, SRV_PAGE_404);
+    }
+    if (thumb_requested(c)) {
+        unsigned status = 0;
+
+        rc = thumb_serve(c, fd, &st, &status);
+        if (rc != THUMB_NONE) {
+            note(rq, status, 0);
+            return (enum MHD_Result)rc;
+        }
     }
     rc = files_serve(srv, c, fd, &st, rel, is_head, &out);
     note(rq, out.status, out.length);

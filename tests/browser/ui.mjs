@@ -2,7 +2,8 @@
 // through playwright-core, against a running ferryd; run by
 // tests/integration/t-browser.sh, which prepares the shared folder:
 //   ROOT/photos/{a-big.bin,b-small.txt,c-mid.txt}  (5000, 10, 100 bytes)
-//   ROOT/inbox/  ROOT/empty/  ROOT/gallery/pic.png  ROOT/notes.txt
+//   ROOT/inbox/  ROOT/empty/  ROOT/gallery/{pic.png,sunset.jpg}  ROOT/notes.txt
+//   (sunset.jpg: 640x480 with a 32x24 Exif thumbnail)
 //   SRC/ with the files to upload, SRC-TREE/ a folder to upload whole,
 //   BIG a file to upload across a fake-OS suspension of ferryd (pid PID,
 //   control socket SOCK, driven with FERRYCTL).
@@ -39,7 +40,7 @@ const ctl = (...a) => execFileSync(FERRYCTL, ['-s', SOCK, ...a], { encoding: 'ut
 const JS = arg('js-dir', path.join(here, '..', 'js'));
 const EXE = arg('chromium', '/usr/bin/chromium');
 const T = Number(process.env.T_SCALE || 1) * 15000;
-export const CHECKS = 44;
+export const CHECKS = 45;
 
 const require = createRequire(path.join(path.resolve(JS), 'package.json'));
 const { chromium } = require('playwright-core');
@@ -245,13 +246,19 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
 
   // ---------------------------------------------------------- grid, thumbnails
   await page.goto(BASE + '/gallery/');
-  await settle(page, ['pic.png']);
+  await settle(page, ['pic.png', 'sunset.jpg']);
   await page.click('button[aria-label="Grid view"]');
   const thumbW = await page.waitForFunction(() => {
     const i = document.querySelector('.f-grid .f-tile img.f-thumb');
     return i && i.complete && i.naturalWidth > 0 ? i.naturalWidth : 0;
   }, null, { timeout: T }).then((x) => x.jsonValue()).catch(() => 0);
   ok(thumbW === 4, 'grid view: the image shows as a loaded thumbnail', 'naturalWidth ' + thumbW);
+  const jpegThumb = await page.waitForFunction(() => {
+    const i = document.querySelector('.f-tile[data-name="sunset.jpg"] img.f-thumb');
+    return i && i.complete && i.naturalWidth > 0 ? i.naturalWidth + 'x' + i.naturalHeight + ' ' + i.src : '';
+  }, null, { timeout: T }).then((x) => x.jsonValue()).catch(() => '');
+  ok(/^32x24 .*\/gallery\/sunset\.jpg\?thumb=1$/.test(jpegThumb),
+    'a 640x480 JPEG shows its own 32x24 Exif thumbnail in the grid (?thumb=1), not the picture', jpegThumb);
   await page.screenshot({ path: path.join(OUT, 'grid-1280x800.png') });
   await page.goto(BASE + '/gallery/#preview=pic.png');
   await page.reload();

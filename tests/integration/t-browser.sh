@@ -25,7 +25,7 @@ UI=$FERRY_SRCDIR/tests/browser/ui.mjs
 SHARE=$FERRY_SRCDIR/tests/browser/share.mjs
 FIREFOX_JS=$FERRY_SRCDIR/tests/browser/firefox.mjs
 FIREFOX=${FERRY_FIREFOX:-/usr/bin/firefox-esr}
-need_cmd zbarimg
+need_cmd zbarimg cjpeg
 [ -x "$CHROMIUM" ] || skip_all "no $CHROMIUM (Debian package chromium; ./quickstart check installs it)"
 command -v node >/dev/null 2>&1 || skip_all "node not installed"
 [ -d "$JS/node_modules/playwright-core" ] ||
@@ -59,6 +59,8 @@ def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zl
 raw = b"".join(b"\0" + b"\x20\x80\xe0" * 4 for _ in range(4))
 sys.stdout.buffer.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0))
                         + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))' >"$root/gallery/pic.png"
+# a 640x480 JPEG with a 32x24 Exif thumbnail, for the grid's ?thumb=1
+"$PYTHON" "$FERRY_LIB_DIR/exif-jpeg.py" "$root/gallery/sunset.jpg" 640 480 32 24 >/dev/null
 SOCK=$FERRY_TMP/ctl.sock
 
 # run_mjs SCRIPT ARGS...: runs a node script of tests/browser/ and turns
