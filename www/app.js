@@ -847,11 +847,13 @@
     }, Promise.resolve());
   }
 
-  // items: [{file, dir}] with dir relative to this folder ("" = here).
+  // items: [{file, dir}] with dir relative to this folder ("" = here); an
+  // item without a file is a folder to make (an empty one, dropped). Every
+  // folder is made once, parents first, before any file is sent.
   function upload(items) {
     if (!state.writable || !items.length) return;
     makeFolders(items).then(function () {
-      items.forEach(function (it) { startUpload(it.file, it.dir); });
+      items.forEach(function (it) { if (it.file) startUpload(it.file, it.dir); });
       if (items.some(function (it) { return it.dir; })) load();
     }, function (err) { say("Could not upload: " + err.message, true); });
   }
@@ -1013,10 +1015,7 @@
       }
       var items = [];
       Promise.all(entries.map(function (en) { return walkEntry(en, "", items); })).then(function () {
-        var files = items.filter(function (it) { return it.file; });
-        if (files.length < items.length) // empty folders: made, nothing sent
-          makeFolders(items.filter(function (it) { return !it.file; })).then(load, function (err) { say(err.message, true); });
-        upload(files);
+        upload(items);
       });
     });
   }

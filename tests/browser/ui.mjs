@@ -4,13 +4,14 @@
 //   ROOT/photos/{a-big.bin,b-small.txt,c-mid.txt}  (5000, 10, 100 bytes)
 //   ROOT/inbox/  ROOT/empty/  ROOT/gallery/{pic.png,sunset.jpg}  ROOT/notes.txt
 //   (sunset.jpg: 640x480 with a 32x24 Exif thumbnail)
-//   SRC/ with the files to upload, SRC-TREE/ a folder to upload whole,
+//   SRC/ with the files to upload, SRC-TREE/ a folder to upload whole with
+//   the folder picker, DROP/ one to drop ({a.txt, day 2/b.txt, empty/}),
 //   BIG a file to upload across a fake-OS suspension of ferryd (pid PID,
 //   control socket SOCK, driven with FERRYCTL).
 // Prints one line per check, "ok - DESC" or "not ok - DESC" (with "# ..."
 // diagnostics), for the wrapper to turn into TAP; CHECKS below is how many.
 //
-//   node ui.mjs --base URL --root DIR --src DIR --tree DIR --big FILE
+//   node ui.mjs --base URL --root DIR --src DIR --tree DIR --drop DIR --big FILE
 //               --ferryctl EXE --sock PATH --pid N --out DIR [--shots DIR]
 //               [--js-dir tests/js] [--chromium /usr/bin/chromium]
 import { createRequire } from 'node:module';
@@ -33,6 +34,7 @@ const OUT = arg('out');
 const SHOTS = arg('shots');
 const TREE = arg('tree');
 const BIG = arg('big');
+const DROP = arg('drop');
 const FERRYCTL = arg('ferryctl');
 const SOCK = arg('sock');
 const PID = Number(arg('pid'));
@@ -40,7 +42,7 @@ const ctl = (...a) => execFileSync(FERRYCTL, ['-s', SOCK, ...a], { encoding: 'ut
 const JS = arg('js-dir', path.join(here, '..', 'js'));
 const EXE = arg('chromium', '/usr/bin/chromium');
 const T = Number(process.env.T_SCALE || 1) * 15000;
-export const CHECKS = 45;
+export const CHECKS = 46;
 
 const require = createRequire(path.join(path.resolve(JS), 'package.json'));
 const { chromium } = require('playwright-core');
@@ -366,6 +368,23 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
   const total = await page.textContent('.f-up-total .f-up-info').catch(() => '');
   const m = /^(\d+) of (\d+) files/.exec(total || '');
   ok(m && m[1] === m[2] && Number(m[1]) >= files.length + 2, 'the total line counts every finished upload', total);
+
+  // a folder dropped from the desktop: devtools' drag events with a real
+  // path give the page a directory entry (webkitGetAsEntry), as a file
+  // manager's drag does; its empty folder is made too
+  const dropName = path.basename(DROP);
+  const dropFiles = ['a.txt', 'day 2/b.txt'];
+  const cdpDrag = await ctx.newCDPSession(page);
+  const dragData = { items: [], files: [DROP], dragOperationsMask: 1 };
+  for (const type of ['dragEnter', 'dragOver', 'drop'])
+    await cdpDrag.send('Input.dispatchDragEvent', { type, x: 300, y: 400, data: dragData });
+  const dropTreeOk = await uploadsIn(page, dropFiles.map((f) => dropName + '/' + f), 'done', 4 * T);
+  await cdpDrag.detach();
+  ok(dropTreeOk && dropFiles.every((f) => exists(path.join(ROOT, 'inbox', dropName, f)) &&
+    sha256(path.join(ROOT, 'inbox', dropName, f)) === sha256(path.join(DROP, f))) &&
+    fs.statSync(path.join(ROOT, 'inbox', dropName, 'empty')).isDirectory(),
+  'a folder dropped on the page is uploaded whole: its files (same bytes) and its empty folder',
+  ...await uploadStates(page));
 
   // a name that is taken: refused by the server (--on-conflict refuse), shown so
   expectTrouble = true;

@@ -49,6 +49,10 @@ mkdir -p "$tree/sub" "$root/gallery"
 printf 'at the top\n' >"$tree/top.txt"
 head -c 70000 /dev/urandom >"$tree/sub/deep.txt"
 printf 'notes at the root\n' >"$root/notes.txt"
+drop=$FERRY_TMP/drop/trip
+mkdir -p "$drop/day 2" "$drop/empty"
+printf 'first day\n' >"$drop/a.txt"
+head -c 50000 /dev/urandom >"$drop/day 2/b.txt"
 big="$FERRY_TMP/big/slow upload.bin"
 mkdir -p "${big%/*}"
 head -c $((24 << 20)) /dev/urandom >"$big"
@@ -95,7 +99,7 @@ ferry_start "$root" --state-dir "$FERRY_TMP/state" --no-mdns --os fake \
 open_pid=$FERRY_PID
 open_url=$FERRY_URL
 run_mjs "$UI" --base "$FERRY_BASE" --root "$root" --src "$src" \
-    --tree "$tree" --big "$big" --ferryctl "$FERRYCTL" --sock "$SOCK" --pid "$FERRY_PID"
+    --tree "$tree" --drop "$drop" --big "$big" --ferryctl "$FERRYCTL" --sock "$SOCK" --pid "$FERRY_PID"
 
 # the same server in Firefox (WebDriver BiDi through puppeteer-core)
 if [ -x "$FIREFOX" ] && [ -d "$JS/node_modules/puppeteer-core" ]; then
