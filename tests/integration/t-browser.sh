@@ -9,7 +9,9 @@
 # with thumbnails, undo, rename, move, folder upload, a name conflict, and an
 # upload carried across a fake-OS suspension of ferryd (--os fake). Then
 # tests/browser/firefox.mjs, a shorter tour of the same UI in Firefox
-# (Debian's firefox-esr over WebDriver BiDi, puppeteer-core); then
+# (Debian's firefox-esr over WebDriver BiDi, puppeteer-core) and
+# tests/browser/webkit.mjs in WebKit (WebKitGTK's MiniBrowser, WebDriver, on
+# Xvfb); then
 # tests/browser/share.mjs, against a second ferryd (--auth token) on the
 # same folder: the Share dialog's QR code (decoded with zbarimg) and the
 # link opened by a fresh browser. Screenshots (phone, desktop, dark, share)
@@ -25,6 +27,7 @@ UI=$FERRY_SRCDIR/tests/browser/ui.mjs
 SHARE=$FERRY_SRCDIR/tests/browser/share.mjs
 FIREFOX_JS=$FERRY_SRCDIR/tests/browser/firefox.mjs
 FIREFOX=${FERRY_FIREFOX:-/usr/bin/firefox-esr}
+WEBKIT_JS=$FERRY_SRCDIR/tests/browser/webkit.mjs
 need_cmd zbarimg cjpeg
 [ -x "$CHROMIUM" ] || skip_all "no $CHROMIUM (Debian package chromium; ./quickstart check installs it)"
 command -v node >/dev/null 2>&1 || skip_all "node not installed"
@@ -32,7 +35,7 @@ command -v node >/dev/null 2>&1 || skip_all "node not installed"
     skip_all "playwright-core is not installed in $JS (./quickstart check runs npm ci there)"
 
 checks_of() { sed -n 's/^export const CHECKS = \([0-9]*\);.*/\1/p' "$1"; }
-plan $(($(checks_of "$UI") + $(checks_of "$SHARE") + $(checks_of "$FIREFOX_JS") + 2)) # + 2 ferry_stop
+plan $(($(checks_of "$UI") + $(checks_of "$SHARE") + $(checks_of "$FIREFOX_JS") + $(checks_of "$WEBKIT_JS") + 2)) # + 2 ferry_stop
 
 root=$FERRY_TMP/root
 src=$FERRY_TMP/src
@@ -107,6 +110,33 @@ if [ -x "$FIREFOX" ] && [ -d "$JS/node_modules/puppeteer-core" ]; then
 else
     for ((i = 0; i < $(checks_of "$FIREFOX_JS"); i++)); do
         skip "Firefox: not run" "no $FIREFOX or puppeteer-core (./quickstart check installs both)"
+    done
+fi
+
+# ... and in WebKit (Safari's engine): WebKitGTK's MiniBrowser through
+# WebKitWebDriver, on an Xvfb display of its own
+MINIBROWSER=${FERRY_MINIBROWSER:-/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser}
+if [ -x "$MINIBROWSER" ] && command -v WebKitWebDriver >/dev/null && command -v Xvfb >/dev/null; then
+    Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$FERRY_TMP/display" \
+        >"$FERRY_TMP/xvfb.log" 2>&1 &
+    track_pid $!
+    for ((i = 0; i < 100 * T_SCALE; i++)); do
+        [ -s "$FERRY_TMP/display" ] && break
+        sleep 0.05
+    done
+    wd_port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    DISPLAY=:$(cat "$FERRY_TMP/display") WebKitWebDriver --host=127.0.0.1 --port="$wd_port" \
+        >"$FERRY_TMP/webdriver.log" 2>&1 &
+    track_pid $!
+    for ((i = 0; i < 100 * T_SCALE; i++)); do
+        curl -sf "http://127.0.0.1:$wd_port/status" >/dev/null && break
+        sleep 0.05
+    done
+    run_mjs "$WEBKIT_JS" --base "$FERRY_BASE" --root "$root" --src "$src" \
+        --webdriver "http://127.0.0.1:$wd_port" --minibrowser "$MINIBROWSER"
+else
+    for ((i = 0; i < $(checks_of "$WEBKIT_JS"); i++)); do
+        skip "WebKit: not run" "no $MINIBROWSER, WebKitWebDriver or Xvfb (./quickstart check installs them)"
     done
 fi
 
