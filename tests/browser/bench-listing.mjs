@@ -3,24 +3,19 @@
 // in Debian's headless chromium, median of RUNS fresh loads. A benchmark,
 // not a test: run by tests/browser/bench-listing.sh, which starts ferryd.
 //   node bench-listing.mjs --url URL [--runs 7] [--js-dir tests/js]
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { arg, npm, CHROMIUM_ARGS } from './common.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const arg = (n, d) => { const i = process.argv.indexOf('--' + n); return i > 0 ? process.argv[i + 1] : d; };
 const URL_ = arg('url');
 const RUNS = Number(arg('runs', 7));
-const require = createRequire(path.join(path.resolve(arg('js-dir', path.join(here, '..', 'js'))), 'package.json'));
-const { chromium } = require('playwright-core');
+const { chromium } = npm('playwright-core');
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-'));
 const ctx = await chromium.launchPersistentContext(dir, {
   executablePath: arg('chromium', '/usr/bin/chromium'), headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: CHROMIUM_ARGS,
 });
 try {
   const page = ctx.pages()[0] || await ctx.newPage();

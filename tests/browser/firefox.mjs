@@ -10,39 +10,19 @@
 //
 //   node firefox.mjs --base URL --root DIR --src DIR --out DIR [--shots DIR]
 //                    [--js-dir tests/js] [--firefox /usr/bin/firefox-esr]
-import { createRequire } from 'node:module';
-import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { arg, T, npm, ok, died, finish, sha256, zbar } from './common.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf('--' + name);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const BASE = arg('base');
 const ROOT = arg('root');
 const SRC = arg('src');
 const OUT = arg('out');
 const SHOTS = arg('shots');
-const JS = arg('js-dir', path.join(here, '..', 'js'));
 const EXE = arg('firefox', '/usr/bin/firefox-esr');
-const T = Number(process.env.T_SCALE || 1) * 15000;
 export const CHECKS = 9;
 
-const require = createRequire(path.join(path.resolve(JS), 'package.json'));
-const puppeteer = require('puppeteer-core');
-
-let count = 0;
-function ok(cond, desc, ...diag) {
-  count++;
-  console.log(`${cond ? 'ok' : 'not ok'} - ${desc}`);
-  if (!cond) for (const d of diag) console.log('# ' + String(d).replace(/\n/g, '\n# '));
-  return cond;
-}
-const sha256 = (f) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+const puppeteer = npm('puppeteer-core');
 const names = (page) => page.$$eval('.f-list .f-row:not(.f-up-row) > a', (as) => as.map((a) => a.textContent));
 // Waits until the list shows `want` (in order); returns what it shows.
 async function settle(page, want) {
@@ -130,11 +110,7 @@ try {
   const link = await page.$eval('dialog input[aria-label=Link]', (i) => i.value);
   const png = path.join(OUT, 'firefox-share-qr.png');
   await (await page.$('.f-qr')).screenshot({ path: png });
-  let qr = '';
-  try {
-    qr = execFileSync('zbarimg', ['--raw', '-q', png], { encoding: 'utf8', timeout: T,
-      stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch { /* reported below */ }
+  const qr = zbar(png);
   ok(link === BASE + '/from%20firefox/' && qr === link, 'Firefox: the Share dialog\'s QR code reads as the folder\'s link',
     `link "${link}"`, `QR "${qr}"`);
   await page.screenshot({ path: path.join(OUT, 'firefox-share-360.png') });
@@ -142,10 +118,10 @@ try {
 
   ok(problems.length === 0, 'Firefox: no console error, page error or request to another host', ...problems);
 } catch (e) {
-  console.log('# ' + String(e && e.stack || e).replace(/\n/g, '\n# '));
+  died(e);
   for (const p of problems) console.log('# ' + p);
 } finally {
   await browser.close();
   fs.rmSync(profile, { recursive: true, force: true });
 }
-while (count < CHECKS) ok(false, 'not reached (the script stopped early)');
+finish(CHECKS);

@@ -7,46 +7,25 @@
 //
 //   node share.mjs --pair URL --open URL --out DIR [--shots DIR]
 //                  [--js-dir tests/js] [--chromium /usr/bin/chromium]
-import { createRequire } from 'node:module';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { arg, T, npm, CHROMIUM_ARGS, ok, died, finish, zbar } from './common.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf('--' + name);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const PAIR = arg('pair');
 const OPEN = arg('open');
 const OUT = arg('out');
 const SHOTS = arg('shots');
-const JS = arg('js-dir', path.join(here, '..', 'js'));
 const EXE = arg('chromium', '/usr/bin/chromium');
-const T = Number(process.env.T_SCALE || 1) * 15000;
 const TOKEN = new URL(PAIR).origin;
 export const CHECKS = 9;
 
-const require = createRequire(path.join(path.resolve(JS), 'package.json'));
-const { chromium } = require('playwright-core');
-
-let count = 0;
-function ok(cond, desc, ...diag) {
-  count++;
-  console.log(`${cond ? 'ok' : 'not ok'} - ${desc}`);
-  if (!cond) for (const d of diag) console.log('# ' + String(d).replace(/\n/g, '\n# '));
-  return cond;
-}
+const { chromium } = npm('playwright-core');
 
 // What zbarimg reads in a screenshot of the page's QR code ('' if nothing).
 async function decodeQr(page, name) {
   const png = path.join(OUT, name);
   await page.locator('.f-qr').screenshot({ path: png });
-  try {
-    return execFileSync('zbarimg', ['--raw', '-q', png], { encoding: 'utf8', timeout: T,
-      stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch { return ''; }
+  return zbar(png);
 }
 
 // Opens the Share dialog and waits for its link; returns the link's text.
@@ -71,8 +50,7 @@ function watch(page) {
 
 const browser = await chromium.launch({
   executablePath: EXE, headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: CHROMIUM_ARGS,
 });
 try {
   // ---------------------------------------------------------- token mode
@@ -137,9 +115,9 @@ try {
 
   ok(problems.length === 0, 'no console error, page error or request to another host', ...problems);
 } catch (e) {
-  console.log('# ' + String(e && e.stack || e).replace(/\n/g, '\n# '));
+  died(e);
   for (const p of problems) console.log('# ' + p);
 } finally {
   await browser.close();
 }
-while (count < CHECKS) ok(false, 'not reached (the script stopped early)');
+finish(CHECKS);

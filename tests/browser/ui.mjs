@@ -14,19 +14,12 @@
 //   node ui.mjs --base URL --root DIR --src DIR --tree DIR --drop DIR --big FILE
 //               --ferryctl EXE --sock PATH --pid N --out DIR [--shots DIR]
 //               [--js-dir tests/js] [--chromium /usr/bin/chromium]
-import { createRequire } from 'node:module';
-import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { arg, T, npm, CHROMIUM_ARGS, ok, died, finish, sha256 } from './common.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf('--' + name);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const BASE = arg('base');
 const ROOT = arg('root');
 const SRC = arg('src');
@@ -39,22 +32,10 @@ const FERRYCTL = arg('ferryctl');
 const SOCK = arg('sock');
 const PID = Number(arg('pid'));
 const ctl = (...a) => execFileSync(FERRYCTL, ['-s', SOCK, ...a], { encoding: 'utf8', timeout: T });
-const JS = arg('js-dir', path.join(here, '..', 'js'));
 const EXE = arg('chromium', '/usr/bin/chromium');
-const T = Number(process.env.T_SCALE || 1) * 15000;
 export const CHECKS = 46;
 
-const require = createRequire(path.join(path.resolve(JS), 'package.json'));
-const { chromium } = require('playwright-core');
-
-let count = 0;
-function ok(cond, desc, ...diag) {
-  count++;
-  console.log(`${cond ? 'ok' : 'not ok'} - ${desc}`);
-  if (!cond) for (const d of diag) console.log('# ' + String(d).replace(/\n/g, '\n# '));
-  return cond;
-}
-const sha256 = (f) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+const { chromium } = npm('playwright-core');
 const exists = (f) => { try { fs.statSync(f); return true; } catch { return false; } };
 
 // The names the UI lists, in order (the parent link excluded).
@@ -109,8 +90,7 @@ const ctx = await chromium.launchPersistentContext(userDir, {
   executablePath: EXE,
   headless: true,
   viewport: { width: 1280, height: 800 },
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: CHROMIUM_ARGS,
 });
 const problems = []; // console errors, page errors, CSP reports, foreign requests
 // while a check provokes them: refused connections and the server's 409
@@ -476,10 +456,10 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
 
   ok(problems.length === 0, 'no console error, page error, CSP violation or request to another host', ...problems);
 } catch (e) {
-  console.log('# ' + String(e && e.stack || e).replace(/\n/g, '\n# '));
+  died(e);
   for (const p of problems) console.log('# ' + p);
 } finally {
   await ctx.close();
   fs.rmSync(userDir, { recursive: true, force: true });
 }
-while (count < CHECKS) ok(false, 'not reached (the script stopped early)');
+finish(CHECKS);

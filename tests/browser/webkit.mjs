@@ -10,15 +10,10 @@
 //
 //   node webkit.mjs --base URL --root DIR --src DIR --out DIR --webdriver URL
 //                   [--shots DIR] [--minibrowser PATH]
-import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { arg, T, ok, died, finish, sha256, zbar } from './common.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf('--' + name);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const BASE = arg('base');
 const ROOT = arg('root');
 const SRC = arg('src');
@@ -26,17 +21,8 @@ const OUT = arg('out');
 const SHOTS = arg('shots');
 const WD = arg('webdriver');
 const MB = arg('minibrowser', '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser');
-const T = Number(process.env.T_SCALE || 1) * 15000;
 export const CHECKS = 9;
 
-let count = 0;
-function ok(cond, desc, ...diag) {
-  count++;
-  console.log(`${cond ? 'ok' : 'not ok'} - ${desc}`);
-  if (!cond) for (const d of diag) console.log('# ' + String(d).replace(/\n/g, '\n# '));
-  return cond;
-}
-const sha256 = (f) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf'; // W3C WebDriver's element key
 
 // One WebDriver command; returns its value, throws with the driver's words.
@@ -128,11 +114,7 @@ try {
   const shot = path.join(OUT, 'webkit-share.png');
   fs.writeFileSync(shot, Buffer.from(await wd('GET', s('/screenshot')), 'base64'));
   if (SHOTS) fs.copyFileSync(shot, path.join(SHOTS, 'webkit-share.png'));
-  let qr = '';
-  try { // the whole window: WebKitGTK's element screenshots come out blank
-    qr = execFileSync('zbarimg', ['--raw', '-q', shot], { encoding: 'utf8', timeout: T,
-      stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch { /* reported below */ }
+  const qr = zbar(shot); // the whole window: WebKitGTK's element screenshots come out blank
   ok(link === BASE + '/from%20webkit/' && qr === link, 'WebKit: the Share dialog\'s QR code reads as the folder\'s link',
     `link "${link}"`, `QR "${qr}"`);
 
@@ -142,8 +124,8 @@ try {
     return i && i.complete && i.naturalWidth ? i.naturalWidth : null`);
   ok(big === 4, 'WebKit: a #preview= link opens the image preview on load', 'naturalWidth ' + big);
 } catch (e) {
-  console.log('# ' + String(e && e.stack || e).replace(/\n/g, '\n# '));
+  died(e);
 } finally {
   if (sid) await wd('DELETE', `/session/${sid}`).catch(() => {});
 }
-while (count < CHECKS) ok(false, 'not reached (the script stopped early)');
+finish(CHECKS);
