@@ -58,51 +58,62 @@ static int host_is_loopback(const char *host)
            (n > 10 && strcasecmp(name + n - 10, ".localhost") == 0);
 }
 
+/* "scheme://host" (malloc'd, the caller's), or NULL when out of memory. */
+static char *join_origin(const char *scheme, const char *host)
+{
+    size_t len = strlen(scheme) + 3 + strlen(host) + 1;
+    char *out = malloc(len);
+
+    if (out)
+        snprintf(out, len, "%s://%s", scheme, host);
+    return out;
+}
+
+/* The first URL of `scheme` that ferry_server_urls() lists (LAN addresses
+ * come first), without its final '/'; with lan_only, only a non-loopback
+ * one. Returns a malloc'd string owned by the caller, or NULL. */
+static char *listed_origin(struct ferry_server *srv, const char *scheme, int lan_only)
+{
+    size_t slen = strlen(scheme), n = 0;
+    char **urls = NULL, *out = NULL;
+
+    if (ferry_server_urls(srv, &urls, &n) < 0)
+        return NULL;
+    for (size_t i = 0; i < n && !out; i++) {
+        const char *u = urls[i];
+
+        if (strncmp(u, scheme, slen) == 0 && strncmp(u + slen, "://", 3) == 0 &&
+            !(lan_only && host_is_loopback(u + slen + 3)))
+            out = strndup(u, strlen(u) - 1); /* URLs end in '/' */
+    }
+    ferry_urls_free(urls, n);
+    return out;
+}
+
 /*
  * The scheme://host[:port] another device should open: the request's Host
  * (the gate checked that it names this server) unless it is loopback, then
- * the first non-loopback URL of the same scheme that ferry_server_urls()
- * lists (LAN addresses come first). *local_only is set when only loopback
- * is left. Returns a malloc'd string owned by the caller, NULL when out of
- * memory.
+ * the server's first LAN URL of the same scheme; when there is none,
+ * *local_only is set and the loopback one is used. Returns a malloc'd
+ * string owned by the caller, NULL when out of memory.
  */
 static char *link_origin(struct ferry_server *srv, struct MHD_Connection *c,
                          int *local_only)
 {
     const char *scheme = srv_conn_tls(srv, c) ? "https" : "http";
     const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-    size_t slen = strlen(scheme);
-    char **urls = NULL, *out = NULL;
-    size_t n = 0;
+    char *out;
 
     *local_only = 0;
-    if (host && *host && strlen(host) < HOST_MAX && !host_is_loopback(host))
-        goto from_host;
-    if (ferry_server_urls(srv, &urls, &n) == 0) {
-        for (size_t i = 0; i < n && !out; i++) {
-            const char *u = urls[i];
-
-            if (strncmp(u, scheme, slen) == 0 && strncmp(u + slen, "://", 3) == 0 &&
-                !host_is_loopback(u + slen + 3)) {
-                out = strdup(u);
-                if (out && out[0])
-                    out[strlen(out) - 1] = '\0'; /* URLs end in '/' */
-            }
-        }
-        if (!out && (!host || !*host) && n)
-            out = strndup(urls[0], strlen(urls[0]) - 1);
-        ferry_urls_free(urls, n);
-    }
-    if (out || !host || !*host) {
-        *local_only = !out;
-        return out;
-    }
-    *local_only = 1;
-from_host:
-    out = malloc(slen + 3 + strlen(host) + 1);
+    if (host && (!*host || strlen(host) >= HOST_MAX))
+        host = NULL;
+    if (host && !host_is_loopback(host))
+        return join_origin(scheme, host);
+    out = listed_origin(srv, scheme, 1);
     if (out)
-        sprintf(out, "%s://%s", scheme, host);
-    return out;
+        return out;
+    *local_only = 1;
+    return host ? join_origin(scheme, host) : listed_origin(srv, scheme, 0);
 }
 
 /* Answers a refusal: text/plain status + text. */
@@ -216,8 +227,10 @@ enum MHD_Result share_serve(struct ferry_server *srv, struct MHD_Connection *c,
         return refuse(c, st, why ? why : "500 Internal Server Error: see the server's "
                                           "log.\n", status);
     origin = link_origin(srv, c, &local_only);
-    if (!origin)
-        goto nomem;
+    if (!origin) {
+        free(canon);
+        return refuse(c, 500, "500 Internal Server Error: out of memory.\n", status);
+    }
     if (srv->cfg.auth == FERRY_AUTH_OPEN) {
         link = malloc(strlen(origin) + strlen(canon) + 1);
         if (link)
@@ -239,17 +252,17 @@ enum MHD_Result share_serve(struct ferry_server *srv, struct MHD_Connection *c,
             snprintf(link, len, "%s/.ferry/pair?token=%s&to=%s", origin, tok.text, canon);
         memset(&tok, 0, sizeof tok);
     }
-    if (!link)
-        goto nomem;
-    body = answer_json(link, canon, read_only, expires, local_only);
-    if (!body)
-        goto nomem;
-    srv_log(srv, FERRY_LOG_INFO, "made a %s share link to %s", read_only ? "read-only" : "read-write",
-            canon);
+    body = link ? answer_json(link, canon, read_only, expires, local_only) : NULL;
+    if (body)
+        srv_log(srv, FERRY_LOG_INFO, "made a %s share link to %s",
+                read_only ? "read-only" : "read-write", canon);
     free(origin);
     free(canon);
-    memset(link, 0, strlen(link));
+    if (link) /* it holds a live token */
+        memset(link, 0, strlen(link));
     free(link);
+    if (!body)
+        return refuse(c, 500, "500 Internal Server Error: out of memory.\n", status);
     r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(body);
@@ -261,9 +274,4 @@ enum MHD_Result share_serve(struct ferry_server *srv, struct MHD_Connection *c,
     rc = srv_queue_response(c, 200, r);
     MHD_destroy_response(r);
     return (enum MHD_Result)rc;
-nomem:
-    free(origin);
-    free(canon);
-    free(link);
-    return refuse(c, 500, "500 Internal Server Error: out of memory.\n", status);
 }
