@@ -426,10 +426,11 @@ static enum MHD_Result serve_path(struct ferry_server *srv, struct MHD_Connectio
     }
     if (thumb_requested(c)) {
         unsigned status = 0;
+        uint64_t length = 0;
 
-        rc = thumb_serve(c, fd, &st, &status);
+        rc = thumb_serve(c, fd, &st, &status, &length);
         if (rc != THUMB_NONE) {
-            note(rq, status, 0);
+            note(rq, status, length);
             return (enum MHD_Result)rc;
         }
     }

@@ -41,7 +41,8 @@ static ssize_t read_head(int fd, unsigned char *buf)
     return (ssize_t)got;
 }
 
-int thumb_serve(struct MHD_Connection *c, int fd, const struct stat *st, unsigned *status)
+int thumb_serve(struct MHD_Connection *c, int fd, const struct stat *st, unsigned *status,
+                uint64_t *length)
 {
     unsigned char *head = malloc(EXIF_THUMB_SCAN), *body;
     struct exif_thumb t;
@@ -77,6 +78,7 @@ int thumb_serve(struct MHD_Connection *c, int fd, const struct stat *st, unsigne
         len += t.length - 2;
     }
     free(head);
+    *length = len;
     if (*status == 200 && !body)
         return MHD_NO;
     /* (for HEAD, libmicrohttpd sends the headers alone) */

@@ -25,8 +25,10 @@ int thumb_requested(struct MHD_Connection *c);
  * (orientation 2-8), ETag the file's with "-thumb", Cache-Control no-cache;
  * 304 for a matching If-None-Match. Returns THUMB_NONE when the file has no
  * Exif thumbnail (fd untouched and still the caller's, nothing queued),
- * else MHD_YES or MHD_NO with fd closed and *status set.
+ * else MHD_YES or MHD_NO with fd closed, *status and *length (of the body,
+ * for the access log) set.
  */
-int thumb_serve(struct MHD_Connection *c, int fd, const struct stat *st, unsigned *status);
+int thumb_serve(struct MHD_Connection *c, int fd, const struct stat *st, unsigned *status,
+                uint64_t *length);
 
 #endif
