@@ -188,7 +188,8 @@
       }
     });
     el.zipLink = h("a", { class: "f-button", href: path + "?download=zip", download: "",
-      text: "Download all", "aria-label": "Download this folder as a zip file", onclick: zipDownload });
+      text: "Download all", "aria-label": "Download this folder as a zip file",
+      onclick: zipDownload(path, folderName()) });
     el.zipInfo = h("span", { class: "f-up-info" });
     el.zipBar = h("progress", { "aria-label": "Zip download progress" });
     el.zipPanel = h("div", { class: "f-zip", role: "status", hidden: "" }, [el.zipInfo, el.zipBar]);
@@ -295,7 +296,8 @@
     var dir = e.type === "dir", kids = [];
     if (dir)
       kids.push(h("a", { class: "f-icon", href: href + "?download=zip", download: "", text: "⤓",
-        title: "Download as zip", "aria-label": "Download " + e.name + " as zip" }));
+        title: "Download as zip", "aria-label": "Download " + e.name + " as zip",
+        onclick: zipDownload(href, e.name) }));
     if (state.writable) {
       kids.push(h("button", { type: "button", class: "f-icon", text: "✎", title: "Rename",
         "aria-label": "Rename " + e.name, onclick: function () { inlineForm(li, e, href, "rename"); } }));
@@ -484,11 +486,14 @@
   // in advance, so its own download bar shows no total); the page finds the
   // download in /.ferry/status by a ticket of its own and shows how far the
   // server is, against the server's estimate of the size, once a second.
-  function zipDownload() {
-    var ticket = Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
-    el.zipLink.href = path + "?download=zip&ticket=" + ticket; // before the browser follows it
-    say("Your browser is downloading “" + folderName() + "” as a zip file.");
-    followZip(ticket, folderName());
+  // The click handler of a zip link of the folder at `href` named `name`.
+  function zipDownload(href, name) {
+    return function (ev) {
+      var ticket = Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
+      ev.currentTarget.href = href + "?download=zip&ticket=" + ticket; // before the browser follows it
+      say("Your browser is downloading “" + name + "” as a zip file.");
+      followZip(ticket, name);
+    };
   }
 
   function followZip(ticket, name) {
