@@ -159,7 +159,8 @@ slow2_pid=$!
 seen="?"
 for ((i = 0; i < 100 * T_SCALE; i++)); do
     http "$U/.ferry/status"
-    seen=$(pyj "$HTTP_BODY" '[sorted(t["validator"] for t in j["transfers"] if t["path"] == "/pics/"), [(t["done"], t["total"]) for t in j["transfers"] if t["validator"] == "zip:t-1" and t["done"] > 0][0]]')
+    # "?" until both downloads are registered and the ticketed one has sent bytes
+    seen=$(pyj "$HTTP_BODY" '(lambda v, d: [v, d] if len(v) == 2 else 1 / 0)(sorted(t["validator"] for t in j["transfers"] if t["path"] == "/pics/"), [(t["done"], t["total"]) for t in j["transfers"] if t["validator"] == "zip:t-1" and t["done"] > 0][0])')
     [ "$seen" != "?" ] && break
     sleep 0.05
 done
