@@ -482,10 +482,12 @@
   }
 
   // ------------------------------------------------------------ zip download
-  // "Download all": the browser saves the zip itself (its size is not known
-  // in advance, so its own download bar shows no total); the page finds the
-  // download in /.ferry/status by a ticket of its own and shows how far the
-  // server is, against the server's estimate of the size, once a second.
+  // Zip links ("Download all", a folder row's): the browser saves the zip
+  // itself (its size is not known in advance, so its own download bar shows
+  // no total); the page finds the download in /.ferry/status by a ticket of
+  // its own and shows how far the server is, against the server's estimate
+  // of the size, once a second.
+
   // The click handler of a zip link of the folder at `href` named `name`.
   function zipDownload(href, name) {
     return function (ev) {
