@@ -111,10 +111,17 @@ try {
   await click('button[aria-label="Share this folder with another device"]');
   const link = await until(`const i = document.querySelector('dialog input[aria-label=Link]'); return i && i.value`);
   await until(`const i = document.querySelector('.f-qr'); return i && i.complete && i.naturalWidth`);
+  // the whole window (WebKitGTK's element screenshots come out blank), taken
+  // again until it shows the code: its screenshot can be a frame older than
+  // the DOM (seen: "Making a link…" after the image had loaded)
   const shot = path.join(OUT, 'webkit-share.png');
-  fs.writeFileSync(shot, Buffer.from(await wd('GET', s('/screenshot')), 'base64'));
+  let qr = '';
+  for (const end = Date.now() + T; qr !== link && Date.now() < end;) {
+    fs.writeFileSync(shot, Buffer.from(await wd('GET', s('/screenshot')), 'base64'));
+    qr = zbar(shot);
+    if (qr !== link) await new Promise((r) => setTimeout(r, 200));
+  }
   if (SHOTS) fs.copyFileSync(shot, path.join(SHOTS, 'webkit-share.png'));
-  const qr = zbar(shot); // the whole window: WebKitGTK's element screenshots come out blank
   ok(link === BASE + '/from%20webkit/' && qr === link, 'WebKit: the Share dialog\'s QR code reads as the folder\'s link',
     `link "${link}"`, `QR "${qr}"`);
 
