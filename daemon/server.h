@@ -34,10 +34,12 @@ struct auth_gate;
 #define SRV_CSP_UI "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; " \
                    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 /* The folder listing's: the same, plus the browser UI's scripts and
- * stylesheet from /.ferry/ui/ (same origin, no inline script) and its
- * requests (fetch, tus uploads) to this server only. */
+ * stylesheet from /.ferry/ui/ (same origin, no inline script), its
+ * requests (fetch, tus uploads) to this server only, and the PDF preview's
+ * frame of a shared file (which keeps its own sandbox CSP). */
 #define SRV_CSP_LISTING "default-src 'none'; style-src 'unsafe-inline' 'self'; " \
                         "script-src 'self'; connect-src 'self'; img-src 'self' data:; media-src 'self'; " \
+                        "frame-src 'self'; " \
                         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 /* ... and of everything else, files from the shared folder above all: an
  * uploaded HTML or SVG file never runs with the server's origin. */

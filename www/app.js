@@ -4,7 +4,7 @@
  * JSON and shown as a list or a grid of thumbnails, with breadcrumbs,
  * sorting, a filter, keyboard navigation and folder sizes (?size=1, fetched
  * as rows come into view); files preview inline (images,
- * video, audio, text) or download; folders download as a streamed zip
+ * video, audio, text, PDF) or download; folders download as a streamed zip
  * (?download=zip), whose progress the page follows in /.ferry/status. When the server allows writing (OPTIONS: Allow): uploads
  * of files and whole folders through tus (tus-js-client,
  * www/vendor/tus.min.js, endpoint /.ferry/uploads/) with per-file and total
@@ -451,8 +451,12 @@
       }).then(function (t) {
         body.textContent = t + (e.size > cap ? "\n\n[… the first 256 KiB of " + humanSize(e.size) + "]" : "");
       }).catch(function (err) { body.textContent = "Could not load it: " + err.message; });
-    } else { // pdf: the browser's own viewer, in a tab of its own
-      body = h("p", {}, [h("a", { href: href, target: "_blank", rel: "noopener", text: "Open “" + e.name + "” in a new tab" })]);
+    } else { // pdf: the browser's own viewer, framed (the file keeps its
+      // sandbox CSP), with a tab of its own for phones that show no PDF
+      // in a frame
+      body = h("div", { class: "f-pdf" }, [
+        h("iframe", { src: href, title: "PDF: " + e.name }),
+        h("a", { href: href, target: "_blank", rel: "noopener", text: "Open “" + e.name + "” in a new tab" })]);
     }
     openDialog("Preview", false, [
       h("div", { class: "f-dhead" }, [

@@ -1,9 +1,9 @@
 // firefox.mjs — ferry's browser UI (www/) in Firefox: Debian's firefox-esr,
 // headless, driven over WebDriver BiDi by puppeteer-core (npm, tests/js/),
 // against a running ferryd (--auth open) whose folder t-browser.sh prepared
-// (ROOT/photos/{a-big.bin,b-small.txt,c-mid.txt}, ROOT/gallery/pic.png,
+// (ROOT/photos/{a-big.bin,b-small.txt,c-mid.txt}, ROOT/gallery/{pic.png,guide.pdf},
 // ROOT/notes.txt) and ui.mjs used before. The same features as in Chromium,
-// fewer checks: listing and sort, filter, preview, grid thumbnail, new
+// fewer checks: listing and sort, filter, preview, grid thumbnail, a PDF, new
 // folder and an upload through the picker (tus) checked on disk, the Share
 // dialog's QR code (zbarimg), a phone-size screenshot. Prints "ok - DESC" /
 // "not ok - DESC" lines; CHECKS below is how many.
@@ -20,7 +20,7 @@ const SRC = arg('src');
 const OUT = arg('out');
 const SHOTS = arg('shots');
 const EXE = arg('firefox', '/usr/bin/firefox-esr');
-export const CHECKS = 9;
+export const CHECKS = 10;
 
 const puppeteer = npm('puppeteer-core');
 const names = (page) => page.$$eval('.f-list .f-row:not(.f-up-row) > a', (as) => as.map((a) => a.textContent));
@@ -82,6 +82,17 @@ try {
   });
   ok(thumb === 4, 'Firefox: grid view with a loaded thumbnail', 'naturalWidth ' + thumb);
   await page.click('button[aria-label="Grid view"]'); // back to the list
+
+  // a PDF previews in Firefox's own viewer (pdf.js), framed: its text layer
+  // shows the page's text
+  await page.click('.f-list a[href$="guide.pdf"]');
+  let pdfText = null;
+  for (const end = Date.now() + T; !pdfText && Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+    const f = page.frames().find((x) => x.url().endsWith('/gallery/guide.pdf'));
+    if (f) pdfText = await f.evaluate(() => (document.querySelector('.textLayer') || {}).textContent).catch(() => null);
+  }
+  ok(pdfText === 'Hello from ferry', 'Firefox: a PDF previews inline in pdf.js (its text layer reads right)', pdfText);
+  await page.click('button[aria-label="Close preview"]');
 
   // new folder, then an upload into it through the picker (tus)
   await page.goto(BASE + '/');

@@ -2,16 +2,18 @@
 // through playwright-core, against a running ferryd; run by
 // tests/integration/t-browser.sh, which prepares the shared folder:
 //   ROOT/photos/{a-big.bin,b-small.txt,c-mid.txt}  (5000, 10, 100 bytes)
-//   ROOT/inbox/  ROOT/empty/  ROOT/gallery/{pic.png,sunset.jpg}  ROOT/notes.txt
-//   (sunset.jpg: 640x480 with a 32x24 Exif thumbnail)
+//   ROOT/inbox/  ROOT/empty/  ROOT/gallery/{guide.pdf,pic.png,sunset.jpg}
+//   ROOT/notes.txt  (sunset.jpg: 640x480 with a 32x24 Exif thumbnail)
 //   SRC/ with the files to upload, SRC-TREE/ a folder to upload whole with
 //   the folder picker, DROP/ one to drop ({a.txt, day 2/b.txt, empty/}),
 //   BIG a file to upload across a fake-OS suspension of ferryd (pid PID,
-//   control socket SOCK, driven with FERRYCTL).
+//   control socket SOCK, driven with FERRYCTL), PAUSE one to pause across
+//   another, CANCEL one to cancel (its bytes checked gone from STATE/uploads).
 // Prints one line per check, "ok - DESC" or "not ok - DESC" (with "# ..."
 // diagnostics), for the wrapper to turn into TAP; CHECKS below is how many.
 //
 //   node ui.mjs --base URL --root DIR --src DIR --tree DIR --drop DIR --big FILE
+//               --pause FILE --cancel FILE --state DIR
 //               --ferryctl EXE --sock PATH --pid N --out DIR [--shots DIR]
 //               [--js-dir tests/js] [--chromium /usr/bin/chromium]
 import { execFileSync } from 'node:child_process';
@@ -27,13 +29,16 @@ const OUT = arg('out');
 const SHOTS = arg('shots');
 const TREE = arg('tree');
 const BIG = arg('big');
+const PAUSE = arg('pause');
+const CANCEL = arg('cancel');
+const STATE = arg('state');
 const DROP = arg('drop');
 const FERRYCTL = arg('ferryctl');
 const SOCK = arg('sock');
 const PID = Number(arg('pid'));
 const ctl = (...a) => execFileSync(FERRYCTL, ['-s', SOCK, ...a], { encoding: 'utf8', timeout: T });
 const EXE = arg('chromium', '/usr/bin/chromium');
-export const CHECKS = 46;
+export const CHECKS = 49;
 
 const { chromium } = npm('playwright-core');
 const exists = (f) => { try { fs.statSync(f); return true; } catch { return false; } };
@@ -94,8 +99,9 @@ const ctx = await chromium.launchPersistentContext(userDir, {
 });
 const problems = []; // console errors, page errors, CSP reports, foreign requests
 // while a check provokes them: refused connections and the server's 409
+// and 423
 let expectTrouble = false;
-const expected = (text) => expectTrouble && /ERR_CONNECTION|ERR_EMPTY_RESPONSE|409|Conflict/.test(text);
+const expected = (text) => expectTrouble && /ERR_CONNECTION|ERR_EMPTY_RESPONSE|409|Conflict|423|Locked/.test(text);
 try {
   const page = ctx.pages()[0] || await ctx.newPage();
   page.setDefaultTimeout(T);
@@ -110,7 +116,10 @@ try {
       problems.push(`HTTP ${r.status()}: ${r.url()}`);
   });
   page.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
-  page.on('request', (r) => { if (!r.url().startsWith(BASE)) problems.push('foreign request: ' + r.url()); });
+  // (the browser's own PDF viewer loads from chrome-extension: and chrome:)
+  page.on('request', (r) => {
+    if (!r.url().startsWith(BASE) && !/^chrome(-extension)?:/.test(r.url())) problems.push('foreign request: ' + r.url());
+  });
 
   // ---------------------------------------------------------- browse
   await page.goto(BASE + '/');
@@ -228,7 +237,7 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
 
   // ---------------------------------------------------------- grid, thumbnails
   await page.goto(BASE + '/gallery/');
-  await settle(page, ['pic.png', 'sunset.jpg']);
+  await settle(page, ['guide.pdf', 'pic.png', 'sunset.jpg']);
   await page.click('button[aria-label="Grid view"]');
   const thumbW = await page.waitForFunction(() => {
     const i = document.querySelector('.f-grid .f-tile img.f-thumb');
@@ -254,6 +263,27 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
   await page.click('button[aria-label="Close preview"]');
   await page.click('button[aria-label="Grid view"]'); // back to the list
   if (SHOTS) fs.copyFileSync(path.join(OUT, 'grid-1280x800.png'), path.join(SHOTS, 'grid-1280x800.png'));
+
+  // a PDF opens in Chromium's own viewer (an extension frame inside the
+  // preview's frame), in spite of the file's sandbox CSP: the viewer has
+  // read the document's one page
+  await page.click('.f-list a:text-is("guide.pdf")');
+  const framed = await page.waitForSelector('dialog[open] .f-pdf iframe[src$="/gallery/guide.pdf"]')
+    .then(() => true, () => false);
+  let pages = null;
+  for (const end = Date.now() + T; pages === null && Date.now() < end; await page.waitForTimeout(100)) {
+    const viewer = page.frames().find((f) => f.url().startsWith('chrome-extension://'));
+    if (viewer) pages = await viewer.evaluate(() => { // the page count its toolbar shows
+      const bar = document.querySelector('pdf-viewer')?.shadowRoot?.querySelector('viewer-toolbar');
+      return bar?.shadowRoot?.querySelector('viewer-page-selector')?.docLength || null;
+    }).catch(() => null);
+  }
+  await page.screenshot({ path: path.join(OUT, 'pdf-preview.png') });
+  if (SHOTS) fs.copyFileSync(path.join(OUT, 'pdf-preview.png'), path.join(SHOTS, 'pdf-preview.png'));
+  ok(framed && pages === 1 && /#preview=guide\.pdf$/.test(page.url()),
+    'a PDF previews inline in the browser\'s PDF viewer (1 page read), with a deep link',
+    `framed ${framed}, pages ${pages}`, ...page.frames().map((f) => f.url()), page.url());
+  await page.click('button[aria-label="Close preview"]');
 
   // ---------------------------------------------------------- empty folder
   await page.goto(BASE + '/empty/');
@@ -418,6 +448,77 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
     ...await uploadStates(page));
   ok(await page.isHidden('.f-banner'), 'the banner is gone once the host is back');
   expectTrouble = false;
+
+  // ---------------------------------------------------------- pause, cancel
+  // by hand, at 2 MiB/s, in empty/: one upload paused, carried paused across
+  // a fake-OS suspension, resumed with Resume from where the server has it;
+  // another cancelled, its bytes gone from the server
+  await page.goto(BASE + '/empty/');
+  await page.waitForSelector('button[aria-label="Upload files"]:visible');
+  await cdpNet.send('Network.emulateNetworkConditions',
+    { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 2 << 20 });
+  const patches = []; // the Upload-Offset of every PATCH, in order
+  const created = []; // the Location of every upload made (POST /.ferry/uploads/)
+  page.on('request', (r) => { if (r.method() === 'PATCH') patches.push(Number(r.headers()['upload-offset'])); });
+  page.on('response', (r) => {
+    if (r.request().method() === 'POST' && r.url().endsWith('/.ferry/uploads/') && r.status() === 201)
+      created.push(new URL(r.headers().location, BASE).href);
+  });
+  const under10 = (n) => page.waitForFunction(([n, f]) => {
+    const x = [...document.querySelectorAll('.f-up')].find((e) => e.dataset.name === n);
+    return x && x.querySelector('progress').value > f;
+  }, [n, 10], { timeout: 4 * T }).then(() => true, () => false);
+  const pName = path.basename(PAUSE);
+  await page.setInputFiles('input[aria-label="Choose files to upload"]', PAUSE);
+  const pUnder = await under10(pName);
+  await page.click(`button[aria-label="Pause ${pName}"]`);
+  const pPaused = await uploadsIn(page, [pName], 'paused', T);
+  try {
+    ctl('background'); ctl('expire'); ctl('suspend');
+    process.kill(PID, 'SIGSTOP');
+  } finally {
+    process.kill(PID, 'SIGCONT');
+  }
+  ctl('resume'); ctl('foreground');
+  // a page request after the wake: the host serves again, and the paused
+  // upload has stayed paused (a person's pause is not undone by the host)
+  const served = await page.evaluate(() => fetch('/.ferry/status').then((r) => r.json()).then((j) => j.state, () => ''));
+  const stillPaused = await uploadsIn(page, [pName], 'paused', T);
+  const before = patches.length;
+  await page.click(`button[aria-label="Resume ${pName}"]`);
+  const pDone = await uploadsIn(page, [pName], 'done', 4 * T);
+  const pDst = path.join(ROOT, 'empty', pName);
+  ok(pUnder && pPaused && served === 'foreground' && stillPaused && pDone && patches[before] > 0 &&
+    exists(pDst) && sha256(pDst) === sha256(PAUSE),
+  'Pause, a fake-OS suspension, Resume: the upload goes on from the server\'s offset, same sha256 on disk',
+  `under way ${pUnder}, paused ${pPaused}, host ${served}, still paused ${stillPaused}, done ${pDone}`,
+  'PATCH offsets ' + JSON.stringify(patches), ...await uploadStates(page));
+
+  // (a DELETE that comes while the server still reads the cut PATCH is
+  // 423 Locked; tus-js-client asks again)
+  expectTrouble = true;
+  const cName = path.basename(CANCEL);
+  await page.setInputFiles('input[aria-label="Choose files to upload"]', CANCEL);
+  const cUnder = await under10(cName);
+  const cUrl = created[created.length - 1] || '';
+  const deletes = [];
+  const [deleted] = await Promise.all([
+    page.waitForResponse((r) => {
+      if (r.request().method() !== 'DELETE' || r.url() !== cUrl) return false;
+      deletes.push(r.status());
+      return r.status() !== 423;
+    }).then((r) => r.status(), () => 0),
+    page.click(`button[aria-label="Cancel ${cName}"]`)]);
+  const cId = cUrl.split('/').pop();
+  const left = fs.readdirSync(path.join(STATE, 'uploads')).filter((f) => cId && f.includes(cId));
+  const head = await fetch(cUrl, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } }).then((r) => r.status, () => 0);
+  ok(cUnder && deleted === 204 && head === 404 && !left.length && !exists(path.join(ROOT, 'empty', cName)) &&
+    !await page.$(`.f-up[data-name="${cName}"]`),
+  'Cancel ends an upload under way: the server deletes its bytes (DELETE 204, then 404), no file, no row',
+  `under way ${cUnder}, upload ${cUrl}, DELETEs ${deletes}, HEAD ${head}`, 'left: ' + left.join(' '));
+  expectTrouble = false;
+  await cdpNet.send('Network.emulateNetworkConditions',
+    { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
 
   // ---------------------------------------------------------- zip progress
   // inbox/ (the 24 MiB upload and the rest) as a zip, through a proxy that

@@ -6,8 +6,10 @@
 # files with the picker (tus) and checks them on disk (sha256), makes and
 # deletes a folder and checks the disk, checks dark mode, accessible names,
 # a 360 px wide phone and the page without JavaScript; previews, grid view
-# with thumbnails, undo, rename, move, folder upload, a name conflict, and an
-# upload carried across a fake-OS suspension of ferryd (--os fake). Then
+# with thumbnails, a PDF in the browser's viewer, undo, rename, move, folder
+# upload, a name conflict, pause and resume by hand across a fake-OS
+# suspension of ferryd (--os fake), an upload carried across one by itself,
+# and a cancelled upload's bytes gone from the server. Then
 # tests/browser/firefox.mjs, a shorter tour of the same UI in Firefox
 # (Debian's firefox-esr over WebDriver BiDi, puppeteer-core) and
 # tests/browser/webkit.mjs in WebKit (WebKitGTK's MiniBrowser, WebDriver, on
@@ -59,6 +61,11 @@ head -c 50000 /dev/urandom >"$drop/day 2/b.txt"
 big="$FERRY_TMP/big/slow upload.bin"
 mkdir -p "${big%/*}"
 head -c $((24 << 20)) /dev/urandom >"$big"
+# uploads to pause and to cancel by hand
+pause="$FERRY_TMP/big/paused upload.bin"
+cancel="$FERRY_TMP/big/cancelled.bin"
+head -c $((12 << 20)) /dev/urandom >"$pause"
+head -c $((12 << 20)) /dev/urandom >"$cancel"
 # a 4x4 PNG for the grid's thumbnail
 "$PYTHON" -c '
 import struct, sys, zlib
@@ -68,6 +75,8 @@ sys.stdout.buffer.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBB
                         + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))' >"$root/gallery/pic.png"
 # a 640x480 JPEG with a 32x24 Exif thumbnail, for the grid's ?thumb=1
 "$PYTHON" "$FERRY_LIB_DIR/exif-jpeg.py" "$root/gallery/sunset.jpg" 640 480 32 24 >/dev/null
+# a one-page PDF for the PDF preview
+"$PYTHON" "$FERRY_LIB_DIR/make-pdf.py" "$root/gallery/guide.pdf" "Hello from ferry"
 SOCK=$FERRY_TMP/ctl.sock
 
 # run_mjs SCRIPT ARGS...: runs a node script of tests/browser/ and turns
@@ -102,7 +111,8 @@ ferry_start "$root" --state-dir "$FERRY_TMP/state" --no-mdns --os fake \
 open_pid=$FERRY_PID
 open_url=$FERRY_URL
 run_mjs "$UI" --base "$FERRY_BASE" --root "$root" --src "$src" \
-    --tree "$tree" --drop "$drop" --big "$big" --ferryctl "$FERRYCTL" --sock "$SOCK" --pid "$FERRY_PID"
+    --tree "$tree" --drop "$drop" --big "$big" \
+    --pause "$pause" --cancel "$cancel" --state "$FERRY_TMP/state" --ferryctl "$FERRYCTL" --sock "$SOCK" --pid "$FERRY_PID"
 
 # the same server in Firefox (WebDriver BiDi through puppeteer-core)
 if [ -x "$FIREFOX" ] && [ -d "$JS/node_modules/puppeteer-core" ]; then

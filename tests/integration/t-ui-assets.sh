@@ -23,7 +23,7 @@ v=$(printf '%s' "$page" | sed -n 's/.*app\.js?v=\([0-9a-f]*\)".*/\1/p')
 like "$v" '^[0-9a-f]{12}$' "the listing links app.js with a version"
 like "$page" "<link rel=\"stylesheet\" href=\"/.ferry/ui/app.css\\?v=$v\">" "... and app.css"
 like "$page" "<script src=\"/.ferry/ui/vendor/tus.min.js\\?v=$v\" defer></script>" "... and tus.min.js, deferred"
-is "$(hdr Content-Security-Policy)" "default-src 'none'; style-src 'unsafe-inline' 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; media-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'" \
+is "$(hdr Content-Security-Policy)" "default-src 'none'; style-src 'unsafe-inline' 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; media-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'" \
     "the listing's CSP: scripts and requests to this server only, no inline script"
 
 total=0
