@@ -3,7 +3,8 @@
 # under /.ferry/ui/ (daemon/assets.c): gzip when accepted and the plain
 # bytes otherwise (both equal to www/), types, strong ETags and 304,
 # caching by version, the security headers, the listing's links and CSP,
-# and the budget: everything gzip'd under 150 KiB.
+# the budget (everything gzip'd under 150 KiB), and that the vendored
+# tus-js-client is the npm package's.
 
 # make check runs us as `$(SHELL) script`; make sure that is bash.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -11,7 +12,7 @@
 need_cmd curl gzip
 WWW=$FERRY_SRCDIR/www
 
-plan 24
+plan 25
 
 root=$FERRY_TMP/root
 mkdir -p "$root/sub"
@@ -68,6 +69,18 @@ like "$(hdr ETag)" '^"[0-9a-f]{32}"$' "... with the plain bytes' ETag"
 
 http -I "$FERRY_BASE/.ferry/ui/vendor/tus.min.js"
 is "$HTTP_STATUS/$(hdr Content-Length)" "200/$(file_size "$WWW/vendor/tus.min.js")" "HEAD: 200 and the length"
+# the vendored tus-js-client is npm's, as pinned in tests/js/package-lock.json
+# (tools/vendor-tus.sh copies it without its source-map comment)
+dist=$FERRY_SRCDIR/tests/js/node_modules/tus-js-client/dist/tus.min.js
+if [ -f "$dist" ]; then
+    if sed '/^\/\/# sourceMappingURL=/d' "$dist" | cmp -s - "$WWW/vendor/tus.min.js"; then
+        pass "www/vendor/tus.min.js is npm's tus-js-client, as pinned"
+    else
+        fail "www/vendor/tus.min.js differs from npm's tus-js-client in tests/js: run make vendor-tus"
+    fi
+else
+    skip "www/vendor/tus.min.js against npm's tus-js-client" "no $dist (npm ci in tests/js)"
+fi
 http "$FERRY_BASE/.ferry/ui/nope.js"
 is "$HTTP_STATUS" 404 "an unknown name: 404"
 http -X PUT --data x "$FERRY_BASE/.ferry/ui/app.js"
