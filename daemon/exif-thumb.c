@@ -122,6 +122,7 @@ int exif_thumb_find(const unsigned char *buf, size_t len, struct exif_thumb *out
     size_t i = 2;
 
     memset(out, 0, sizeof *out);
+    out->orientation = 1;
     if (len < 4 || buf[0] != 0xFF || buf[1] != 0xD8)
         return -1;
     while (i + 4 <= len) {
@@ -150,9 +151,8 @@ int exif_thumb_find(const unsigned char *buf, size_t len, struct exif_thumb *out
                 t.big = 1;
             else if (!(t.p[0] == 'I' && t.p[1] == 'I'))
                 return -1;
-            out->orientation = 1;
-            if (parse_tiff(&t, out) < 0) {
-                memset(out, 0, sizeof *out);
+            if (parse_tiff(&t, out) < 0) { /* the orientation may be known */
+                out->offset = out->length = 0;
                 return -1;
             }
             out->offset += i + 10;

@@ -34,7 +34,9 @@ struct exif_thumb {
  * Compression 0x0103, if present, 6) that lies inside that segment and
  * starts with FF D8 and ends with FF D9. Every offset is checked against
  * the segment's bounds before it is read. Returns 0 with *out filled, or -1
- * when there is no such thumbnail (*out is then zero).
+ * when there is no such thumbnail: offset and length are then 0, and
+ * orientation is still the picture's when the Exif block's IFD0 could be
+ * read (1 otherwise).
  */
 int exif_thumb_find(const unsigned char *buf, size_t len, struct exif_thumb *out);
 

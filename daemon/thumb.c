@@ -1,5 +1,6 @@
 /*
- * thumb.c — answering ?thumb=1 with a JPEG's Exif thumbnail; see thumb.h.
+ * thumb.c — answering ?thumb=1 with a JPEG's Exif thumbnail, or a JPEG made
+ * from the picture (thumb-scale.h); see thumb.h.
  */
 #include "config.h"
 
@@ -12,6 +13,7 @@
 #include "cond.h"
 #include "exif-thumb.h"
 #include "server.h"
+#include "thumb-scale.h"
 #include "thumb.h"
 
 int thumb_requested(struct MHD_Connection *c)
@@ -41,10 +43,34 @@ static ssize_t read_head(int fd, unsigned char *buf)
     return (ssize_t)got;
 }
 
+/*
+ * Makes the scaled thumbnail of the picture open at fd (thumb-scale.h),
+ * reading through a FILE of a dup of fd. fd stays the caller's, its
+ * offset back at 0. Returns what thumb_scale() returns.
+ */
+static int scale_file(int fd, unsigned orientation, unsigned char **out, size_t *len)
+{
+    int dupfd = dup(fd);
+    FILE *f = dupfd >= 0 ? fdopen(dupfd, "rb") : NULL;
+    int rc;
+
+    *out = NULL;
+    *len = 0;
+    if (!f) {
+        if (dupfd >= 0)
+            close(dupfd);
+        return -ENOMEM;
+    }
+    rc = lseek(fd, 0, SEEK_SET) == 0 ? thumb_scale(f, orientation, out, len) : -errno;
+    fclose(f);
+    lseek(fd, 0, SEEK_SET);
+    return rc;
+}
+
 int thumb_serve(struct MHD_Connection *c, int fd, const struct stat *st, unsigned *status,
                 uint64_t *length)
 {
-    unsigned char *head = malloc(EXIF_THUMB_SCAN), *body;
+    unsigned char *head = malloc(EXIF_THUMB_SCAN), *body = NULL;
     struct exif_thumb t;
     char etag[COND_ETAG_MAX + 8];
     const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -54,30 +80,37 @@ int thumb_serve(struct MHD_Connection *c, int fd, const struct stat *st, unsigne
     struct MHD_Response *r;
     ssize_t n;
     size_t len = 0;
+    int exif;
     enum MHD_Result ret;
 
     if (!head)
         return THUMB_NONE;
     n = read_head(fd, head);
-    if (n < 0 || exif_thumb_find(head, (size_t)n, &t) < 0) {
+    exif = n >= 0 && exif_thumb_find(head, (size_t)n, &t) == 0;
+    if (!exif && (n < 0 || !thumb_scale_knows(head, (size_t)n))) {
         free(head);
         return THUMB_NONE;
     }
-    close(fd);
     cond_etag(st, etag);
     memcpy(etag + strlen(etag) - 1, "-thumb\"", 8); /* inside the quotes */
     *status = cond_evaluate(&h, &v, 1) == COND_NOT_MODIFIED ? 304 : 200;
-    body = *status == 200 ? malloc(t.length + EXIF_ORIENTATION_SEGMENT) : NULL;
-    if (body) { /* SOI, the orientation when turned, the rest */
-        body[0] = 0xFF;
-        body[1] = 0xD8;
-        len = 2;
-        if (t.orientation != 1)
-            len += exif_orientation_segment(t.orientation, body + 2);
-        memcpy(body + len, head + t.offset + 2, t.length - 2);
-        len += t.length - 2;
+    if (*status == 200 && exif) { /* SOI, the orientation when turned, the rest */
+        body = malloc(t.length + EXIF_ORIENTATION_SEGMENT);
+        if (body) {
+            body[0] = 0xFF;
+            body[1] = 0xD8;
+            len = 2;
+            if (t.orientation != 1)
+                len += exif_orientation_segment(t.orientation, body + 2);
+            memcpy(body + len, head + t.offset + 2, t.length - 2);
+            len += t.length - 2;
+        }
+    } else if (*status == 200 && scale_file(fd, t.orientation, &body, &len) < 0) {
+        free(head); /* not a picture it can read: the file answers */
+        return THUMB_NONE;
     }
     free(head);
+    close(fd);
     *length = len;
     if (*status == 200 && !body)
         return MHD_NO;

@@ -322,14 +322,15 @@
     return li;
   }
 
-  // A grid tile: a thumbnail (loaded when scrolled to: a JPEG's Exif
-  // thumbnail, else the image itself, scaled by the browser) or
-  // a symbol for the kind, then the name and the row's actions.
+  // A grid tile: a thumbnail (loaded when scrolled to: for a JPEG or PNG
+  // the server's ?thumb=1, its Exif thumbnail or a small JPEG made from it;
+  // other images as they are, scaled by the browser) or a symbol for the
+  // kind, then the name and the row's actions.
   function tile(e) {
     var dir = e.type === "dir", href = hrefOf(e), kind = dir ? "dir" : kindOf(e.name);
     var li = h("li", { class: "f-row f-tile" + (dir ? " f-dir" : ""), "data-name": e.name });
-    var pic = kind === "image" ? // a JPEG's own Exif thumbnail when it has one (?thumb=1)
-      h("img", { class: "f-thumb", src: href + (/\.jpe?g$/i.test(e.name) ? "?thumb=1" : ""), alt: "",
+    var pic = kind === "image" ?
+      h("img", { class: "f-thumb", src: href + (/\.(jpe?g|png)$/i.test(e.name) ? "?thumb=1" : ""), alt: "",
         loading: "lazy", decoding: "async" }) :
       h("span", { class: "f-thumb f-sym", "aria-hidden": "true",
         text: { dir: "📁", video: "🎬", audio: "🎵", text: "📄", pdf: "📕" }[kind] || "📦" });

@@ -2,8 +2,9 @@
 // through playwright-core, against a running ferryd; run by
 // tests/integration/t-browser.sh, which prepares the shared folder:
 //   ROOT/photos/{a-big.bin,b-small.txt,c-mid.txt}  (5000, 10, 100 bytes)
-//   ROOT/inbox/  ROOT/empty/  ROOT/gallery/{guide.pdf,pic.png,sunset.jpg}
-//   ROOT/notes.txt  (sunset.jpg: 640x480 with a 32x24 Exif thumbnail)
+//   ROOT/inbox/  ROOT/empty/  ROOT/gallery/{guide.pdf,pic.png,screen.png,sunset.jpg}
+//   ROOT/notes.txt  (sunset.jpg: 640x480 with a 32x24 Exif thumbnail;
+//   screen.png: 1170x2532, none)
 //   SRC/ with the files to upload, SRC-TREE/ a folder to upload whole with
 //   the folder picker, DROP/ one to drop ({a.txt, day 2/b.txt, empty/}),
 //   BIG a file to upload across a fake-OS suspension of ferryd (pid PID,
@@ -38,7 +39,7 @@ const SOCK = arg('sock');
 const PID = Number(arg('pid'));
 const ctl = (...a) => execFileSync(FERRYCTL, ['-s', SOCK, ...a], { encoding: 'utf8', timeout: T });
 const EXE = arg('chromium', '/usr/bin/chromium');
-export const CHECKS = 49;
+export const CHECKS = 50;
 
 const { chromium } = npm('playwright-core');
 const exists = (f) => { try { fs.statSync(f); return true; } catch { return false; } };
@@ -237,7 +238,7 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
 
   // ---------------------------------------------------------- grid, thumbnails
   await page.goto(BASE + '/gallery/');
-  await settle(page, ['guide.pdf', 'pic.png', 'sunset.jpg']);
+  await settle(page, ['guide.pdf', 'pic.png', 'screen.png', 'sunset.jpg']);
   await page.click('button[aria-label="Grid view"]');
   const thumbW = await page.waitForFunction(() => {
     const i = document.querySelector('.f-grid .f-tile img.f-thumb');
@@ -250,6 +251,12 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
   }, null, { timeout: T }).then((x) => x.jsonValue()).catch(() => '');
   ok(/^32x24 .*\/gallery\/sunset\.jpg\?thumb=1$/.test(jpegThumb),
     'a 640x480 JPEG shows its own 32x24 Exif thumbnail in the grid (?thumb=1), not the picture', jpegThumb);
+  const pngThumb = await page.waitForFunction(() => {
+    const i = document.querySelector('.f-tile[data-name="screen.png"] img.f-thumb');
+    return i && i.complete && i.naturalWidth > 0 ? i.naturalWidth + 'x' + i.naturalHeight + ' ' + i.src : '';
+  }, null, { timeout: T }).then((x) => x.jsonValue()).catch(() => '');
+  ok(/^118x256 .*\/gallery\/screen\.png\?thumb=1$/.test(pngThumb),
+    'a 1170x2532 PNG shows in the grid as the 118x256 JPEG the server makes of it (?thumb=1)', pngThumb);
   await page.screenshot({ path: path.join(OUT, 'grid-1280x800.png') });
   await page.goto(BASE + '/gallery/#preview=pic.png');
   await page.reload();

@@ -75,6 +75,13 @@ sys.stdout.buffer.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBB
                         + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))' >"$root/gallery/pic.png"
 # a 640x480 JPEG with a 32x24 Exif thumbnail, for the grid's ?thumb=1
 "$PYTHON" "$FERRY_LIB_DIR/exif-jpeg.py" "$root/gallery/sunset.jpg" 640 480 32 24 >/dev/null
+# a phone screenshot's size (1170x2532 PNG, no Exif): the grid gets a JPEG made from it
+"$PYTHON" -c '
+import struct, sys, zlib
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+rows = b"".join(b"\0" + bytes((x * 7 + y) % 256 for x in range(3 * 1170)) for y in range(0, 2532, 1))
+sys.stdout.buffer.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1170, 2532, 8, 2, 0, 0, 0))
+                        + chunk(b"IDAT", zlib.compress(rows, 1)) + chunk(b"IEND", b""))' >"$root/gallery/screen.png"
 # a one-page PDF for the PDF preview
 "$PYTHON" "$FERRY_LIB_DIR/make-pdf.py" "$root/gallery/guide.pdf" "Hello from ferry"
 SOCK=$FERRY_TMP/ctl.sock

@@ -5,8 +5,9 @@
  * file is no JPEG, has no Exif, when an offset or length leaves the segment,
  * the thumbnail is not a whole JPEG, Compression is not JPEG, or IFD1 loops
  * to IFD0; every truncation of a good head is refused without reading past
- * it (run under ASan in the sanitizer build); the orientation segment that
- * thumb.c puts into a turned thumbnail.
+ * it (run under ASan in the sanitizer build); the orientation told also
+ * when there is no thumbnail; the orientation segment that thumb.c puts
+ * into a turned thumbnail.
  */
 #include "config.h"
 
@@ -171,6 +172,17 @@ static void test_refused(void **state)
     assert_int_equal(find(plain, sizeof plain, &t), -1);
     assert_int_equal(find(xmp, sizeof xmp, &t), -1);
     assert_int_equal(find(png, 0, &t), -1);
+    assert_int_equal(t.orientation, 1);
+
+    /* no usable thumbnail, but the picture's orientation is still told
+     * (thumb.c turns the thumbnail it makes by it) */
+    struct spec turned = {.big = 1, .orientation = 6, .compression = 1};
+    struct head h = build(&turned, &off);
+
+    assert_int_equal(find(h.b, h.n, &t), -1);
+    assert_int_equal(t.length, 0);
+    assert_int_equal(t.offset, 0);
+    assert_int_equal(t.orientation, 6);
 }
 
 static void test_truncated(void **state)

@@ -1,0 +1,46 @@
+/*
+ * thumb-scale.h — a small JPEG made from a JPEG or PNG picture, for the
+ * browser UI's grid (GET /photo.png?thumb=1, daemon/thumb.c) when the
+ * picture carries no Exif thumbnail of its own: PNG screenshots, pictures
+ * saved by apps that strip Exif. The picture is read row by row (a JPEG
+ * scaled down by libjpeg while it decodes, a PNG by libpng), averaged down
+ * to fit THUMB_SCALE_SIDE pixels, turned upright and encoded as JPEG, so
+ * memory follows the picture's width, not its size.
+ *
+ * Built from thumb-scale.c with libjpeg and libpng (--with-thumbnails), or
+ * from thumb-scale-none.c, which makes none.
+ */
+#ifndef FERRY_THUMB_SCALE_H
+#define FERRY_THUMB_SCALE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define THUMB_SCALE_SIDE 256                   /* a thumbnail's longer side */
+#define THUMB_SCALE_MAX_SIDE 32768             /* pictures wider or taller... */
+#define THUMB_SCALE_MAX_PIXELS (100000000ull)  /* ...or larger are not read */
+#define THUMB_SCALE_QUALITY 80                 /* of the JPEG made */
+
+/* Whether the len bytes at head (a file's first bytes) start a picture that
+ * thumb_scale() may read: a JPEG or PNG, in builds that make thumbnails. */
+int thumb_scale_knows(const unsigned char *head, size_t len);
+
+/*
+ * Makes a JPEG thumbnail of the JPEG or PNG picture that `in` holds, read
+ * from its current position to the end of the picture (`in` stays the
+ * caller's, its position wherever reading stopped): its longer side
+ * THUMB_SCALE_SIDE pixels (a smaller picture keeps its size), turned
+ * upright as Exif `orientation` (1-8; anything else is taken as 1) says,
+ * transparency laid on white, at JPEG quality THUMB_SCALE_QUALITY.
+ * Returns 0 with *out (malloc'd: the caller frees it) and *len set, or
+ *   -EINVAL   not a JPEG or PNG, or a broken one;
+ *   -ENOTSUP  a kind it does not read (a CMYK JPEG, an interlaced PNG), or
+ *             a build without thumbnails;
+ *   -EFBIG    a side over THUMB_SCALE_MAX_SIDE or more pixels than
+ *             THUMB_SCALE_MAX_PIXELS (nothing past the header is read);
+ *   -ENOMEM.
+ * *out is NULL on failure. Safe to call from several threads at once.
+ */
+int thumb_scale(FILE *in, unsigned orientation, unsigned char **out, size_t *len);
+
+#endif

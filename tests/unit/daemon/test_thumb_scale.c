@@ -1,0 +1,415 @@
+/*
+ * test_thumb_scale.c — unit tests of daemon/thumb-scale.c on pictures made
+ * here (PNGs with libpng's simplified writer or byte by byte, JPEGs with
+ * libjpeg) and read back from the JPEG it makes: sizes (the longer side
+ * 256, small pictures kept, a 1-pixel line), colours where they belong,
+ * the eight Exif orientations, transparency on white, grey pictures, and
+ * the refusals: garbage, a truncated PNG, a CMYK JPEG, an interlaced PNG,
+ * and headers claiming more pixels than allowed (refused before any
+ * allocation of that size). Built only with --with-thumbnails.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jpeglib.h>
+#include <png.h>
+#include <zlib.h>
+
+#include "thumb-scale.h"
+
+/* A picture in memory: its file's bytes. */
+struct file {
+    unsigned char *b;
+    size_t n;
+};
+
+/* Decoded thumbnail: w x h RGB. */
+struct rgb {
+    unsigned w, h;
+    unsigned char *p;
+};
+
+/* Runs thumb_scale() on the bytes of f through a memory FILE. */
+static int scale(const struct file *f, unsigned orientation, unsigned char **out, size_t *len)
+{
+    FILE *in = fmemopen(f->b, f->n, "rb");
+    int rc;
+
+    assert_non_null(in);
+    rc = thumb_scale(in, orientation, out, len);
+    fclose(in);
+    return rc;
+}
+
+/* Decodes the JPEG thumbnail at b (len bytes). */
+static struct rgb decode(const unsigned char *b, size_t len)
+{
+    struct jpeg_decompress_struct ci;
+    struct jpeg_error_mgr err;
+    struct rgb r;
+
+    ci.err = jpeg_std_error(&err);
+    jpeg_create_decompress(&ci);
+    jpeg_mem_src(&ci, b, (unsigned long)len);
+    assert_int_equal(jpeg_read_header(&ci, TRUE), JPEG_HEADER_OK);
+    ci.out_color_space = JCS_RGB;
+    jpeg_start_decompress(&ci);
+    r.w = ci.output_width;
+    r.h = ci.output_height;
+    r.p = malloc((size_t)r.w * r.h * 3);
+    assert_non_null(r.p);
+    while (ci.output_scanline < ci.output_height) {
+        JSAMPROW row = r.p + (size_t)ci.output_scanline * r.w * 3;
+
+        jpeg_read_scanlines(&ci, &row, 1);
+    }
+    jpeg_finish_decompress(&ci);
+    jpeg_destroy_decompress(&ci);
+    return r;
+}
+
+/* Scales f with `orientation`, expects success, returns the decoded result. */
+static struct rgb thumb_of(const struct file *f, unsigned orientation)
+{
+    unsigned char *out;
+    size_t len;
+    struct rgb r;
+
+    assert_int_equal(scale(f, orientation, &out, &len), 0);
+    assert_true(len > 100 && out[0] == 0xFF && out[1] == 0xD8);
+    r = decode(out, len);
+    free(out);
+    return r;
+}
+
+/* Whether the pixel at x, y is near (r, g, b): JPEG moves colours a little. */
+static int near(const struct rgb *t, unsigned x, unsigned y, int r, int g, int b)
+{
+    const unsigned char *p = t->p + ((size_t)y * t->w + x) * 3;
+
+    return abs(p[0] - r) < 40 && abs(p[1] - g) < 40 && abs(p[2] - b) < 40;
+}
+
+#define RED 255, 0, 0
+#define BLUE 0, 0, 255
+
+/* A w x h PNG of `format` (libpng's PNG_FORMAT_*) whose pixels pix() gives. */
+static struct file png_of(unsigned w, unsigned h, png_uint_32 format,
+                          void (*pix)(unsigned x, unsigned y, unsigned char *px))
+{
+    png_image img;
+    unsigned ch;
+    unsigned char *buf;
+    png_alloc_size_t n = 0;
+    struct file f;
+
+    memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    img.width = w;
+    img.height = h;
+    img.format = format;
+    ch = PNG_IMAGE_PIXEL_CHANNELS(format);
+    buf = malloc((size_t)w * h * ch);
+    assert_non_null(buf);
+    for (unsigned y = 0; y < h; y++)
+        for (unsigned x = 0; x < w; x++)
+            pix(x, y, buf + ((size_t)y * w + x) * ch);
+    assert_true(png_image_write_to_memory(&img, NULL, &n, 0, buf, 0, NULL));
+    f.b = malloc(n);
+    f.n = n;
+    assert_non_null(f.b);
+    assert_true(png_image_write_to_memory(&img, f.b, &n, 0, buf, 0, NULL));
+    free(buf);
+    return f;
+}
+
+/* A w x h JPEG of `components` (3 RGB, 1 grey, 4 CMYK) whose pixels pix() gives. */
+static struct file jpeg_of(unsigned w, unsigned h, int components,
+                           void (*pix)(unsigned x, unsigned y, unsigned char *px))
+{
+    struct jpeg_compress_struct co;
+    struct jpeg_error_mgr err;
+    unsigned char *mem = NULL, *row = malloc((size_t)w * components);
+    unsigned long size = 0;
+    struct file f;
+
+    assert_non_null(row);
+    co.err = jpeg_std_error(&err);
+    jpeg_create_compress(&co);
+    jpeg_mem_dest(&co, &mem, &size);
+    co.image_width = w;
+    co.image_height = h;
+    co.input_components = components;
+    co.in_color_space = components == 3 ? JCS_RGB : components == 1 ? JCS_GRAYSCALE : JCS_CMYK;
+    jpeg_set_defaults(&co);
+    jpeg_set_quality(&co, 90, TRUE);
+    jpeg_start_compress(&co, TRUE);
+    while (co.next_scanline < h) {
+        unsigned char px[4] = {0, 0, 0, 0};
+
+        for (unsigned x = 0; x < w; x++) {
+            pix(x, co.next_scanline, px);
+            memcpy(row + (size_t)x * components, px, (size_t)components);
+        }
+        jpeg_write_scanlines(&co, &row, 1);
+    }
+    jpeg_finish_compress(&co);
+    jpeg_destroy_compress(&co);
+    free(row);
+    f.b = mem;
+    f.n = size;
+    return f;
+}
+
+/* Left half red, right half blue (of a 2000-wide picture, or any). */
+static unsigned halves_w;
+static void halves(unsigned x, unsigned y, unsigned char *px)
+{
+    (void)y;
+    px[0] = x < halves_w / 2 ? 255 : 0;
+    px[1] = 0;
+    px[2] = x < halves_w / 2 ? 0 : 255;
+}
+
+static void test_png_sizes_and_colours(void **state)
+{
+    (void)state;
+    halves_w = 2000;
+    struct file f = png_of(2000, 1000, PNG_FORMAT_RGB, halves);
+    struct rgb t = thumb_of(&f, 1);
+
+    assert_int_equal(t.w, 256);
+    assert_int_equal(t.h, 128);
+    assert_true(near(&t, 10, 64, RED));
+    assert_true(near(&t, 245, 64, BLUE));
+    free(t.p);
+    free(f.b);
+
+    halves_w = 30; /* taller than wide, and a small one kept as it is */
+    f = png_of(30, 4000, PNG_FORMAT_RGB, halves);
+    t = thumb_of(&f, 1);
+    assert_int_equal(t.w, 2); /* 30 * 256 / 4000 = 1.9 */
+    assert_int_equal(t.h, 256);
+    free(t.p);
+    free(f.b);
+    f = png_of(30, 20, PNG_FORMAT_RGB, halves);
+    t = thumb_of(&f, 1);
+    assert_int_equal(t.w, 30);
+    assert_int_equal(t.h, 20);
+    assert_true(near(&t, 2, 10, RED));
+    assert_true(near(&t, 27, 10, BLUE));
+    free(t.p);
+    free(f.b);
+
+    halves_w = 3000; /* a line: never 0 pixels high */
+    f = png_of(3000, 1, PNG_FORMAT_RGB, halves);
+    t = thumb_of(&f, 1);
+    assert_int_equal(t.w, 256);
+    assert_int_equal(t.h, 1);
+    free(t.p);
+    free(f.b);
+}
+
+static void test_orientations(void **state)
+{
+    (void)state;
+    /* where the red half (the picture's left) ends up once upright */
+    static const struct {
+        unsigned o, w, h;
+        unsigned rx, ry, bx, by; /* a red and a blue pixel */
+    } want[] = {
+        {1, 256, 128, 10, 64, 245, 64},  {2, 256, 128, 245, 64, 10, 64},
+        {3, 256, 128, 245, 64, 10, 64},  {4, 256, 128, 10, 64, 245, 64},
+        {5, 128, 256, 64, 10, 64, 245},  {6, 128, 256, 64, 10, 64, 245},
+        {7, 128, 256, 64, 245, 64, 10},  {8, 128, 256, 64, 245, 64, 10},
+        {0, 256, 128, 10, 64, 245, 64},  {9, 256, 128, 10, 64, 245, 64},
+    };
+    halves_w = 2000;
+    struct file f = png_of(2000, 1000, PNG_FORMAT_RGB, halves);
+
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        struct rgb t = thumb_of(&f, want[i].o);
+
+        assert_int_equal(t.w, want[i].w);
+        assert_int_equal(t.h, want[i].h);
+        assert_true(near(&t, want[i].rx, want[i].ry, RED));
+        assert_true(near(&t, want[i].bx, want[i].by, BLUE));
+        free(t.p);
+    }
+    free(f.b);
+}
+
+/* Top half: transparent; bottom half: black at alpha 128. */
+static void see_through(unsigned x, unsigned y, unsigned char *px)
+{
+    (void)x;
+    px[0] = px[1] = px[2] = 0;
+    px[3] = y < 50 ? 0 : 128;
+}
+
+static void grey(unsigned x, unsigned y, unsigned char *px)
+{
+    (void)y;
+    px[0] = x < 100 ? 40 : 200;
+}
+
+static void test_png_kinds(void **state)
+{
+    (void)state;
+    struct file f = png_of(100, 100, PNG_FORMAT_RGBA, see_through);
+    struct rgb t = thumb_of(&f, 1);
+
+    assert_int_equal(t.w, 100);
+    assert_true(near(&t, 50, 20, 255, 255, 255)); /* on white */
+    assert_true(near(&t, 50, 80, 127, 127, 127));
+    free(t.p);
+    free(f.b);
+
+    f = png_of(200, 50, PNG_FORMAT_GRAY, grey);
+    t = thumb_of(&f, 1);
+    assert_true(near(&t, 20, 25, 40, 40, 40));
+    assert_true(near(&t, 180, 25, 200, 200, 200));
+    free(t.p);
+    free(f.b);
+}
+
+static void test_jpeg(void **state)
+{
+    (void)state;
+    halves_w = 1600;
+    struct file f = jpeg_of(1600, 1200, 3, halves);
+    struct rgb t = thumb_of(&f, 1);
+
+    assert_int_equal(t.w, 256);
+    assert_int_equal(t.h, 192);
+    assert_true(near(&t, 10, 96, RED));
+    assert_true(near(&t, 245, 96, BLUE));
+    free(t.p);
+    t = thumb_of(&f, 6);
+    assert_int_equal(t.w, 192);
+    assert_int_equal(t.h, 256);
+    assert_true(near(&t, 96, 10, RED));
+    free(t.p);
+    free(f.b);
+
+    f = jpeg_of(300, 100, 1, grey);
+    t = thumb_of(&f, 1);
+    assert_int_equal(t.w, 256);
+    assert_true(near(&t, 20, 40, 40, 40, 40));
+    free(t.p);
+    free(f.b);
+}
+
+/* Appends a PNG chunk (length, type, data, CRC) to buf at *n. */
+static void chunk(unsigned char *buf, size_t *n, const char *type, const unsigned char *d,
+                  size_t len)
+{
+    unsigned char *p = buf + *n;
+    uLong crc;
+
+    p[0] = (unsigned char)(len >> 24);
+    p[1] = (unsigned char)(len >> 16);
+    p[2] = (unsigned char)(len >> 8);
+    p[3] = (unsigned char)len;
+    memcpy(p + 4, type, 4);
+    if (len)
+        memcpy(p + 8, d, len);
+    crc = crc32(crc32(0, NULL, 0), p + 4, (uInt)(4 + len));
+    p[8 + len] = (unsigned char)(crc >> 24);
+    p[9 + len] = (unsigned char)(crc >> 16);
+    p[10 + len] = (unsigned char)(crc >> 8);
+    p[11 + len] = (unsigned char)crc;
+    *n += 12 + len;
+}
+
+/* A PNG of a header only (w x h, 8-bit RGB, interlaced or not), an IDAT of
+ * a few bytes and an IEND: enough for everything before the pixels. */
+static struct file png_header(unsigned w, unsigned h, int interlace)
+{
+    static unsigned char buf[128];
+    unsigned char ihdr[13] = {(unsigned char)(w >> 24), (unsigned char)(w >> 16),
+                              (unsigned char)(w >> 8), (unsigned char)w,
+                              (unsigned char)(h >> 24), (unsigned char)(h >> 16),
+                              (unsigned char)(h >> 8), (unsigned char)h,
+                              8, 2, 0, 0, (unsigned char)interlace};
+    static const unsigned char idat[] = {0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01};
+    size_t n = 8;
+
+    memcpy(buf, "\x89PNG\r\n\x1a\n", 8);
+    chunk(buf, &n, "IHDR", ihdr, sizeof ihdr);
+    chunk(buf, &n, "IDAT", idat, sizeof idat);
+    chunk(buf, &n, "IEND", NULL, 0);
+    return (struct file){.b = buf, .n = n};
+}
+
+static void test_refused(void **state)
+{
+    (void)state;
+    unsigned char *out = (unsigned char *)"x";
+    size_t len = 1;
+    struct file f = {.b = (unsigned char *)"not a picture at all", .n = 20};
+
+    assert_int_equal(scale(&f, 1, &out, &len), -EINVAL);
+    assert_null(out);
+    assert_int_equal(len, 0);
+    f.n = 0;
+    assert_int_equal(scale(&f, 1, &out, &len), -EINVAL);
+
+    halves_w = 2000; /* a PNG cut in its pixels */
+    f = png_of(2000, 1000, PNG_FORMAT_RGB, halves);
+    for (size_t cut = 1; cut < f.n; cut += f.n / 7) {
+        struct file part = {.b = f.b, .n = cut};
+
+        assert_int_equal(scale(&part, 1, &out, &len), -EINVAL);
+        assert_null(out);
+    }
+    free(f.b);
+
+    f = jpeg_of(64, 64, 4, halves);
+    assert_int_equal(scale(&f, 1, &out, &len), -ENOTSUP);
+    free(f.b);
+
+    f = png_header(64, 64, 1);
+    assert_int_equal(scale(&f, 1, &out, &len), -ENOTSUP);
+    f = png_header(64, 64, 0); /* the same, not interlaced: its pixels are missing */
+    assert_int_equal(scale(&f, 1, &out, &len), -EINVAL);
+    f = png_header(20000, 20000, 0); /* 400 megapixels */
+    assert_int_equal(scale(&f, 1, &out, &len), -EFBIG);
+    f = png_header(THUMB_SCALE_MAX_SIDE + 1, 1, 0);
+    assert_int_not_equal(scale(&f, 1, &out, &len), 0);
+    assert_null(out);
+}
+
+static void test_knows(void **state)
+{
+    (void)state;
+    assert_true(thumb_scale_knows((const unsigned char *)"\xFF\xD8\xFF\xE0", 4));
+    assert_true(thumb_scale_knows((const unsigned char *)"\x89PNG\r\n\x1a\n", 8));
+    assert_false(thumb_scale_knows((const unsigned char *)"\x89PNG\r\n\x1a", 7));
+    assert_false(thumb_scale_knows((const unsigned char *)"GIF89a", 6));
+    assert_false(thumb_scale_knows((const unsigned char *)"\xFF\xD8", 2));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_png_sizes_and_colours),
+        cmocka_unit_test(test_orientations),
+        cmocka_unit_test(test_png_kinds),
+        cmocka_unit_test(test_jpeg),
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_knows),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
