@@ -46,7 +46,8 @@ static ssize_t read_head(int fd, unsigned char *buf)
 /*
  * Makes the scaled thumbnail of the picture open at fd (thumb-scale.h),
  * reading through a FILE of a dup of fd. fd stays the caller's, its
- * offset back at 0. Returns what thumb_scale() returns.
+ * offset back at 0. Returns what thumb_scale() returns, or -errno when
+ * fd cannot be read through a FILE.
  */
 static int scale_file(int fd, unsigned orientation, unsigned char **out, size_t *len)
 {
@@ -57,9 +58,10 @@ static int scale_file(int fd, unsigned orientation, unsigned char **out, size_t 
     *out = NULL;
     *len = 0;
     if (!f) {
+        rc = -errno;
         if (dupfd >= 0)
             close(dupfd);
-        return -ENOMEM;
+        return rc;
     }
     rc = lseek(fd, 0, SEEK_SET) == 0 ? thumb_scale(f, orientation, out, len) : -errno;
     fclose(f);
