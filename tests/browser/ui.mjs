@@ -245,16 +245,15 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
     return i && i.complete && i.naturalWidth > 0 ? i.naturalWidth : 0;
   }, null, { timeout: T }).then((x) => x.jsonValue()).catch(() => 0);
   ok(thumbW === 4, 'grid view: the image shows as a loaded thumbnail', 'naturalWidth ' + thumbW);
-  const jpegThumb = await page.waitForFunction(() => {
-    const i = document.querySelector('.f-tile[data-name="sunset.jpg"] img.f-thumb');
+  // "WxH src" of the loaded thumbnail of the tile named `name`, or ''
+  const tileThumb = (name) => page.waitForFunction((n) => {
+    const i = document.querySelector(`.f-tile[data-name="${n}"] img.f-thumb`);
     return i && i.complete && i.naturalWidth > 0 ? i.naturalWidth + 'x' + i.naturalHeight + ' ' + i.src : '';
-  }, null, { timeout: T }).then((x) => x.jsonValue()).catch(() => '');
+  }, name, { timeout: T }).then((x) => x.jsonValue()).catch(() => '');
+  const jpegThumb = await tileThumb('sunset.jpg');
   ok(/^32x24 .*\/gallery\/sunset\.jpg\?thumb=1$/.test(jpegThumb),
     'a 640x480 JPEG shows its own 32x24 Exif thumbnail in the grid (?thumb=1), not the picture', jpegThumb);
-  const pngThumb = await page.waitForFunction(() => {
-    const i = document.querySelector('.f-tile[data-name="screen.png"] img.f-thumb');
-    return i && i.complete && i.naturalWidth > 0 ? i.naturalWidth + 'x' + i.naturalHeight + ' ' + i.src : '';
-  }, null, { timeout: T }).then((x) => x.jsonValue()).catch(() => '');
+  const pngThumb = await tileThumb('screen.png');
   ok(/^118x256 .*\/gallery\/screen\.png\?thumb=1$/.test(pngThumb),
     'a 1170x2532 PNG shows in the grid as the 118x256 JPEG the server makes of it (?thumb=1)', pngThumb);
   await page.screenshot({ path: path.join(OUT, 'grid-1280x800.png') });

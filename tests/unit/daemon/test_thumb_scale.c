@@ -103,6 +103,15 @@ static int near(const struct rgb *t, unsigned x, unsigned y, int r, int g, int b
 #define RED 255, 0, 0
 #define BLUE 0, 0, 255
 
+/* t is w x h, red on its left, blue on its right (halves() below, upright). */
+static void assert_halves(const struct rgb *t, unsigned w, unsigned h)
+{
+    assert_int_equal(t->w, w);
+    assert_int_equal(t->h, h);
+    assert_true(near(t, 10, h / 2, RED));
+    assert_true(near(t, w - 11, h / 2, BLUE));
+}
+
 /* A w x h PNG of `format` (libpng's PNG_FORMAT_*) whose pixels pix() gives. */
 static struct file png_of(unsigned w, unsigned h, png_uint_32 format,
                           void (*pix)(unsigned x, unsigned y, unsigned char *px))
@@ -188,10 +197,7 @@ static void test_png_sizes_and_colours(void **state)
     struct file f = png_of(2000, 1000, PNG_FORMAT_RGB, halves);
     struct rgb t = thumb_of(&f, 1);
 
-    assert_int_equal(t.w, 256);
-    assert_int_equal(t.h, 128);
-    assert_true(near(&t, 10, 64, RED));
-    assert_true(near(&t, 245, 64, BLUE));
+    assert_halves(&t, 256, 128);
     free(t.p);
     free(f.b);
 
@@ -290,10 +296,7 @@ static void test_jpeg(void **state)
     struct file f = jpeg_of(1600, 1200, 3, halves);
     struct rgb t = thumb_of(&f, 1);
 
-    assert_int_equal(t.w, 256);
-    assert_int_equal(t.h, 192);
-    assert_true(near(&t, 10, 96, RED));
-    assert_true(near(&t, 245, 96, BLUE));
+    assert_halves(&t, 256, 192);
     free(t.p);
     t = thumb_of(&f, 6);
     assert_int_equal(t.w, 192);
