@@ -322,18 +322,25 @@
     return li;
   }
 
+  // A file's extension as a tile shows it ("PDF"), or "FILE".
+  function extension(name) {
+    var m = /\.([^.]{1,5})$/.exec(name);
+    return m ? m[1].toUpperCase() : "FILE";
+  }
+
   // A grid tile: a thumbnail (loaded when scrolled to: for a JPEG or PNG
   // the server's ?thumb=1, its Exif thumbnail or a small JPEG made from it;
-  // other images as they are, scaled by the browser) or a symbol for the
-  // kind, then the name and the row's actions.
+  // other images as they are, scaled by the browser) or a symbol drawn by
+  // CSS (a folder, or a page with the file's extension: no emoji font is
+  // needed), then the name and the row's actions.
   function tile(e) {
     var dir = e.type === "dir", href = hrefOf(e), kind = dir ? "dir" : kindOf(e.name);
     var li = h("li", { class: "f-row f-tile" + (dir ? " f-dir" : ""), "data-name": e.name });
     var pic = kind === "image" ?
       h("img", { class: "f-thumb", src: href + (/\.(jpe?g|png)$/i.test(e.name) ? "?thumb=1" : ""), alt: "",
         loading: "lazy", decoding: "async" }) :
-      h("span", { class: "f-thumb f-sym", "aria-hidden": "true",
-        text: { dir: "📁", video: "🎬", audio: "🎵", text: "📄", pdf: "📕" }[kind] || "📦" });
+      h("span", { class: "f-thumb f-sym", "aria-hidden": "true" }, [dir ? h("span", { class: "f-folder" }) :
+        h("span", { class: "f-page", "data-kind": kind, text: extension(e.name) })]);
     var link = h("a", { href: href, "aria-label": e.name + (dir ? "/" : ""), title: e.name }, [
       pic, h("span", { class: "f-tname", text: e.name + (dir ? "/" : "") })]);
     if (!dir) link.addEventListener("click", function (ev) { openFile(ev, e, href); });

@@ -39,7 +39,7 @@ const SOCK = arg('sock');
 const PID = Number(arg('pid'));
 const ctl = (...a) => execFileSync(FERRYCTL, ['-s', SOCK, ...a], { encoding: 'utf8', timeout: T });
 const EXE = arg('chromium', '/usr/bin/chromium');
-export const CHECKS = 50;
+export const CHECKS = 51;
 
 const { chromium } = npm('playwright-core');
 const exists = (f) => { try { fs.statSync(f); return true; } catch { return false; } };
@@ -256,6 +256,15 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
   const pngThumb = await tileThumb('screen.png');
   ok(/^118x256 .*\/gallery\/screen\.png\?thumb=1$/.test(pngThumb),
     'a 1170x2532 PNG shows in the grid as the 118x256 JPEG the server makes of it (?thumb=1)', pngThumb);
+  // every tile's picture box is the same size, whatever the picture's; a
+  // file that is no picture shows its extension (drawn, no emoji font)
+  const boxes = await page.$$eval('.f-tile .f-thumb', (l) => l.map((x) => {
+    const r = x.getBoundingClientRect();
+    return Math.round(r.width) + 'x' + Math.round(r.height);
+  }));
+  const pdfSym = await page.textContent('.f-tile[data-name="guide.pdf"] .f-page').catch(() => '');
+  ok(boxes.length === 4 && new Set(boxes).size === 1 && parseInt(boxes[0], 10) > 100 && pdfSym === 'PDF',
+    'grid tiles: one size of picture box for all four, the PDF shown as "PDF"', JSON.stringify(boxes), pdfSym);
   await page.screenshot({ path: path.join(OUT, 'grid-1280x800.png') });
   await page.goto(BASE + '/gallery/#preview=pic.png');
   await page.reload();
