@@ -422,6 +422,8 @@ static size_t find_live(struct tus_store *s, const char *id)
     if (!valid_id(id))
         return SIZE_MAX;
     i = find(s, id);
+    if (i != SIZE_MAX && s->v[i]->terminated)
+        return SIZE_MAX; /* its holder removes it */
     if (i != SIZE_MAX && !s->v[i]->busy && s->v[i]->expires <= time(NULL)) {
         drop_at(s, i);
         return SIZE_MAX;
@@ -465,12 +467,30 @@ int tus_store_acquire(struct tus_store *s, const char *id, struct tus_upload **u
 
 void tus_store_release(struct tus_store *s, struct tus_upload *u)
 {
+    int dropped = 0;
+
     if (!u)
         return;
     pthread_mutex_lock(&s->lock);
     u->busy = 0;
     u->expires = expiry_after(s, time(NULL));
+    if (u->terminated) { /* a DELETE came while it was held */
+        drop_at(s, find(s, u->id));
+        dropped = 1;
+    }
     pthread_mutex_unlock(&s->lock);
+    if (dropped)
+        sync_dir(s->updir_fd);
+}
+
+int tus_store_terminated(struct tus_store *s, const struct tus_upload *u)
+{
+    int t;
+
+    pthread_mutex_lock(&s->lock);
+    t = u->terminated;
+    pthread_mutex_unlock(&s->lock);
+    return t;
 }
 
 void tus_store_state(struct tus_store *s, const struct tus_upload *u, uint64_t *offset,
@@ -584,6 +604,8 @@ int tus_store_commit(struct tus_store *s, struct tus_upload *u)
     struct stat st;
     size_t len;
 
+    if (tus_store_terminated(s, u))
+        return -ECANCELED;
     file_name(part, u->id, F_PART);
     part_fd = openat(s->updir_fd, part, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (part_fd < 0 || fstat(part_fd, &st) < 0) {
@@ -657,9 +679,10 @@ int tus_store_remove(struct tus_store *s, const char *id)
     i = find_live(s, id);
     if (i == SIZE_MAX)
         rc = -ENOENT;
-    else if (s->v[i]->busy)
-        rc = -EBUSY;
-    else
+    else if (s->v[i]->busy) { /* the holder writes on into unlinked files */
+        s->v[i]->terminated = 1; /* tus_store_release() drops the record */
+        remove_files(s, id);
+    } else
         drop_at(s, i);
     pthread_mutex_unlock(&s->lock);
     if (rc == 0)

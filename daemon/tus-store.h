@@ -74,6 +74,8 @@ struct tus_upload {
     char *stored_as;         /* done: the file's path below the root, or
                                 NULL when a kill hid the name; owned */
     int busy;                /* acquired by a request */
+    int terminated;          /* DELETEd while busy: gone for every other
+                                request, removed when the holder releases */
     /* written only by the holder (busy) */
     int64_t verify_from;     /* -1, or where the running checksummed PATCH
                                 started (the info says so on disk) */
@@ -161,15 +163,24 @@ int tus_store_set_verify(struct tus_store *s, struct tus_upload *u, int64_t from
  * above. On success the upload is done and u->stored_as set. Returns 0, or
  * -ENOENT (the folder is gone), -EEXIST (every keep-both name is taken),
  * -ENOSPC/-EDQUOT, -EIO (the part is not complete) or another -errno; the
- * upload then stays active with its part, for a retry.
+ * upload then stays active with its part, for a retry; -ECANCELED when it
+ * was terminated (nothing is moved).
  */
 int tus_store_commit(struct tus_store *s, struct tus_upload *u);
 
 /*
  * Terminates upload `id` (DELETE): part, info and record are removed, and
- * its resumable entry in the registry. Returns 0, -ENOENT or -EBUSY.
+ * its resumable entry in the registry. An upload a request holds (a PATCH
+ * being written) is terminated at once for every other request (404 from
+ * now on) and its files removed (the holder's fd writes on into an
+ * unlinked file); its record goes when the holder releases it, and
+ * tus_store_terminated() tells the holder to stop. Returns 0 or -ENOENT.
  */
 int tus_store_remove(struct tus_store *s, const char *id);
+
+/* Whether the acquired upload u was terminated (DELETE) since: its holder
+ * should stop writing it; its bytes go when it is released. */
+int tus_store_terminated(struct tus_store *s, const struct tus_upload *u);
 
 /*
  * Fills *t with the upload's transfer for the lifecycle's registry:

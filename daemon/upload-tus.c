@@ -286,6 +286,11 @@ static unsigned commit(struct tus_request *t)
                 " bytes)", t->id, t->u->stored_as ? t->u->stored_as : t->u->name, t->length);
         return 0;
     }
+    if (rc == -ECANCELED) {
+        fail_body(t, 404, "404 Not Found: the upload was deleted while this PATCH sent it; "
+                  "nothing was stored.\n");
+        return 404;
+    }
     if (rc == -ENOENT || rc == -ENOTDIR) {
         fail_body(t, 409, "409 Conflict: every byte is in, but the folder to store the file "
                   "in is gone. Create it again, then send an empty PATCH at offset %" PRIu64
@@ -852,6 +857,11 @@ enum MHD_Result tus_body(struct tus_request *t, const char *data, size_t *size)
         data += take;
         len -= take;
         if (t->buffered == WRITE_BUF) {
+            if (tus_store_terminated(t->store, t->u)) { /* DELETEd: stop reading it */
+                srv_log(t->srv, FERRY_LOG_INFO, "tus: upload %s was deleted while this PATCH "
+                        "wrote it: the connection is closed", t->id);
+                return MHD_NO;
+            }
             if (flush(t) < 0)
                 return MHD_YES;
             if (!t->checksum)
@@ -911,13 +921,8 @@ static enum MHD_Result finish_options(struct tus_request *t, struct MHD_Connecti
 static enum MHD_Result finish_delete(struct tus_request *t, struct MHD_Connection *c,
                                      unsigned *status)
 {
-    int rc = tus_store_remove(t->store, t->id);
+    int rc = tus_store_remove(t->store, t->id); /* also while a PATCH writes it */
 
-    if (rc == -EBUSY) {
-        decide(t, 423, "423 Locked: a request is writing this upload right now; end it "
-               "first, then delete.\n");
-        return answer_decided(t, c, status);
-    }
     if (rc < 0) {
         decide(t, 404, "404 Not Found: no such upload (it expired, was deleted, or never "
                "existed).\n");

@@ -10,7 +10,8 @@
  *                                  with a body, stores it at once
  *   HEAD    /.ferry/uploads/<id>   its Upload-Offset and Upload-Length
  *   PATCH   /.ferry/uploads/<id>   appends at Upload-Offset
- *   DELETE  /.ferry/uploads/<id>   abandons it (part file removed)
+ *   DELETE  /.ferry/uploads/<id>   abandons it (part file removed; while a
+ *                                  PATCH writes it, that PATCH is cut)
  *
  * Each upload has a part file and an info file in $STATE/uploads (never in
  * the shared tree). The bytes stored are the truth for the offset; the info
@@ -52,7 +53,7 @@ struct tus_request;
  * the answer — also a refusal of a request without a body, since answering
  * on the first call makes libmicrohttpd 0.9.75 close the connection. A
  * PATCH (or a POST with a body) that passes holds its upload (423 for
- * others) and is an open transfer in the lifecycle's registry until
+ * another PATCH; a DELETE terminates it) and is an open transfer in the lifecycle's registry until
  * tus_end(). Returns MHD_YES, or MHD_NO to close the connection.
  */
 enum MHD_Result tus_begin(struct ferry_server *srv, struct MHD_Connection *c,
@@ -63,7 +64,8 @@ enum MHD_Result tus_begin(struct ferry_server *srv, struct MHD_Connection *c,
  * 256 KiB buffer; dropped once the PATCH has failed, or when the request
  * takes no body) and sets *size to 0. A body running past Upload-Length
  * voids the PATCH (400 at the end, the part truncated back). Returns
- * MHD_YES. */
+ * MHD_YES, or MHD_NO when a DELETE terminated the upload meanwhile
+ * (libmicrohttpd then closes the connection; tus_end() still runs). */
 enum MHD_Result tus_body(struct tus_request *t, const char *data, size_t *size);
 
 /* The body (if any) is complete: for a PATCH, fsyncs the part, checks

@@ -12,7 +12,8 @@
 #      the length, checksums), 403 (traversal, hidden, links out, /.ferry),
 #      404, 405, 413, 423 while another PATCH writes;
 #   4. a PATCH cut mid-body: the bytes received are kept, the upload
-#      completes; the name never shows in the listing before that;
+#      completes; the name never shows in the listing before that; a
+#      DELETE while a PATCH writes: 204, 404 after, the PATCH cut, no files;
 #   5. checksums: good, bad (460, truncated back), unsupported (400), and a
 #      checksummed PATCH cut half-way (nothing kept);
 #   6. a name taken after the creation (policy refuse): stored as the
@@ -37,7 +38,7 @@ need_cmd curl base64
 : "${FERRYCTL:=$(dirname "$FERRYD")/ferryctl}"
 [ -x "$FERRYCTL" ] || bail_out "FERRYCTL=$FERRYCTL is not an executable (build it first)"
 
-plan 140
+plan 145
 
 root=$FERRY_TMP/root
 state=$FERRY_TMP/state
@@ -403,8 +404,6 @@ slow_patch "$loc_l" 0 "$src/big.bin" 1M
 got=$(wait_part "$id_l" 100000 "$SLOW_PID")
 patch "$loc_l" 0 "$src/small.bin"
 is "$HTTP_STATUS" 423 "a second PATCH while one writes: 423 Locked"
-http -X DELETE "${TR[@]}" "$U$loc_l"
-is "$HTTP_STATUS" 423 "DELETE while a PATCH writes: 423"
 head_of "$loc_l"
 if [ "$HTTP_STATUS" = 200 ] && [ "${OFF:-0}" -gt 0 ] && [ "$OFF" -lt "$big" ]; then
     pass "HEAD while a PATCH writes: 200 with the bytes so far ($OFF)"
@@ -438,6 +437,33 @@ slice "$src/big.bin" "$kept" $((big - kept)) "$FERRY_TMP/rest"
 patch "$loc_l" "$kept" "$FERRY_TMP/rest"
 is "$HTTP_STATUS/$(hdr Upload-Offset)" "204/$big" "the rest from Upload-Offset: 204"
 sha256_is "$root/sub/locked.bin" "$big_sha" "the resumed 16 MiB file has the right sha256"
+
+# A DELETE while a PATCH writes: the upload ends at once for everyone, the
+# server cuts the PATCH (within 256 KiB of body), and its files go.
+create "$big" "$(meta doomed.bin /sub)"
+loc_d=$LOC
+id_d=$(id_of "$loc_d")
+slow_patch "$loc_d" 0 "$src/big.bin" 1M
+wait_part "$id_d" 100000 "$SLOW_PID" >/dev/null
+http -X DELETE "${TR[@]}" "$U$loc_d"
+is "$HTTP_STATUS" 204 "DELETE while a PATCH writes: 204 at once"
+head_of "$loc_d"
+is "$HTTP_STATUS" 404 "... then HEAD: 404"
+patch "$loc_d" 0 "$src/small.bin"
+is "$HTTP_STATUS" 404 "... and another PATCH: 404"
+for ((i = 0; i < 20 * T_WAIT; i++)); do
+    [ -f "$FERRY_TMP/slow.rc" ] && break
+    sleep 0.05
+done
+slow_rc=$(cat "$FERRY_TMP/slow.rc" 2>/dev/null)
+like "${slow_rc:-running}" '^[1-9][0-9]*$' "... the writing PATCH is cut by the server (curl: exit $slow_rc)"
+stop_slow
+for ((i = 0; i < 20 * T_WAIT; i++)); do
+    [ -z "$(ls "$state/uploads" | grep "$id_d")" ] && break
+    sleep 0.05
+done
+is "$(ls "$state/uploads" | grep -c "$id_d")" 0 "... and its files are gone from the state folder"
+ok_if "nothing named doomed.bin is in the tree" test ! -e "$root/sub/doomed.bin"
 
 # ---------------------------------------------------------------- 5. checksums
 create 1000 "$(meta sum.bin)"
