@@ -189,7 +189,7 @@
     });
     el.zipLink = h("a", { class: "f-button", href: path + "?download=zip", download: "",
       text: "Download all", "aria-label": "Download this folder as a zip file",
-      onclick: zipDownload(path, folderName()) });
+      onclick: function (ev) { zipDownload(path, folderName())(ev); } });
     el.zipInfo = h("span", { class: "f-up-info" });
     el.zipBar = h("progress", { "aria-label": "Zip download progress" });
     el.zipPanel = h("div", { class: "f-zip", role: "status", hidden: "" }, [el.zipInfo, el.zipBar]);
@@ -214,7 +214,7 @@
     el.dialog = h("dialog", { class: "f-dialog", "aria-label": "Preview",
       onclose: function () { el.dialog.replaceChildren(); clearTimeout(shareTimer); clearHash(); } });
     el.app = h("main", { class: "f-app" }, [
-      breadcrumbs(),
+      el.crumbs = breadcrumbs(),
       h("div", { class: "f-bar", role: "toolbar", "aria-label": "Folder actions" },
         [el.filter, el.viewBtn, el.zipLink, el.shareBtn, el.uploadBtn, el.uploadDirBtn, el.newBtn,
           el.picker, el.dirPicker]),
@@ -224,6 +224,7 @@
     document.documentElement.classList.add("ferry-js");
     showWritable();
     dragAndDrop();
+    navigation();
   }
 
   function showWritable() {
@@ -291,6 +292,13 @@
     return state.desc ? -r : r;
   }
 
+  // The download attribute of an entry's link: "" (save it) for a file no
+  // preview shows, so that its click saves it without leaving the page
+  // (which would ask "leave site?" while uploads run); null otherwise.
+  function saveAs(e) {
+    return e.type !== "dir" && kindOf(e.name) === "other" ? "" : null;
+  }
+
   // The row's buttons: zip for folders; rename, move, delete when writable.
   function rowActions(e, href, li) {
     var dir = e.type === "dir", kids = [];
@@ -313,7 +321,7 @@
   function row(e) {
     var dir = e.type === "dir", href = hrefOf(e);
     var li = h("li", { class: "f-row" + (dir ? " f-dir" : ""), "data-name": e.name });
-    var link = h("a", { href: href, text: e.name + (dir ? "/" : "") });
+    var link = h("a", { href: href, text: e.name + (dir ? "/" : ""), download: saveAs(e) });
     var size = h("span", { class: "f-size", title: dir ? null : e.size + " bytes", text: dir ? "—" : humanSize(e.size) });
     if (!dir) link.addEventListener("click", function (ev) { openFile(ev, e, href); });
     else folderSize(size, href);
@@ -341,7 +349,7 @@
         loading: "lazy", decoding: "async" }) :
       h("span", { class: "f-thumb f-sym", "aria-hidden": "true" }, [dir ? h("span", { class: "f-folder" }) :
         h("span", { class: "f-page", "data-kind": kind, text: extension(e.name) })]);
-    var link = h("a", { href: href, "aria-label": e.name + (dir ? "/" : ""), title: e.name }, [
+    var link = h("a", { href: href, "aria-label": e.name + (dir ? "/" : ""), title: e.name, download: saveAs(e) }, [
       pic, h("span", { class: "f-tname", text: e.name + (dir ? "/" : "") })]);
     if (!dir) link.addEventListener("click", function (ev) { openFile(ev, e, href); });
     var size = h("span", { class: "f-size", text: dir ? "" : humanSize(e.size) });
@@ -397,13 +405,27 @@
   // Lists the folder again (after a change). `ready` (optional) is a
   // promise to wait for before showing it: the first listing waits for
   // probe(), asked at the same time, so that its rows know what is allowed.
-  function load(ready) {
-    var listing = fetch(path, { headers: { Accept: "application/json" }, cache: "no-store" })
+  // The JSON listing of the folder at href; rejects with a TypeError (or
+  // an AbortError after 10 s) when the host does not answer, else with the
+  // status when it refuses.
+  function listing(href) {
+    var ctl = window.AbortController ? new AbortController() : null;
+    var t = ctl && setTimeout(function () { ctl.abort(); }, 10000);
+    return fetch(href, { headers: { Accept: "application/json" }, cache: "no-store", signal: ctl && ctl.signal })
       .then(function (r) {
         if (!r.ok) throw new Error(r.status + " " + r.statusText);
         return r.json();
-      });
-    return Promise.all([listing, ready]).then(function (got) {
+      }).then(function (j) { clearTimeout(t); return j; }, function (err) { clearTimeout(t); throw err; });
+  }
+
+  function noAnswer(err) {
+    return err instanceof TypeError || err.name === "AbortError";
+  }
+
+  function load(ready) {
+    var at = path;
+    return Promise.all([listing(at), ready]).then(function (got) {
+      if (at !== path) return; // the page went to another folder meanwhile
       state.entries = got[0].entries || [];
       sizes = {}; // the folders below may have changed too
       render();
@@ -412,7 +434,83 @@
         performance.mark("ferry:listed");
     }).catch(function (err) {
       say("Could not load this folder: " + err.message, true);
-      if (err instanceof TypeError) host.trouble(); // no answer at all
+      if (noAnswer(err)) host.trouble();
+    });
+  }
+
+  // ------------------------------------------------------------ navigation
+  // A click on a folder link (a row, a breadcrumb, the parent link) lists
+  // that folder in this page (history.pushState) instead of loading a new
+  // page: uploads under way go on, and when the host does not answer, the
+  // page says so and opens the folder once the host is back, where a page
+  // load would have shown the browser's error page. Back and Forward list
+  // their URL's folder the same way. A folder the server refuses (gone,
+  // not allowed) is loaded as a page, to show the server's own answer.
+  var going = null; // the folder asked for last, until it is shown
+
+  function folderLink(ev) {
+    var a = ev.target.closest && ev.target.closest("a");
+    if (!a || ev.defaultPrevented || ev.button !== 0 || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.altKey)
+      return null;
+    if (a.origin !== location.origin || a.hasAttribute("download") || a.target || a.search || a.hash)
+      return null;
+    return /\/$/.test(a.pathname) && a.pathname.indexOf("/.ferry/") !== 0 ? a.pathname : null;
+  }
+
+  function go(href, push) {
+    going = href;
+    listing(href).then(function (j) {
+      if (going !== href) return; // another folder was asked for since
+      going = null;
+      if (push) history.pushState(null, "", href);
+      path = href;
+      showFolder(j);
+    }, function (err) {
+      if (going !== href) return;
+      if (noAnswer(err)) {
+        say("Waiting for the host to open “" + decoded(href.split("/").filter(Boolean).pop() || "Home") + "”…");
+        host.trouble(function () { if (going === href) go(href, push); });
+        return;
+      }
+      going = null;
+      location.href = href;
+    });
+  }
+
+  // Shows the listing j of the folder now at `path`: new breadcrumbs,
+  // title and zip link, name order, no filter, no open dialog.
+  function showFolder(j) {
+    var crumbs = breadcrumbs();
+    el.crumbs.replaceWith(crumbs);
+    el.crumbs = crumbs;
+    document.title = "Index of " + decoded(path);
+    el.zipLink.href = path + "?download=zip";
+    if (el.dialog.open) el.dialog.close();
+    state.sort = "name";
+    state.desc = false;
+    state.filter = el.filter.value = "";
+    state.entries = j.entries || [];
+    sizes = {};
+    say("");
+    render();
+    window.scrollTo(0, 0);
+  }
+
+  function navigation() {
+    document.addEventListener("click", function (ev) {
+      var href = folderLink(ev);
+      if (!href) return;
+      ev.preventDefault();
+      go(href, href !== path);
+    });
+    window.addEventListener("popstate", function () {
+      if (location.pathname !== path) go(location.pathname, false);
+    });
+    // closing or reloading the tab would cut the uploads under way: ask
+    window.addEventListener("beforeunload", function (ev) {
+      if (!uploads.some(function (u) { return u.state === "running" || u.state === "waiting"; })) return;
+      ev.preventDefault();
+      ev.returnValue = "";
     });
   }
 
