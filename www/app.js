@@ -18,13 +18,15 @@
  * 30 s, never while the host answers), and the uploads it paused go on by
  * themselves once it is back.
  * The page's URL is the folder's URL (a preview adds #preview=NAME), so deep
- * links and reload just work. No inline script, no other host: the
+ * links and reload just work; a folder opens within the page (pushState),
+ * so uploads go on while one browses, and leaving the page while they run
+ * asks first. No inline script, no other host: the
  * listing's CSP allows exactly this.
  */
 (function () {
   "use strict";
 
-  var path = location.pathname; // the folder, %-encoded, ends with "/"
+  var path = location.pathname; // the folder shown, %-encoded, ends with "/"; go() changes it
   var store = window.localStorage || { getItem: function () {}, setItem: function () {} };
   var state = {
     entries: [], sort: "name", desc: false,
@@ -402,9 +404,6 @@
     if (links[to]) { ev.preventDefault(); links[to].focus(); }
   }
 
-  // Lists the folder again (after a change). `ready` (optional) is a
-  // promise to wait for before showing it: the first listing waits for
-  // probe(), asked at the same time, so that its rows know what is allowed.
   // The JSON listing of the folder at href; rejects with a TypeError (or
   // an AbortError after 10 s) when the host does not answer, else with the
   // status when it refuses.
@@ -422,6 +421,9 @@
     return err instanceof TypeError || err.name === "AbortError";
   }
 
+  // Lists the folder again (after a change). `ready` (optional) is a
+  // promise to wait for before showing it: the first listing waits for
+  // probe(), asked at the same time, so that its rows know what is allowed.
   function load(ready) {
     var at = path;
     return Promise.all([listing(at), ready]).then(function (got) {
