@@ -404,17 +404,22 @@
     if (links[to]) { ev.preventDefault(); links[to].focus(); }
   }
 
-  // The JSON listing of the folder at href; rejects with a TypeError (or
-  // an AbortError after 10 s) when the host does not answer, else with the
-  // status when it refuses.
-  function listing(href) {
+  // The JSON answer to GET url (fetch options opts); rejects with a
+  // TypeError (or an AbortError after ms) when the host does not answer,
+  // else with the status when it refuses.
+  function getJSON(url, opts, ms) {
     var ctl = window.AbortController ? new AbortController() : null;
-    var t = ctl && setTimeout(function () { ctl.abort(); }, 10000);
-    return fetch(href, { headers: { Accept: "application/json" }, cache: "no-store", signal: ctl && ctl.signal })
-      .then(function (r) {
-        if (!r.ok) throw new Error(r.status + " " + r.statusText);
-        return r.json();
-      }).then(function (j) { clearTimeout(t); return j; }, function (err) { clearTimeout(t); throw err; });
+    var t = ctl && setTimeout(function () { ctl.abort(); }, ms);
+    if (ctl) opts.signal = ctl.signal;
+    return fetch(url, opts).then(function (r) {
+      if (!r.ok) throw new Error(r.status + " " + r.statusText);
+      return r.json();
+    }).then(function (j) { clearTimeout(t); return j; }, function (err) { clearTimeout(t); throw err; });
+  }
+
+  // The JSON listing of the folder at href (see getJSON).
+  function listing(href) {
+    return getJSON(href, { headers: { Accept: "application/json" }, cache: "no-store" }, 10000);
   }
 
   function noAnswer(err) {
@@ -841,12 +846,7 @@
     var away = false, timer = null, delay = 1000, waiting = [];
     function check() {
       timer = null;
-      var ctl = window.AbortController ? new AbortController() : null;
-      var t = ctl && setTimeout(function () { ctl.abort(); }, 4000);
-      fetch("/.ferry/status", { cache: "no-store", signal: ctl && ctl.signal }).then(function (r) {
-        if (!r.ok) throw new Error(r.status);
-        return r.json();
-      }).then(function (j) {
+      getJSON("/.ferry/status", { cache: "no-store" }, 4000).then(function (j) {
         // "foreground": serving; "finishing"/"linger": backgrounded but
         // still serving for a while; anything else cannot last
         if (["foreground", "finishing", "linger"].indexOf(j.state) < 0) throw new Error(j.state);
@@ -860,7 +860,7 @@
         }
         timer = setTimeout(check, delay);
         delay = Math.min(delay * 2, 30000);
-      }).then(function () { if (t) clearTimeout(t); });
+      });
     }
     function back() {
       delay = 1000;
