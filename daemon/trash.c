@@ -342,7 +342,8 @@ static int entries_load(int tfd, struct entry **out, size_t *n)
         rc = -ENOMEM;
     if (rc < 0)
         goto out;
-    qsort(names, nn, sizeof *names, cmp_names);
+    if (nn)
+        qsort(names, nn, sizeof *names, cmp_names);
     for (size_t i = 0; i < nn; i++) {
         struct stat st;
 
@@ -711,7 +712,8 @@ void trash_sweep_at(struct ferry_server *srv, time_t now)
         close(tfd);
         return;
     }
-    qsort(names, n, sizeof *names, cmp_names);
+    if (n) /* (qsort() wants a non-NULL array even for none) */
+        qsort(names, n, sizeof *names, cmp_names);
     for (size_t i = 0; i < n; i++) {
         time_t secs = 0;
         struct record r;
