@@ -1136,6 +1136,7 @@ static enum MHD_Result do_delete(struct op *op, unsigned *status)
             return answer(op, 500, status);
         }
     } else {
+        trash_sweep(srv); /* old entries go on every DELETE (trash_delete() sweeps too) */
         rc = fileops_remove(t->dir_fd, t->name);
         if (rc < 0) {
             fsync(t->dir_fd);
