@@ -199,6 +199,11 @@ fill "$one/share" filler3.bin
 head -c $((2 << 20)) /dev/urandom >"$FERRY_TMP/two.bin"
 http -T "$FERRY_TMP/two.bin" "$U/two.bin"
 is "$HTTP_STATUS" 507 "full disk: a 2 MiB PUT gets 507"
+# (the trash gives it back once the 507 is sent: poll, bounded)
+for ((i = 0; i < 100 * T_SCALE; i++)); do
+    [ -e "$one/state/trash/$six" ] || break
+    sleep 0.05
+done
 ok_if "... after which the trash gave back its oldest entry" test ! -e "$one/state/trash/$six"
 http -T "$FERRY_TMP/two.bin" "$U/two.bin"
 is "$HTTP_STATUS" 201 "... so the PUT goes in the second time"
