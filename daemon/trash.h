@@ -76,8 +76,10 @@ struct ferry_server;
 
 /*
  * Moves dir_fd/name (rel: its path below the root, for the record) into the
- * trash, and writes its id into `id` (TRASH_ID_MAX bytes) when not NULL.
- * Creates $STATE/trash when missing. Returns 0, -EXDEV when the trash is on
+ * trash by rename (for an item that MOVE or COPY replaces), and writes its
+ * id into `id` (TRASH_ID_MAX bytes) when not NULL. Creates $STATE/trash
+ * when missing; removes the oldest entries first while the new one would
+ * not fit the bound, but always takes it. Returns 0, -EXDEV when the trash is on
  * another file system than the item (the caller then decides), -EBADF
  * without a state folder, or another -errno; on failure nothing has moved
  * and no record is left. Syncs the trash folder; dir_fd is the caller's to
