@@ -894,6 +894,28 @@ static int copy_to_temp(struct op *op, int recurse)
     return rc;
 }
 
+int fileops_copy_place(int src_dir, const char *src, int dst_dir, const char *dst)
+{
+    char tmp[NAME_MAX + 1];
+    int rc = -EEXIST;
+
+    for (int tries = 0; tries < 16 && rc == -EEXIST; tries++) {
+        hidden_name(dst, "copy", tmp);
+        rc = fileops_copy(src_dir, src, dst_dir, tmp, 1);
+    }
+    if (rc < 0)
+        return rc;
+    rc = put_place(dst_dir, tmp, dst_dir, dst, 1);
+    if (rc == 1)
+        unlinkat(dst_dir, tmp, 0);
+    if (rc < 0) {
+        fileops_remove(dst_dir, tmp);
+        return rc;
+    }
+    fsync(dst_dir);
+    return 0;
+}
+
 /*
  * Moves the existing target out of the way before it is replaced: into the
  * trash (like a DELETE), or, with --no-trash or a trash on another file
@@ -1006,14 +1028,67 @@ static enum MHD_Result do_mkcol(struct op *op, int had_body, unsigned *status)
     return created(op, t, 1, status);
 }
 
-/* DELETE: to the trash, or removed at once. */
+/*
+ * The 409 of a DELETE that the trash cannot take (trash_delete()'s reason
+ * rc, the item's size): what the trash could not do, and how to delete for
+ * good instead. The headers say it to the browser UI, which asks.
+ */
+static enum MHD_Result ask_first(struct op *op, int rc, uint64_t size, unsigned *status)
+{
+    struct MHD_Response *r;
+    const char *reason;
+    char num[24];
+    enum MHD_Result ret;
+
+    switch (rc) {
+    case TRASH_ETOOBIG:
+        reason = "too-big";
+        snprintf(op->text, sizeof op->text, "409 Conflict: '/%s' (%" PRIu64 " bytes) is "
+                 "bigger than the trash may hold (%" PRIu64 " bytes, --trash-max); nothing "
+                 "was deleted.", op->src.rel, size, trash_max_bytes(op->srv));
+        break;
+    case TRASH_EOTHERFS:
+        reason = "other-disk";
+        snprintf(op->text, sizeof op->text, "409 Conflict: '/%s' (%" PRIu64 " bytes) is on "
+                 "another disk than the trash and too big to copy there (at most %" PRIu64
+                 " bytes are copied); nothing was deleted.", op->src.rel, size,
+                 (uint64_t)TRASH_COPY_MAX);
+        break;
+    default:
+        reason = "disk-full";
+        snprintf(op->text, sizeof op->text, "409 Conflict: the disk is full: moving '/%s' "
+                 "to the trash would free no space (or the trash has no room); nothing was "
+                 "deleted.", op->src.rel);
+        break;
+    }
+    srv_log(op->srv, FERRY_LOG_INFO, "DELETE '/%s': not deleted, the client is asked first "
+            "(Ferry-Trash: %s)", op->src.rel, reason);
+    snprintf(op->text + strlen(op->text), sizeof op->text - strlen(op->text), " Send the "
+             "DELETE again with the header 'Ferry-Trash: skip' to delete it for good.\n");
+    r = MHD_create_response_from_buffer(strlen(op->text), op->text, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    snprintf(num, sizeof num, "%" PRIu64, size);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+    MHD_add_response_header(r, "Ferry-Trash", reason);
+    MHD_add_response_header(r, "Ferry-Trash-Size", num);
+    *status = 409;
+    ret = srv_queue_response(op->c, 409, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* DELETE: to the trash; removed at once with --no-trash or the client's
+ * "Ferry-Trash: skip"; when the trash cannot take it, ask_first(). */
 static enum MHD_Result do_delete(struct op *op, unsigned *status)
 {
     struct ferry_server *srv = op->srv;
     struct target *t = &op->src;
     unsigned code = resolve(op, op->raw, "the item to delete", 404, t);
+    const char *skip = header(op->c, "Ferry-Trash");
     char id[TRASH_ID_MAX], doing[64 + PATHS_MAX];
     int depth = depth_of(op->c), rc, at_once = srv->cfg.no_trash;
+    uint64_t size = 0;
 
     if (code)
         return answer(op, code, status);
@@ -1029,6 +1104,13 @@ static enum MHD_Result do_delete(struct op *op, unsigned *status)
                  "deleted.\n");
         return answer(op, 400, status);
     }
+    if (skip && strcasecmp(skip, "skip") != 0) {
+        snprintf(op->text, sizeof op->text, "400 Bad Request: the only value of the header "
+                 "Ferry-Trash is 'skip' (delete for good). Nothing was deleted.\n");
+        return answer(op, 400, status);
+    }
+    if (skip)
+        at_once = 1;
     if (!at_once && srv->state_fd < 0) {
         snprintf(op->text, sizeof op->text, "503 Service Unavailable: DELETE moves items to "
                  "the trash in the state folder, and this server has none; start ferryd with "
@@ -1037,27 +1119,31 @@ static enum MHD_Result do_delete(struct op *op, unsigned *status)
         return answer(op, 503, status);
     }
     snprintf(doing, sizeof doing, "deleting '/%s'", t->rel);
-    trash_sweep(srv); /* the one moment ferry looks at old entries, besides start */
     if (!at_once) {
-        rc = trash_put(srv, t->dir_fd, t->name, t->rel, id);
-        if (rc == 0) {
-            srv_log(srv, FERRY_LOG_INFO, "DELETE '/%s': moved to the trash as %s", t->rel, id);
-        } else if (rc == -EXDEV) {
-            srv_log(srv, FERRY_LOG_WARN, "DELETE '/%s': the trash is on another file system, "
-                    "so it is removed at once", t->rel);
-            at_once = 1;
-        } else {
+        rc = trash_delete(srv, t->dir_fd, t->name, t->rel, id, &size);
+        if (rc == TRASH_ETOOBIG || rc == TRASH_EOTHERFS || rc == TRASH_EFULL)
+            return ask_first(op, rc, size, status);
+        if (rc < 0)
             return answer(op, os_failure(op, rc, doing, "nothing was deleted"), status);
+        srv_log(srv, FERRY_LOG_INFO, "DELETE '/%s': moved to the trash as %s", t->rel, id);
+        if (rc == 1) {
+            fsync(t->dir_fd);
+            srv_log(srv, FERRY_LOG_ERROR, "DELETE '/%s': its copy is in the trash as %s, but "
+                    "it could only be partly removed", t->rel, id);
+            snprintf(op->text, sizeof op->text, "500 Internal Server Error: a whole copy of "
+                     "'/%s' is in the trash, but it could only be partly removed (see the "
+                     "server's log); delete what is left of it.\n", t->rel);
+            return answer(op, 500, status);
         }
-    }
-    if (at_once) {
+    } else {
+        trash_sweep(srv); /* old entries go on every DELETE (trash_delete() sweeps too) */
         rc = fileops_remove(t->dir_fd, t->name);
         if (rc < 0) {
             fsync(t->dir_fd);
             return answer(op, os_failure(op, rc, doing, "it may be partly removed"), status);
         }
-        if (srv->cfg.no_trash)
-            srv_log(srv, FERRY_LOG_INFO, "DELETE '/%s': removed at once (--no-trash)", t->rel);
+        srv_log(srv, FERRY_LOG_INFO, "DELETE '/%s': removed at once (%s)", t->rel,
+                skip ? "the client chose to: Ferry-Trash: skip" : "--no-trash");
     }
     fsync(t->dir_fd);
     /* the trash entry, for an undo (POST /.ferry/trash/ID/restore) */

@@ -6,7 +6,12 @@
  *   MOVE   /path/a  Destination: /path/b   renames or moves (201 / 204)
  *   COPY   /path/a  Destination: /path/b   copies, folders with Depth (201 / 204)
  *   DELETE /path/a              to the trash in the state folder (trash.h),
- *                               or removed at once with --no-trash (204)
+ *                               or removed at once with --no-trash or the
+ *                               request header "Ferry-Trash: skip" (204);
+ *                               409 with "Ferry-Trash: too-big | other-disk
+ *                               | disk-full" (and Ferry-Trash-Size) when the
+ *                               trash cannot take it: nothing is deleted
+ *                               and the client asks the person
  *
  * Every path, the Destination's too, goes through the same resolver as a
  * download (paths.h) with symlinks never followed out of the root; the last
@@ -118,6 +123,16 @@ int fileops_remove(int dir_fd, const char *name);
  * the caller's.
  */
 int fileops_copy(int src_dir, const char *src, int dst_dir, const char *dst, int recurse);
+
+/*
+ * Copies src_dir/src to dst_dir/dst as fileops_copy() with `recurse`, but
+ * through a hidden temporary name in dst_dir ("." dst ".ferry-copy-" 8 hex
+ * digits) that is moved into place with a no-replace rename once complete,
+ * and dst_dir fsynced: dst appears whole or not at all. Returns 0, -EEXIST
+ * (dst is taken) or what fileops_copy() returns; nothing is left on
+ * failure. The fds stay the caller's.
+ */
+int fileops_copy_place(int src_dir, const char *src, int dst_dir, const char *dst);
 
 /*
  * The bytes in dir_fd/name: its size for a file, the sum of the regular

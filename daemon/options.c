@@ -38,6 +38,9 @@ static const char usage_text[] =
     "      --no-trash         DELETE removes at once (default: to the trash folder\n"
     "                         in the state folder, emptied after --trash-days)\n"
     "      --trash-days N     keep deleted items N days (default 30)\n"
+    "      --trash-max SIZE   the trash holds at most SIZE (bytes, with K, M, G, or\n"
+    "                         N% of the state folder's disk; default 10%); the\n"
+    "                         oldest items go first, a bigger one is not taken\n"
     "      --follow-symlinks  follow symlinks that lead out of FOLDER\n"
     "  -t, --threads N        HTTP worker threads (default 2)\n"
     "  -l, --log-level LEVEL  error, warn, info (default; one line per request) or debug\n"
@@ -74,7 +77,7 @@ static const char usage_text[] =
 
 enum { OPT_FOLLOW = 256, OPT_NO_QR, OPT_STATE_DIR, OPT_OS, OPT_CONTROL, OPT_NAME,
        OPT_NO_MDNS, OPT_TLS, OPT_TLS_PORT, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ON_CONFLICT,
-       OPT_MAX_UPLOAD, OPT_UPLOAD_EXPIRY, OPT_NO_TRASH, OPT_TRASH_DAYS,
+       OPT_MAX_UPLOAD, OPT_UPLOAD_EXPIRY, OPT_NO_TRASH, OPT_TRASH_DAYS, OPT_TRASH_MAX,
        OPT_AUTH, OPT_PAIRING_TTL, OPT_SET_PASSWORD };
 
 static const struct option long_opts[] = {
@@ -101,6 +104,7 @@ static const struct option long_opts[] = {
     {"upload-expiry", required_argument, NULL, OPT_UPLOAD_EXPIRY},
     {"no-trash", no_argument, NULL, OPT_NO_TRASH},
     {"trash-days", required_argument, NULL, OPT_TRASH_DAYS},
+    {"trash-max", required_argument, NULL, OPT_TRASH_MAX},
     {"auth", required_argument, NULL, OPT_AUTH},
     {"pairing-ttl", required_argument, NULL, OPT_PAIRING_TTL},
     {"set-password", no_argument, NULL, OPT_SET_PASSWORD},
@@ -408,6 +412,27 @@ static int apply(struct ferryd_options *o, const char *key, const char *value,
         c->trash_days = (unsigned)n;
         return 0;
     }
+    if (strcmp(key, "trash-max") == 0) {
+        size_t len = strlen(value);
+
+        c->trash_max = 0;
+        c->trash_max_percent = 0;
+        if (len > 1 && value[len - 1] == '%') {
+            char num[16];
+
+            snprintf(num, sizeof num, "%.*s", (int)(len - 1), value);
+            if (len - 1 < sizeof num && parse_int(num, 1, 100, &n) == 0) {
+                c->trash_max_percent = (unsigned)n;
+                return 0;
+            }
+        } else if (parse_size(value, &c->trash_max) == 0 && c->trash_max > 0) {
+            return 0;
+        }
+        snprintf(err, errlen, "trash-max '%s' is not a size (bytes, optionally with K, M or G, "
+                 "e.g. 2G) or a percentage of the state folder's disk from 1%% to 100%%",
+                 value);
+        return -1;
+    }
     if (strcmp(key, "auth") == 0) {
         if (strcmp(value, "token") == 0)
             c->auth = FERRY_AUTH_TOKEN;
@@ -585,6 +610,7 @@ int options_parse(int argc, char **argv, struct ferryd_options *o)
         case OPT_UPLOAD_EXPIRY: key = "upload-expiry"; break;
         case OPT_NO_TRASH: key = "no-trash"; break;
         case OPT_TRASH_DAYS: key = "trash-days"; break;
+        case OPT_TRASH_MAX: key = "trash-max"; break;
         case OPT_AUTH: key = "auth"; break;
         case OPT_PAIRING_TTL: key = "pairing-ttl"; break;
         case OPT_SET_PASSWORD:

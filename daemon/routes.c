@@ -595,6 +595,8 @@ void routes_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     auth_ticket_end(&rq->auth);
     put_end(rq->put);
     tus_end(rq->tus, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    if (rq->status == 507) /* a full disk: the trash gives back its oldest first */
+        trash_sweep(srv);
     if (rq->transfer && srv->engine) {
         if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || rq->transfer_once)
             lc_engine_transfer_close(srv->engine, rq->transfer);

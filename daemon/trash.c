@@ -1,13 +1,15 @@
 /*
- * trash.c — $STATE/trash: putting items in (trash_put), taking them back
- * (trash_restore, trash_unput), removing them for good (trash_purge,
- * trash_sweep), and the /.ferry/trash endpoints (see trash.h for the
- * layout on disk and the URLs).
+ * trash.c — $STATE/trash: putting items in (trash_put, trash_delete), taking
+ * them back (trash_restore, trash_unput), removing them for good
+ * (trash_purge, trash_empty, trash_sweep and its bounds), and the
+ * /.ferry/trash endpoints (see trash.h for the layout on disk, the bounds
+ * and the URLs).
  *
  * The names in the trash folder:
  *   <id>            the item (file, folder or symlink), moved in by rename
  *   <id>.json       its record, written before the item moves
  *   <id>.json.tmp   a record being written
+ *   <id>.part       a copy from another file system being made
  *   <id>.del        an item claimed for removal
  * Anything else there is left alone.
  */
@@ -22,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,7 +41,13 @@
 #define NAME_BUF (TRASH_ID_MAX + 16)
 #define TEXT_MAX (PATHS_MAX + 256)
 
-enum name_kind { NAME_OTHER, NAME_ITEM, NAME_RECORD, NAME_TMP, NAME_DEL };
+#if defined(__APPLE__)
+#define ST_NSEC(st) ((st)->st_mtimespec.tv_nsec)
+#else
+#define ST_NSEC(st) ((st)->st_mtim.tv_nsec)
+#endif
+
+enum name_kind { NAME_OTHER, NAME_ITEM, NAME_RECORD, NAME_TMP, NAME_PART, NAME_DEL };
 
 /* ---------------------------------------------------------------- names */
 
@@ -80,6 +89,7 @@ static enum name_kind classify(const char *name, char *id, time_t *secs)
         const char *suffix;
         enum name_kind kind;
     } kinds[] = {{".json.tmp", NAME_TMP}, {".json", NAME_RECORD}, {".del", NAME_DEL},
+                 {".part", NAME_PART},
                  {"", NAME_ITEM}};
     size_t len = strlen(name);
 
@@ -212,14 +222,288 @@ static void drop_record(int tfd, const char *id)
     unlinkat(tfd, rec, 0);
 }
 
+/* ---------------------------------------------------------------- space */
+
+/* The size of the file system of fd and what is free on it for ferry, in
+ * bytes; both UINT64_MAX when it cannot be known. */
+struct space {
+    uint64_t total, free;
+};
+
+static void space_of(int fd, struct space *sp)
+{
+    struct statvfs v;
+
+    sp->total = sp->free = UINT64_MAX;
+    if (fstatvfs(fd, &v) == 0 && v.f_frsize) {
+        sp->total = (uint64_t)v.f_blocks * v.f_frsize;
+        sp->free = (uint64_t)v.f_bavail * v.f_frsize;
+    }
+}
+
+/* Below this many free bytes the disk is nearly full (trash.h). */
+static uint64_t low_mark(const struct space *sp)
+{
+    uint64_t m;
+
+    if (sp->total == UINT64_MAX)
+        return 0;
+    m = sp->total / 100 * TRASH_LOW_PERCENT;
+    return m < TRASH_LOW_MIN ? TRASH_LOW_MIN : m > TRASH_LOW_MAX ? TRASH_LOW_MAX : m;
+}
+
+/* The trash's bound on a disk of this size; 0 = none known. */
+static uint64_t max_of(struct ferry_server *srv, const struct space *sp)
+{
+    unsigned pct = srv->cfg.trash_max_percent ? srv->cfg.trash_max_percent
+                                              : TRASH_MAX_PERCENT;
+
+    if (srv->cfg.trash_max)
+        return srv->cfg.trash_max;
+    if (sp->total == UINT64_MAX)
+        return 0;
+    return sp->total / 100 * pct;
+}
+
+uint64_t trash_max_bytes(struct ferry_server *srv)
+{
+    struct space sp = {UINT64_MAX, UINT64_MAX};
+    int tfd = open_trash(srv, 0);
+
+    if (tfd < 0 && srv->state_fd >= 0)
+        space_of(srv->state_fd, &sp);
+    else if (tfd >= 0)
+        space_of(tfd, &sp);
+    if (tfd >= 0)
+        close(tfd);
+    return max_of(srv, &sp);
+}
+
+/* ---------------------------------------------------------------- entries */
+
+/* An entry with both its item and its record. */
+struct entry {
+    char id[TRASH_ID_MAX];
+    time_t deleted;
+    long nsec; /* of its record's mtime: the order within one second */
+    uint64_t size;
+    int folder;
+    char *path; /* "/" + the path below the root, malloc'd */
+};
+
+static void entries_free(struct entry *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i].path);
+    free(v);
+}
+
+static int cmp_entries(const void *a, const void *b)
+{
+    const struct entry *x = a, *y = b;
+
+    if (x->deleted != y->deleted)
+        return x->deleted < y->deleted ? -1 : 1; /* oldest first */
+    if (x->nsec != y->nsec)
+        return x->nsec < y->nsec ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether the sorted names hold `name`. */
+static int has_name(char **names, size_t n, const char *name)
+{
+    return bsearch(&name, names, n, sizeof *names, cmp_names) != NULL;
+}
+
+/*
+ * The entries of the trash folder tfd whose item and readable record are
+ * both there, oldest first: *out holds *n of them, freed with
+ * entries_free(). Returns 0 or -errno (*out NULL).
+ */
+static int entries_load(int tfd, struct entry **out, size_t *n)
+{
+    char **names = NULL, id[TRASH_ID_MAX];
+    struct entry *v = NULL;
+    size_t cnt = 0, nn = 0;
+    struct record *r = malloc(sizeof *r);
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    if (!r)
+        return -ENOMEM;
+    rc = fileops_names(tfd, &names, &nn);
+    if (rc == 0 && nn && !(v = calloc(nn, sizeof *v)))
+        rc = -ENOMEM;
+    if (rc < 0)
+        goto out;
+    if (nn)
+        qsort(names, nn, sizeof *names, cmp_names);
+    for (size_t i = 0; i < nn; i++) {
+        struct stat st;
+
+        if (classify(names[i], id, NULL) != NAME_RECORD || !has_name(names, nn, id) ||
+            read_record(tfd, id, r) < 0)
+            continue;
+        v[cnt].nsec = fstatat(tfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                              st.st_mtime == r->deleted ? ST_NSEC(&st) : 0;
+        v[cnt].path = strdup(r->path);
+        if (!v[cnt].path) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        snprintf(v[cnt].id, sizeof v[cnt].id, "%s", id);
+        v[cnt].deleted = r->deleted;
+        v[cnt].size = r->size;
+        v[cnt].folder = r->folder;
+        cnt++;
+    }
+    if (cnt)
+        qsort(v, cnt, sizeof *v, cmp_entries);
+out:
+    fileops_names_free(names, nn);
+    free(r);
+    if (rc < 0) {
+        entries_free(v, cnt);
+        return rc;
+    }
+    *out = v;
+    *n = cnt;
+    return 0;
+}
+
+static int remove_entry(int tfd, const char *id);
+
+/*
+ * Removes the oldest entries of the trash folder tfd for good while its
+ * total plus `adding` bytes is over the bound, or while less than the low
+ * mark plus `need` bytes are free on its disk; logs each. `adding` and
+ * `need` are what an entry about to be made will add to the total and take
+ * from the disk.
+ */
+static void trim(struct ferry_server *srv, int tfd, uint64_t adding, uint64_t need)
+{
+    struct entry *v = NULL;
+    struct space sp;
+    uint64_t total = 0, max, low;
+    size_t n = 0;
+
+    space_of(tfd, &sp);
+    max = max_of(srv, &sp);
+    low = low_mark(&sp);
+    if (entries_load(tfd, &v, &n) < 0)
+        return;
+    for (size_t i = 0; i < n; i++)
+        total += v[i].size;
+    for (size_t i = 0; i < n; i++) {
+        int over = max && total + adding > max;
+        int full = sp.free != UINT64_MAX && sp.free < low + need;
+        int rc;
+
+        if (!over && !full)
+            break;
+        rc = remove_entry(tfd, v[i].id);
+        if (rc == 0 && over)
+            srv_log(srv, FERRY_LOG_INFO, "trash: removed '%s' (%" PRIu64 " bytes) for good, "
+                    "the oldest entry: the trash keeps at most %" PRIu64 " bytes (--trash-max)",
+                    v[i].path, v[i].size, max);
+        else if (rc == 0)
+            srv_log(srv, FERRY_LOG_WARN, "trash: removed '%s' (%" PRIu64 " bytes) for good, "
+                    "the oldest entry: its disk is nearly full (%" PRIu64 " bytes free)",
+                    v[i].path, v[i].size, sp.free);
+        else if (rc != -ENOENT)
+            srv_log(srv, FERRY_LOG_WARN, "trash: cannot remove entry %s ('%s'): %s", v[i].id,
+                    v[i].path, strerror(-rc));
+        total -= v[i].size;
+        space_of(tfd, &sp);
+    }
+    entries_free(v, n);
+}
+
 /* ---------------------------------------------------------------- put */
+
+/*
+ * Writes a record for rel (a path below the root) under a new id, into id
+ * (TRASH_ID_MAX bytes). Returns 0 or -errno (nothing left).
+ */
+static int new_record(int tfd, const char *rel, int folder, uint64_t size, char *id)
+{
+    char hex[17], *path = malloc(strlen(rel) + 2);
+    time_t now = time(NULL);
+    int rc = -EEXIST;
+
+    if (!path)
+        return -ENOMEM;
+    sprintf(path, "/%s", rel);
+    for (int tries = 0; tries < 16 && rc == -EEXIST; tries++) {
+        put_random_hex(hex);
+        snprintf(id, TRASH_ID_MAX, "%lld-%s", (long long)now, hex);
+        rc = write_record(tfd, id, path, folder, size, now);
+    }
+    free(path);
+    return rc;
+}
+
+/* Moves dir_fd/name into the trash folder tfd by rename, with a record,
+ * as entry `id`. Returns 0 or -errno (nothing moved, no record). */
+static int put_rename(int tfd, int dir_fd, const char *name, const char *rel, int folder,
+                      uint64_t size, char *id)
+{
+    int rc = new_record(tfd, rel, folder, size, id);
+
+    if (rc < 0)
+        return rc;
+    rc = put_place(dir_fd, name, tfd, id, 1);
+    if (rc == 1 && unlinkat(dir_fd, name, 0) < 0) { /* linked, but the old name stays */
+        rc = -errno;
+        unlinkat(tfd, id, 0);
+    }
+    if (rc < 0) {
+        drop_record(tfd, id);
+        return rc;
+    }
+    fsync(tfd);
+    return 0;
+}
+
+/* Copies dir_fd/name into the trash folder tfd (through "<id>.part"), with
+ * a record, as entry `id`; the item stays. Returns 0 or -errno (nothing
+ * left in the trash). */
+static int put_copy(int tfd, int dir_fd, const char *name, const char *rel, int folder,
+                    uint64_t size, char *id)
+{
+    char part[NAME_BUF];
+    int rc = new_record(tfd, rel, folder, size, id);
+
+    if (rc < 0)
+        return rc;
+    snprintf(part, sizeof part, "%s.part", id);
+    rc = fileops_copy(dir_fd, name, tfd, part, 1);
+    if (rc == 0) {
+        rc = put_place(tfd, part, tfd, id, 1);
+        if (rc == 1)
+            unlinkat(tfd, part, 0);
+        if (rc < 0)
+            fileops_remove(tfd, part);
+    }
+    if (rc < 0) {
+        drop_record(tfd, id);
+        return rc;
+    }
+    fsync(tfd);
+    return 0;
+}
 
 int trash_put(struct ferry_server *srv, int dir_fd, const char *name, const char *rel,
               char *id_out)
 {
-    char id[TRASH_ID_MAX], hex[17], *path = NULL;
+    char id[TRASH_ID_MAX];
     struct stat st, tst;
-    time_t now = time(NULL);
     uint64_t size;
     int tfd, rc;
 
@@ -238,36 +522,78 @@ int trash_put(struct ferry_server *srv, int dir_fd, const char *name, const char
         rc = -EXDEV;
         goto out;
     }
-    path = malloc(strlen(rel) + 2);
-    if (!path) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    sprintf(path, "/%s", rel);
     size = fileops_size(dir_fd, name);
-    rc = -EEXIST;
-    for (int tries = 0; tries < 16 && rc == -EEXIST; tries++) {
-        put_random_hex(hex);
-        snprintf(id, sizeof id, "%lld-%s", (long long)now, hex);
-        rc = write_record(tfd, id, path, S_ISDIR(st.st_mode), size, now);
-    }
-    if (rc < 0)
-        goto out;
-    rc = put_place(dir_fd, name, tfd, id, 1);
-    if (rc == 1 && unlinkat(dir_fd, name, 0) < 0) { /* linked, but the old name stays */
-        rc = -errno;
-        unlinkat(tfd, id, 0);
-    }
-    if (rc < 0) {
-        drop_record(tfd, id);
-        goto out;
-    }
-    rc = 0;
-    fsync(tfd);
-    if (id_out)
+    trim(srv, tfd, size, 0); /* older entries make room; this one always goes in */
+    rc = put_rename(tfd, dir_fd, name, rel, S_ISDIR(st.st_mode), size, id);
+    if (rc == 0 && id_out)
         snprintf(id_out, TRASH_ID_MAX, "%s", id);
 out:
-    free(path);
+    close(tfd);
+    return rc;
+}
+
+int trash_delete(struct ferry_server *srv, int dir_fd, const char *name, const char *rel,
+                 char *id_out, uint64_t *size_out)
+{
+    char id[TRASH_ID_MAX];
+    struct stat st, tst;
+    struct space sp;
+    uint64_t size, max, low;
+    int tfd, rc, folder;
+
+    id_out[0] = '\0';
+    *size_out = 0;
+    if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return -errno;
+    folder = S_ISDIR(st.st_mode);
+    size = *size_out = fileops_size(dir_fd, name);
+    trash_sweep(srv); /* old entries go first; on a nearly full disk, all of them may */
+    tfd = open_trash(srv, 1);
+    if (tfd < 0)
+        return tfd;
+    if (fstat(tfd, &tst) < 0) {
+        rc = -errno;
+        goto out;
+    }
+    space_of(tfd, &sp);
+    max = max_of(srv, &sp);
+    low = low_mark(&sp);
+    if (max && size > max) {
+        rc = TRASH_ETOOBIG;
+        goto out;
+    }
+    if (tst.st_dev == st.st_dev) {
+        /* a rename frees nothing: on a nearly full disk, ask instead */
+        if (sp.free != UINT64_MAX && sp.free < low) {
+            rc = TRASH_EFULL;
+            goto out;
+        }
+        trim(srv, tfd, size, 0);
+        rc = put_rename(tfd, dir_fd, name, rel, folder, size, id);
+    } else {
+        if (size > TRASH_COPY_MAX || (!S_ISREG(st.st_mode) && !folder &&
+                                      !S_ISLNK(st.st_mode))) {
+            rc = TRASH_EOTHERFS;
+            goto out;
+        }
+        trim(srv, tfd, size, size);
+        space_of(tfd, &sp);
+        if (sp.free != UINT64_MAX && sp.free < low + size) {
+            rc = TRASH_EFULL;
+            goto out;
+        }
+        rc = put_copy(tfd, dir_fd, name, rel, folder, size, id);
+        if (rc == 0) {
+            snprintf(id_out, TRASH_ID_MAX, "%s", id);
+            rc = fileops_remove(dir_fd, name) < 0 ? 1 : 0;
+            goto out;
+        }
+    }
+    if (rc == -ENOSPC || rc == -EDQUOT)
+        rc = TRASH_EFULL;
+    if (rc == 0)
+        snprintf(id_out, TRASH_ID_MAX, "%s", id);
+out:
     close(tfd);
     return rc;
 }
@@ -333,15 +659,44 @@ int trash_purge(struct ferry_server *srv, const char *id)
     return rc;
 }
 
-static int cmp_names(const void *a, const void *b)
+int trash_empty(struct ferry_server *srv, unsigned *n_out, uint64_t *bytes_out)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
+    struct entry *v = NULL;
+    uint64_t bytes = 0;
+    unsigned cnt = 0;
+    size_t n = 0;
+    int tfd, rc, first = 0;
 
-/* Whether the sorted names hold `name`. */
-static int has_name(char **names, size_t n, const char *name)
-{
-    return bsearch(&name, names, n, sizeof *names, cmp_names) != NULL;
+    if (n_out)
+        *n_out = 0;
+    if (bytes_out)
+        *bytes_out = 0;
+    tfd = open_trash(srv, 0);
+    if (tfd == -ENOENT)
+        return 0;
+    if (tfd < 0)
+        return tfd;
+    rc = entries_load(tfd, &v, &n);
+    if (rc < 0) {
+        close(tfd);
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rc = remove_entry(tfd, v[i].id);
+        if (rc == 0) {
+            cnt++;
+            bytes += v[i].size;
+        } else if (rc != -ENOENT && !first) {
+            first = rc;
+        }
+    }
+    entries_free(v, n);
+    close(tfd);
+    if (n_out)
+        *n_out = cnt;
+    if (bytes_out)
+        *bytes_out = bytes;
+    return first;
 }
 
 void trash_sweep_at(struct ferry_server *srv, time_t now)
@@ -357,7 +712,8 @@ void trash_sweep_at(struct ferry_server *srv, time_t now)
         close(tfd);
         return;
     }
-    qsort(names, n, sizeof *names, cmp_names);
+    if (n) /* (qsort() wants a non-NULL array even for none) */
+        qsort(names, n, sizeof *names, cmp_names);
     for (size_t i = 0; i < n; i++) {
         time_t secs = 0;
         struct record r;
@@ -370,6 +726,10 @@ void trash_sweep_at(struct ferry_server *srv, time_t now)
         case NAME_TMP:
             if (now - secs > TRASH_ORPHAN_GRACE_S)
                 unlinkat(tfd, names[i], 0);
+            break;
+        case NAME_PART: /* a copy cut by a kill (or still being made) */
+            if (now - secs > TRASH_ORPHAN_GRACE_S)
+                fileops_remove(tfd, names[i]);
             break;
         case NAME_RECORD:
             if (!has_name(names, n, id)) { /* its item is gone (or on its way in) */
@@ -405,6 +765,7 @@ void trash_sweep_at(struct ferry_server *srv, time_t now)
         }
     }
     fileops_names_free(names, n);
+    trim(srv, tfd, 0, 0);
     close(tfd);
 }
 
@@ -483,6 +844,12 @@ int trash_restore(struct ferry_server *srv, const char *id, char *path, size_t p
     rc = put_place(tfd, id, pfd, slash ? slash + 1 : rel, 1);
     if (rc == 1)
         unlinkat(tfd, id, 0);
+    if (rc == -EXDEV) { /* copied in from another file system: copy it back */
+        rc = fileops_copy_place(tfd, id, pfd, slash ? slash + 1 : rel);
+        if (rc == 0 && remove_entry(tfd, id) < 0)
+            srv_log(srv, FERRY_LOG_WARN, "trash: '%s' is restored, but its copy in the trash "
+                    "(%s) could not be removed entirely", r.path, id);
+    }
     if (rc < 0)
         goto out;
     rc = 0;
@@ -502,67 +869,38 @@ out:
 
 /* ---------------------------------------------------------------- HTTP */
 
-/* One listed entry, for sorting. */
-struct listed {
-    json_t *obj;
-    time_t deleted;
-    const char *id;
-};
-
-static int cmp_listed(const void *a, const void *b)
-{
-    const struct listed *x = a, *y = b;
-
-    if (x->deleted != y->deleted)
-        return x->deleted < y->deleted ? 1 : -1; /* newest first */
-    return -strcmp(x->id, y->id);
-}
-
-/* GET /.ferry/trash: {"entries":[...]}, newest first. Returns the JSON text
- * (malloc'd) or NULL. */
+/* GET /.ferry/trash: {"entries":[...],"size","max","free"}, newest first.
+ * Returns the JSON text (malloc'd) or NULL. */
 static char *list_json(struct ferry_server *srv)
 {
-    char **names = NULL, id[TRASH_ID_MAX], *body = NULL;
-    struct listed *v = NULL;
-    size_t n = 0, cnt = 0;
+    struct entry *v = NULL;
+    struct space sp = {UINT64_MAX, UINT64_MAX};
+    size_t n = 0;
+    uint64_t total = 0;
     json_t *arr = json_array(), *root = NULL;
+    char *body = NULL;
     int tfd = open_trash(srv, 0);
 
     if (!arr)
         goto out;
-    if (tfd >= 0 && fileops_names(tfd, &names, &n) == 0 && n) {
-        qsort(names, n, sizeof *names, cmp_names);
-        v = calloc(n, sizeof *v);
-        if (!v)
-            goto out;
-        for (size_t i = 0; i < n; i++) {
-            struct record r;
+    if (tfd >= 0 && entries_load(tfd, &v, &n) < 0)
+        goto out;
+    space_of(tfd >= 0 ? tfd : srv->state_fd, &sp);
+    for (size_t i = n; i-- > 0;) {
+        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I}", "id", v[i].id, "path", v[i].path,
+                              "kind", v[i].folder ? "folder" : "file", "size",
+                              (json_int_t)v[i].size, "deleted", (json_int_t)v[i].deleted);
 
-            if (classify(names[i], id, NULL) != NAME_RECORD || !has_name(names, n, id) ||
-                read_record(tfd, id, &r) < 0)
-                continue;
-            v[cnt].obj = json_pack("{s:s, s:s, s:s, s:I, s:I}", "id", r.id, "path", r.path,
-                                   "kind", r.folder ? "folder" : "file", "size",
-                                   (json_int_t)r.size, "deleted", (json_int_t)r.deleted);
-            if (!v[cnt].obj)
-                continue;
-            v[cnt].deleted = r.deleted;
-            v[cnt].id = json_string_value(json_object_get(v[cnt].obj, "id"));
-            cnt++;
-        }
-        qsort(v, cnt, sizeof *v, cmp_listed);
-        for (size_t i = 0; i < cnt; i++) {
-            json_array_append_new(arr, v[i].obj);
-            v[i].obj = NULL;
-        }
+        if (o && json_array_append_new(arr, o) < 0)
+            goto out;
+        total += v[i].size;
     }
-    root = json_pack("{s:O}", "entries", arr);
+    root = json_pack("{s:O, s:I, s:I, s:I}", "entries", arr, "size", (json_int_t)total, "max",
+                     (json_int_t)max_of(srv, &sp), "free",
+                     (json_int_t)(sp.free == UINT64_MAX ? -1 : (json_int_t)sp.free));
     body = root ? json_dumps(root, JSON_COMPACT) : NULL;
 out:
-    for (size_t i = 0; v && i < cnt; i++)
-        json_decref(v[i].obj);
-    free(v);
-    fileops_names_free(names, n);
+    entries_free(v, n);
     json_decref(root);
     json_decref(arr);
     if (tfd >= 0)
@@ -658,6 +996,28 @@ static enum MHD_Result serve_purge(struct ferry_server *srv, struct MHD_Connecti
     return fileops_answer(c, 204, "", NULL, NULL, status);
 }
 
+/* DELETE /.ferry/trash: everything in it, for good. */
+static enum MHD_Result serve_empty(struct ferry_server *srv, struct MHD_Connection *c,
+                                   unsigned *status)
+{
+    uint64_t bytes = 0;
+    unsigned n = 0;
+    int rc;
+
+    if (srv->cfg.read_only)
+        return fileops_answer(c, 403, "403 Forbidden: this server is read-only (--read-only); "
+                              "the trash cannot be changed.\n", NULL, NULL, status);
+    rc = trash_empty(srv, &n, &bytes);
+    srv_log(srv, FERRY_LOG_INFO, "trash: emptied: %u entries, %" PRIu64 " bytes, removed for "
+            "good", n, bytes);
+    if (rc < 0) {
+        srv_log(srv, FERRY_LOG_ERROR, "trash: cannot empty it entirely: %s", strerror(-rc));
+        return fileops_answer(c, 500, "500 Internal Server Error: the trash could not be "
+                              "emptied entirely (see the server's log).\n", NULL, NULL, status);
+    }
+    return fileops_answer(c, 204, "", NULL, NULL, status);
+}
+
 enum MHD_Result trash_serve(struct ferry_server *srv, struct MHD_Connection *c,
                             const char *method, const char *url, unsigned *status)
 {
@@ -675,10 +1035,12 @@ enum MHD_Result trash_serve(struct ferry_server *srv, struct MHD_Connection *c,
     if (!rest[0] || strcmp(rest, "/") == 0) {
         if (is_get)
             return serve_list(srv, c, status);
-        return fileops_answer(c, 405, "405 Method Not Allowed: the trash is listed with GET; "
-                              "entries are restored with POST /.ferry/trash/ID/restore and "
-                              "removed with DELETE /.ferry/trash/ID.\n", NULL, "GET, HEAD",
-                              status);
+        if (strcmp(method, "DELETE") == 0)
+            return serve_empty(srv, c, status);
+        return fileops_answer(c, 405, "405 Method Not Allowed: the trash is listed with GET "
+                              "and emptied with DELETE; entries are restored with POST "
+                              "/.ferry/trash/ID/restore and removed with DELETE "
+                              "/.ferry/trash/ID.\n", NULL, "GET, HEAD, DELETE", status);
     }
     rest++;
     idlen = strcspn(rest, "/");

@@ -149,6 +149,11 @@ typedef struct ferry_config {
                            trash folder in state_dir */
     unsigned trash_days; /* trash entries older than this are removed;
                             0 = 30 */
+    uint64_t trash_max; /* the trash holds at most this many bytes (the
+                           oldest entries go first; a bigger item is not
+                           taken: its DELETE asks); 0 = trash_max_percent */
+    unsigned trash_max_percent; /* ... of the size of the state folder's
+                                   file system; 0 = 10 */
     enum ferry_auth auth; /* access control; 0 (the zeroed default) is
                              FERRY_AUTH_TOKEN. Sessions, bearer tokens and
                              the password are kept in state_dir. */

@@ -10,7 +10,12 @@
  * www/vendor/tus.min.js, endpoint /.ferry/uploads/) with per-file and total
  * progress, speed, time left, pause/resume/cancel and "retry all failed";
  * new folder (MKCOL), rename and move (MOVE), delete into the server's trash
- * (DELETE) with undo (POST /.ferry/trash/ID/restore).
+ * (DELETE) with undo (POST /.ferry/trash/ID/restore); when the trash cannot
+ * take an item (409 with Ferry-Trash: too-big, other-disk or disk-full;
+ * nothing deleted yet) the person is asked, and "Delete for good" sends the
+ * DELETE again with Ferry-Trash: skip. The Trash dialog lists what is in
+ * the trash (GET /.ferry/trash), restores an entry, and empties it
+ * (DELETE /.ferry/trash) after a second confirmation.
  * Share: a one-time link to the folder for another device, as a QR code
  * and text (POST /.ferry/share), read-only unless asked.
  * When the host stops answering (it slept, or its app was suspended), a
@@ -195,6 +200,9 @@
     el.zipInfo = h("span", { class: "f-up-info" });
     el.zipBar = h("progress", { "aria-label": "Zip download progress" });
     el.zipPanel = h("div", { class: "f-zip", role: "status", hidden: "" }, [el.zipInfo, el.zipBar]);
+    el.trashBtn = h("button", {
+      type: "button", class: "f-w", text: "Trash", "aria-label": "Open the trash", onclick: trashView
+    });
     el.shareBtn = h("button", {
       type: "button", text: "Share", "aria-label": "Share this folder with another device",
       onclick: share
@@ -219,7 +227,7 @@
       el.crumbs = breadcrumbs(),
       h("div", { class: "f-bar", role: "toolbar", "aria-label": "Folder actions" },
         [el.filter, el.viewBtn, el.zipLink, el.shareBtn, el.uploadBtn, el.uploadDirBtn, el.newBtn,
-          el.picker, el.dirPicker]),
+          el.trashBtn, el.picker, el.dirPicker]),
       el.banner, el.zipPanel, el.newForm, el.upPanel, el.status, el.head, el.list, el.dialog
     ]);
     document.body.appendChild(el.app);
@@ -230,7 +238,7 @@
   }
 
   function showWritable() {
-    [el.uploadBtn, el.uploadDirBtn, el.newBtn].forEach(function (b) { b.hidden = !state.writable; });
+    [el.uploadBtn, el.uploadDirBtn, el.newBtn, el.trashBtn].forEach(function (b) { b.hidden = !state.writable; });
   }
 
   // ------------------------------------------------------------ folder sizes
@@ -807,7 +815,9 @@
   }
 
   // The first click asks, the second (within 5 s) deletes into the trash;
-  // the status line then offers to undo it.
+  // the status line then offers to undo it. When the trash cannot take the
+  // item, the server deletes nothing and says why (409, Ferry-Trash), and
+  // forGood() asks the person.
   function remove(e, href, btn) {
     if (!btn.dataset.armed) {
       btn.dataset.armed = "1";
@@ -824,18 +834,123 @@
     fetch(href, { method: "DELETE" }).then(function (r) {
       if (r.ok) {
         var id = r.headers.get("Ferry-Trash-Id");
-        say("Moved “" + e.name + "” to the trash.", false, id ? { label: "Undo", run: function () { restore(id, e.name); } } : null);
+        if (id) say("Moved “" + e.name + "” to the trash.", false, { label: "Undo", run: function () { restore(id, e.name); } });
+        else say("Deleted “" + e.name + "” for good (this server keeps no trash).");
         return load();
+      }
+      var reason = r.headers.get("Ferry-Trash");
+      if (r.status === 409 && reason) {
+        forGood(e, href, reason, Number(r.headers.get("Ferry-Trash-Size")));
+        return;
       }
       return why(r).then(function (t) { say("Could not delete “" + e.name + "”: " + t, true); });
     }).catch(function (err) { say("Could not delete “" + e.name + "”: " + err.message, true); });
   }
 
-  function restore(id, name) {
+  // Why the trash cannot take an item (the server's Ferry-Trash reason),
+  // in a person's words.
+  function trashReason(reason, name, size) {
+    var what = "“" + name + "” (" + humanSize(size) + ")";
+    if (reason === "too-big") return what + " is too big for the trash.";
+    if (reason === "other-disk") return what + " is on another drive than the trash, and too big to copy there.";
+    if (reason === "disk-full") return "The disk is full: moving " + what + " to the trash would free no space.";
+    return "The trash cannot take " + what + ".";
+  }
+
+  // Asks whether to delete e for good (nothing is deleted yet); "Delete for
+  // good" sends DELETE with Ferry-Trash: skip.
+  function forGood(e, href, reason, size) {
+    var go = h("button", { type: "button", class: "f-primary f-bad", text: "Delete for good",
+      "aria-label": "Delete " + e.name + " for good", onclick: function () {
+        go.disabled = true;
+        fetch(href, { method: "DELETE", headers: { "Ferry-Trash": "skip" } }).then(function (r) {
+          closeDialog();
+          if (r.ok) { say("Deleted “" + e.name + "” for good."); return load(); }
+          return why(r).then(function (t) { say("Could not delete “" + e.name + "”: " + t, true); });
+        }).catch(function (err) { closeDialog(); say("Could not delete “" + e.name + "”: " + err.message, true); });
+      } });
+    openDialog("Delete for good?", true, [
+      h("div", { class: "f-dhead" }, [h("h2", { text: "Delete “" + e.name + "” for good?" })]),
+      h("div", { class: "f-dbody f-ask" }, [
+        h("p", { text: trashReason(reason, e.name, size) }),
+        h("p", { text: "If you delete it now, it cannot be restored. Nothing has been deleted yet." }),
+        h("div", { class: "f-inline f-end" }, [
+          h("button", { type: "button", text: "Cancel", "aria-label": "Cancel, keep " + e.name, onclick: function () {
+            closeDialog(); say("Kept “" + e.name + "”.");
+          } }),
+          go])
+      ])
+    ]);
+    go.focus();
+  }
+
+  function restore(id, name, then) {
     fetch("/.ferry/trash/" + encodeURIComponent(id) + "/restore", { method: "POST" }).then(function (r) {
-      if (r.status === 201) { say("Put “" + name + "” back."); return load(); }
+      if (r.status === 201) { say("Put “" + name + "” back."); if (then) then(); return load(); }
       return why(r).then(function (t) { say("Could not put “" + name + "” back: " + t, true); });
     }).catch(function (err) { say("Could not put “" + name + "” back: " + err.message, true); });
+  }
+
+  // ------------------------------------------------------------ the trash
+  // The Trash dialog: what is in the trash (newest first) with Restore for
+  // each, how much it holds of its bound, and "Empty trash", which asks
+  // once more before DELETE /.ferry/trash.
+  function trashView() {
+    var body = h("div", { class: "f-dbody f-trash", "aria-live": "polite" }, [h("p", { class: "f-muted", text: "Loading…" })]);
+    openDialog("Trash", true, [
+      h("div", { class: "f-dhead" }, [
+        h("h2", { text: "Trash" }),
+        h("button", { type: "button", text: "Close", "aria-label": "Close the trash", onclick: closeDialog })
+      ]), body]);
+    getJSON("/.ferry/trash", { cache: "no-store" }, 10000).then(function (j) {
+      showTrash(body, j);
+    }).catch(function (err) {
+      body.replaceChildren(h("p", { class: "f-error", text: "Could not open the trash: " + err.message }));
+    });
+  }
+
+  function showTrash(body, j) {
+    var entries = j.entries || [];
+    if (!entries.length) {
+      body.replaceChildren(h("p", { class: "f-muted", text: "The trash is empty." }));
+      return;
+    }
+    var list = h("ul", { class: "f-trash-list", "aria-label": "Items in the trash" }, entries.map(function (x) {
+      var parts = x.path.split("/"), name = parts.pop(), where = parts.join("/") || "Home";
+      return h("li", { class: "f-trash-item", "data-path": x.path }, [
+        h("span", { class: "f-trash-name", text: name + (x.kind === "folder" ? "/" : "") }),
+        h("span", { class: "f-muted", text: "from " + where + " · " + humanSize(x.size) + " · " + humanDate(x.deleted) }),
+        h("button", { type: "button", text: "Restore", "aria-label": "Restore " + name, onclick: function () {
+          restore(x.id, name, function () { trashView(); });
+        } })
+      ]);
+    }));
+    var foot = h("div", { class: "f-inline f-end" });
+    function ask() {
+      foot.replaceChildren(
+        h("p", { class: "f-error", text: "Delete " + (entries.length === 1 ? "this item" : "these " + entries.length + " items") +
+          " for good? They cannot be restored." }),
+        h("button", { type: "button", text: "Cancel", "aria-label": "Cancel, keep the trash", onclick: idle }),
+        h("button", { type: "button", class: "f-primary f-bad", text: "Empty trash", "aria-label": "Confirm empty the trash",
+          onclick: empty }));
+      foot.lastChild.focus();
+    }
+    function idle() {
+      foot.replaceChildren(h("button", { type: "button", class: "f-danger", text: "Empty trash",
+        "aria-label": "Empty the trash", onclick: ask }));
+    }
+    function empty() {
+      fetch("/.ferry/trash", { method: "DELETE" }).then(function (r) {
+        if (!r.ok) return why(r).then(function (t) { throw new Error(t); });
+        say("Emptied the trash: " + humanSize(j.size) + " freed.");
+        body.replaceChildren(h("p", { class: "f-muted", text: "The trash is empty." }));
+      }).catch(function (err) { say("Could not empty the trash: " + err.message, true); });
+    }
+    idle();
+    body.replaceChildren(
+      h("p", { class: "f-muted", text: entries.length + (entries.length === 1 ? " item · " : " items · ") + humanSize(j.size) +
+        (j.max > 0 ? " (it keeps at most " + humanSize(j.max) + "; the oldest go first)" : "") }),
+      list, foot);
   }
 
   // ------------------------------------------------------------ the host

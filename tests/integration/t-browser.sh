@@ -10,6 +10,9 @@
 # upload, a name conflict, pause and resume by hand across a fake-OS
 # suspension of ferryd (--os fake), an upload carried across one by itself,
 # and a cancelled upload's bytes gone from the server. Then
+# tests/browser/trash.mjs against a ferryd of its own (--trash-max 64K) on a
+# phone-sized page: asked before a delete for good, the Trash dialog,
+# restore, and emptying it after a second confirmation. Then
 # tests/browser/firefox.mjs, a shorter tour of the same UI in Firefox
 # (Debian's firefox-esr over WebDriver BiDi, puppeteer-core) and
 # tests/browser/webkit.mjs in WebKit (WebKitGTK's MiniBrowser, WebDriver, on
@@ -30,6 +33,7 @@ SHARE=$FERRY_SRCDIR/tests/browser/share.mjs
 FIREFOX_JS=$FERRY_SRCDIR/tests/browser/firefox.mjs
 FIREFOX=${FERRY_FIREFOX:-/usr/bin/firefox-esr}
 WEBKIT_JS=$FERRY_SRCDIR/tests/browser/webkit.mjs
+TRASH_JS=$FERRY_SRCDIR/tests/browser/trash.mjs
 need_cmd zbarimg cjpeg
 [ -x "$CHROMIUM" ] || skip_all "no $CHROMIUM (Debian package chromium; ./quickstart check installs it)"
 command -v node >/dev/null 2>&1 || skip_all "node not installed"
@@ -37,7 +41,8 @@ command -v node >/dev/null 2>&1 || skip_all "node not installed"
     skip_all "playwright-core is not installed in $JS (./quickstart check runs npm ci there)"
 
 checks_of() { sed -n 's/^export const CHECKS = \([0-9]*\);.*/\1/p' "$1"; }
-plan $(($(checks_of "$UI") + $(checks_of "$SHARE") + $(checks_of "$FIREFOX_JS") + $(checks_of "$WEBKIT_JS") + 2)) # + 2 ferry_stop
+plan $(($(checks_of "$UI") + $(checks_of "$SHARE") + $(checks_of "$FIREFOX_JS") + $(checks_of "$WEBKIT_JS") +
+    $(checks_of "$TRASH_JS") + 3)) # + 3 ferry_stop
 
 root=$FERRY_TMP/root
 src=$FERRY_TMP/src
@@ -156,6 +161,19 @@ else
         skip "WebKit: not run" "no $MINIBROWSER, WebKitWebDriver or Xvfb (./quickstart check installs them)"
     done
 fi
+
+# the trash on a phone: a ferryd of its own whose trash keeps at most 64 KiB,
+# so that a 200 KB file is asked about before it is deleted for good
+troot=$FERRY_TMP/trash-root
+mkdir -p "$troot"
+head -c 100 /dev/urandom >"$troot/keep.txt"
+printf 'notes\n' >"$troot/notes.txt"
+printf 'todo\n' >"$troot/todo.txt"
+head -c 200000 /dev/urandom >"$troot/big.mov"
+ferry_start "$troot" --state-dir "$FERRY_TMP/state-trash" --no-mdns --trash-max 64K ||
+    bail_out "ferryd --trash-max 64K did not start"
+run_mjs "$TRASH_JS" --base "$FERRY_BASE" --root "$troot" --state "$FERRY_TMP/state-trash"
+ferry_stop TERM
 
 # the Share dialog: a second ferryd on the same folder, with pairing
 ferry_start "$root" --auth token --state-dir "$FERRY_TMP/state-token" --no-mdns ||

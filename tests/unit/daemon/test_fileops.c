@@ -6,8 +6,11 @@
  * tree as deep as allowed on a small thread stack),
  * the tree removal (never following a symlink out), and the trash on a temp
  * tree: put, record, restore (byte-identical; name taken; folder gone),
- * unput, purge, sweep by age and trash_days, orphans and leftovers, and a
- * trash on another file system (-EXDEV, nothing moved). No fd may leak.
+ * unput, purge, sweep by age and trash_days, orphans and leftovers, a
+ * trash on another file system (trash_put: -EXDEV, nothing moved;
+ * trash_delete: a small item copied in and back, a big one refused, a cut
+ * copy swept), and the bound (oldest first, too big refused, a percentage
+ * of the disk, emptying). No fd may leak.
  *
  * fileops.c and trash.c call into the server and upload-put.c into the
  * lifecycle; the few functions they need are defined here as stand-ins.
@@ -30,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -687,8 +691,11 @@ static void test_trash_other_file_system(void **state)
 {
     struct tree *t = *state;
     char shm[] = "/dev/shm/ferry-test-fileops.XXXXXX", id[TRASH_ID_MAX], cmd[128];
+    char path[PATH_MAX];
     struct stat a, b;
-    int shm_fd, fds = count_fds(), tfd;
+    uint64_t size = 0;
+    time_t now = time(NULL);
+    int shm_fd, fds = count_fds(), tfd, big, folder = 0;
 
     if (!mkdtemp(shm)) {
         print_message("# no /dev/shm: the cross-file-system case is not run here\n");
@@ -712,10 +719,102 @@ static void test_trash_other_file_system(void **state)
         /* a copy across works, though */
         assert_int_equal(fileops_copy(t->root, "f", shm_fd, "f", 1), 0);
         assert_string_equal(read_file(shm_fd, "f"), "stay");
+
+        /* trash_delete() copies a small item in, and restore copies it back */
+        t->srv.state_fd = shm_fd;
+        assert_int_equal(trash_delete(&t->srv, t->root, "f", "f", id, &size), 0);
+        assert_int_equal(size, 4);
+        assert_false(exists(t->root, "f"));
+        tfd = open_dir(shm_fd, "trash");
+        assert_string_equal(read_file(tfd, id), "stay");
+        assert_int_equal(trash_restore(&t->srv, id, path, sizeof path, &folder), 0);
+        assert_string_equal(path, "/f");
+        assert_string_equal(read_file(t->root, "f"), "stay");
+        assert_int_equal(count_names(tfd, NULL), 0);
+        assert_int_equal(count_names(t->root, "ferry-copy"), 0);
+
+        /* a big one (sparse) is refused before anything changes */
+        big = openat(t->root, "big", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        assert_true(big >= 0);
+        assert_int_equal(ftruncate(big, (off_t)TRASH_COPY_MAX + 1), 0);
+        close(big);
+        assert_int_equal(trash_delete(&t->srv, t->root, "big", "big", id, &size),
+                         TRASH_EOTHERFS);
+        assert_int_equal(size, TRASH_COPY_MAX + 1);
+        assert_true(exists(t->root, "big"));
+        assert_int_equal(count_names(tfd, NULL), 0);
+
+        /* a copy cut by a kill ("<id>.part") goes once old enough */
+        snprintf(path, sizeof path, "%lld-00000000000000dd.part", (long long)now);
+        assert_int_equal(mkdirat(tfd, path, 0700), 0);
+        put_file(tfd, "keep-out", "not ours");
+        trash_sweep_at(&t->srv, now);
+        assert_true(exists(tfd, path));
+        trash_sweep_at(&t->srv, now + TRASH_ORPHAN_GRACE_S + 1);
+        assert_false(exists(tfd, path));
+        assert_true(exists(tfd, "keep-out"));
+        close(tfd);
+        t->srv.state_fd = t->state;
     }
     close(shm_fd);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", shm);
     assert_int_equal(system(cmd), 0);
+    assert_int_equal(count_fds(), fds);
+}
+
+/* The bound: the oldest entries leave first, a bigger item is refused
+ * (nothing changed), a percentage of the disk; emptying. */
+static void test_trash_bound(void **state)
+{
+    struct tree *t = *state;
+    char id1[TRASH_ID_MAX], id2[TRASH_ID_MAX], id3[TRASH_ID_MAX], name[8];
+    struct statvfs v;
+    uint64_t size, bytes;
+    unsigned n;
+    int tfd, fds = count_fds();
+
+    t->srv.cfg.trash_max = 100;
+    for (int i = 1; i <= 4; i++) {
+        snprintf(name, sizeof name, "f%d", i);
+        put_file(t->root, name, "0123456789012345678901234567890123456789"); /* 40 */
+    }
+    assert_int_equal(trash_delete(&t->srv, t->root, "f1", "f1", id1, &size), 0);
+    assert_int_equal(trash_delete(&t->srv, t->root, "f2", "f2", id2, &size), 0);
+    assert_int_equal(trash_delete(&t->srv, t->root, "f3", "f3", id3, &size), 0);
+    tfd = open_dir(t->state, "trash");
+    assert_false(exists(tfd, id1)); /* 120 > 100: the oldest went, in the same second */
+    assert_true(exists(tfd, id2));
+    assert_true(exists(tfd, id3));
+    assert_int_equal(count_names(tfd, NULL), 4);
+
+    /* bigger than the bound: refused, nothing changed */
+    t->srv.cfg.trash_max = 30;
+    assert_int_equal(trash_delete(&t->srv, t->root, "f4", "f4", id1, &size), TRASH_ETOOBIG);
+    assert_int_equal(size, 40);
+    assert_true(exists(t->root, "f4"));
+    assert_string_equal(id1, "");
+    /* (the sweep before it did trim to the new bound) */
+    assert_int_equal(count_names(tfd, NULL), 0);
+
+    /* a percentage of the state folder's disk */
+    t->srv.cfg.trash_max = 0;
+    t->srv.cfg.trash_max_percent = 50;
+    assert_int_equal(fstatvfs(t->state, &v), 0);
+    assert_true(trash_max_bytes(&t->srv) ==
+                (uint64_t)v.f_blocks * v.f_frsize / 100 * 50);
+    t->srv.cfg.trash_max_percent = 0;
+    assert_true(trash_max_bytes(&t->srv) ==
+                (uint64_t)v.f_blocks * v.f_frsize / 100 * TRASH_MAX_PERCENT);
+
+    /* emptying */
+    assert_int_equal(trash_delete(&t->srv, t->root, "f4", "f4", id1, &size), 0);
+    assert_int_equal(trash_empty(&t->srv, &n, &bytes), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(bytes, 40);
+    assert_int_equal(count_names(tfd, NULL), 0);
+    assert_int_equal(trash_empty(&t->srv, &n, &bytes), 0);
+    assert_int_equal(n, 0);
+    close(tfd);
     assert_int_equal(count_fds(), fds);
 }
 
@@ -735,6 +834,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trash_without_state, tree_setup, tree_teardown),
         cmocka_unit_test_setup_teardown(test_trash_other_file_system, tree_setup,
                                         tree_teardown),
+        cmocka_unit_test_setup_teardown(test_trash_bound, tree_setup, tree_teardown),
     };
 
     srand((unsigned)time(NULL));
