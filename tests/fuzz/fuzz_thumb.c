@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     in = fmemopen(copy, size - 1 ? size - 1 : 1, "rb");
     if (!in)
         abort();
-    rc = thumb_scale(in, data[0], &out, &len);
+    rc = thumb_scale(in, data[0], NULL, &out, &len);
     fclose(in);
     if (rc == 0 ? !out || len < 4 || out[0] != 0xFF || out[1] != 0xD8 || out[len - 2] != 0xFF ||
                       out[len - 1] != 0xD9
