@@ -41,12 +41,19 @@ struct thumb_jobs {
     atomic_int abort;           /* the running job is to stop */
 };
 
-static long long now_ms(void)
+/* Milliseconds of `clock` (CLOCK_MONOTONIC, or the calling thread's CPU
+ * time). */
+static long long clock_ms(clockid_t clock)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long now_ms(void)
+{
+    return clock_ms(CLOCK_MONOTONIC);
 }
 
 /* ------------------------------------------------------------- making */
@@ -100,10 +107,14 @@ static int scale_file(struct thumb_job *job, const struct thumb_scale_limits *li
     return rc;
 }
 
-/* Whether a failure is the picture's own, to be remembered. */
-static int remembered(int rc)
+/* Whether a failure is the picture's own, to be remembered: a broken or
+ * unread kind, over the bounds, or over the time while this thread spent
+ * at least half of it on the picture (cpu_ms) — not when the time went to
+ * other threads, or the process was stopped or suspended meanwhile. */
+static int remembered(int rc, long long cpu_ms)
 {
-    return rc == -EINVAL || rc == -ENOTSUP || rc == -EFBIG || rc == -ETIMEDOUT;
+    return rc == -EINVAL || rc == -ENOTSUP || rc == -EFBIG ||
+           (rc == -ETIMEDOUT && cpu_ms >= THUMB_JOBS_TIME_MS / 2);
 }
 
 static const char *why(int rc)
@@ -124,7 +135,7 @@ static const char *why(int rc)
  * cache. Runs on the thumbnail thread. */
 static void make(struct thumb_jobs *q, struct thumb_job *job)
 {
-    long long start = now_ms();
+    long long start = now_ms(), cpu = clock_ms(CLOCK_THREAD_CPUTIME_ID);
     struct thumb_scale_limits lim = {.deadline_ms = start + THUMB_JOBS_TIME_MS,
                                      .cancel = &q->abort};
     uint64_t size;
@@ -150,11 +161,15 @@ static void make(struct thumb_jobs *q, struct thumb_job *job)
     job->rc = scale_file(job, &lim);
     if (job->rc == 0) {
         thumb_cache_put(q->cache, &job->st, job->jpeg, job->len);
-    } else if (remembered(job->rc)) {
+    } else if (remembered(job->rc, clock_ms(CLOCK_THREAD_CPUTIME_ID) - cpu)) {
         thumb_cache_put(q->cache, &job->st, NULL, 0);
         srv_log(q->srv, FERRY_LOG_INFO, "thumbnail of '%s' not made after %lld ms: %s; the "
                 "picture itself is answered%s", job->rel, now_ms() - start, why(job->rc),
                 q->cache ? " from now on" : "");
+    } else if (job->rc == -ETIMEDOUT) {
+        srv_log(q->srv, FERRY_LOG_DEBUG, "thumbnail of '%s' not made within %d ms (the "
+                "thread had little of the CPU): the picture itself, this time",
+                job->rel, THUMB_JOBS_TIME_MS);
     }
 }
 

@@ -62,7 +62,9 @@ struct thumb_job {
                             -ECANCELED: the server is stopping or ending
                             connections; -EAGAIN: it waited too long;
                             else thumb_scale()'s error, remembered in the
-                            cache when it is the picture's fault */
+                            cache when it is the picture's fault (a
+                            -ETIMEDOUT only when the thread had at least
+                            half the time on a CPU) */
     unsigned char *jpeg; /* when rc is 0: the thumbnail, malloc'd, now the
                             caller's */
     size_t len;

@@ -11,6 +11,8 @@
 #   - a thumbnail made once is cached in $STATE/thumbs/: the file holds the
 #     bytes answered, and a second request answers that file's bytes (the
 #     test swaps them to tell);
+#   - a thumbnail whose time ran out while ferryd was stopped (SIGSTOP) is
+#     not remembered as a failure: the next request makes it;
 #   - ten hostile pictures asked at once by one client are all answered
 #     (the file itself) within the bound, while another client's (from
 #     127.0.0.2) thumbnail is still made;
@@ -24,7 +26,7 @@
 need_cmd curl djpeg ss
 grep -q '^#define FERRY_THUMBNAILS 1' "$FERRY_BUILDDIR/config.h" 2>/dev/null ||
     skip_all "built --with-thumbnails=no: no thumbnail is made"
-plan 24
+plan 26
 
 root=$FERRY_TMP/root
 state=$FERRY_TMP/state
@@ -189,6 +191,24 @@ if [ -n "$cached" ]; then
 else
     fail "... read from that file (no cache file)"
 fi
+
+# ------------------------------------------------ 3b. a stop is not the picture's fault
+# ferryd stopped (SIGSTOP, as a suspended app) while it makes a thumbnail:
+# the time bound passes without the picture using it, so this answer is the
+# file itself, but the failure is not remembered: the next one is made.
+gen png "$root/stopped.png" 5000 4000
+bg stopped "$B/stopped.png?thumb=1"
+before=$(grep -c 'thumbnail of .* queued' "$FERRY_ERR")
+queued $((before + 1)) || diag "the thumbnail was not queued"
+kill -STOP "$FERRY_PID"
+sleep 2.5 # the length of the stop: longer than the 2 s bound
+kill -CONT "$FERRY_PID"
+reap_all "$BG_PID"
+ok_if "stopped 2.5 s while making a thumbnail: the file itself this time" \
+    cmp "$FERRY_TMP/stopped.body" "$root/stopped.png"
+http "$B/stopped.png?thumb=1"
+is "$HTTP_STATUS:$(djpeg "$HTTP_BODY" 2>/dev/null | head -c 15 | tr '\n' ' ')" \
+    "200:P6 256 205 255 " "... and the next request makes it (the stop was not remembered)"
 
 # ------------------------------------------------ 4. one client asks for many
 pids=()
