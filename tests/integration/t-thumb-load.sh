@@ -14,8 +14,9 @@
 #   - a thumbnail whose time ran out while ferryd was stopped (SIGSTOP) is
 #     not remembered as a failure: the next request makes it;
 #   - ten hostile pictures asked at once by one client are all answered
-#     (the file itself) within the bound, while another client's (from
-#     127.0.0.2) thumbnail is still made;
+#     (the file itself) within the bound, those past its 6 places in the
+#     queue at once, while another client's (from 127.0.0.2) thumbnail is
+#     made in its turn, before the first client's queue is through;
 #   - SIGTERM while thumbnails wait (suspended connections) stops ferryd
 #     within 3 s, exit 0; a lifecycle quiesce (fake OS, background, the
 #     linger over) ends such connections within 1 s, not after the ~3 s
@@ -26,7 +27,7 @@
 need_cmd curl djpeg ss
 grep -q '^#define FERRY_THUMBNAILS 1' "$FERRY_BUILDDIR/config.h" 2>/dev/null ||
     skip_all "built --with-thumbnails=no: no thumbnail is made"
-plan 26
+plan 28
 
 root=$FERRY_TMP/root
 state=$FERRY_TMP/state
@@ -231,6 +232,18 @@ done
 is "$bad" "" "ten hostile pictures at once from one client: each the file itself within 7 s"
 is "$(status other):$(djpeg "$FERRY_TMP/other.body" 2>/dev/null | head -c 15 | tr '\n' ' ')" \
     "200:P6 256 171 255 " "meanwhile another client's PNG thumbnail is made"
+quick=0
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    below "$(seconds "m$i")" 0.25 && quick=$((quick + 1))
+done
+ok_if "one client gets at most 6 places in the queue: $quick of its 10 answered at once (>= 3)" \
+    test "$quick" -ge 3
+# the answers of the first client's queued pictures, in order: the other
+# client's turn comes second (after the picture being made), not last
+third=$(for i in 1 2 3 4 5 6 7 8 9 10; do seconds "m$i"; done | sort -g |
+    sed -n "$((quick + 3))p")
+ok_if "turns alternate between clients: the other's thumbnail ($(seconds other) s) came before the first client's third queued one ($third s)" \
+    below "$(seconds other)" "$third"
 
 # ------------------------------------------------ 5. stop while suspended
 pids=()
