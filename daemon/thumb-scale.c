@@ -54,6 +54,47 @@ int thumb_scale_knows(const unsigned char *head, size_t len)
     return len >= 8 && memcmp(head, png_sig, 8) == 0;
 }
 
+/* Whether a w x h picture is over the sizes (max_pixels for its kind). */
+static int over(unsigned long long w, unsigned long long h, unsigned long long max_pixels)
+{
+    return w > THUMB_SCALE_MAX_SIDE || h > THUMB_SCALE_MAX_SIDE || w * h > max_pixels;
+}
+
+int thumb_scale_over(const unsigned char *head, size_t len)
+{
+    size_t i = 2;
+
+    if (!thumb_scale_knows(head, len))
+        return 0;
+    if (head[0] == 0x89) /* PNG: the IHDR chunk comes first */
+        return len >= 24 && memcmp(head + 12, "IHDR", 4) == 0 &&
+               over((unsigned long long)head[16] << 24 | head[17] << 16 | head[18] << 8 | head[19],
+                    (unsigned long long)head[20] << 24 | head[21] << 16 | head[22] << 8 | head[23],
+                    THUMB_SCALE_MAX_PNG_PIXELS);
+    while (i + 4 <= len && head[i] == 0xFF) { /* JPEG: segments up to the SOF */
+        unsigned m = head[i + 1];
+
+        if (m == 0xFF) { /* a fill byte */
+            i++;
+            continue;
+        }
+        if (m == 0xDA || m == 0xD9) /* SOS or EOI before any SOF */
+            return 0;
+        if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) { /* no length */
+            i += 2;
+            continue;
+        }
+        if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC)
+            return i + 9 <= len &&
+                   over((unsigned)head[i + 7] << 8 | head[i + 8],
+                        (unsigned)head[i + 5] << 8 | head[i + 6], THUMB_SCALE_MAX_PIXELS);
+        if (((unsigned)head[i + 2] << 8 | head[i + 3]) < 2)
+            return 0;
+        i += 2 + ((unsigned)head[i + 2] << 8 | head[i + 3]);
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------ averaging */
 
 /* Averages rows of sw x sh RGB pixels down to dw x dh: each source pixel

@@ -28,6 +28,16 @@
 #define THUMB_SCALE_QUALITY 80                 /* of the JPEG made */
 
 /*
+ * Whether the len bytes at head (a file's first bytes, as for
+ * thumb_scale_knows()) already show the picture is over the sizes above:
+ * a PNG's IHDR, or the SOF segment of a JPEG found by walking its segments
+ * within head (every length checked against len). 0 when they do not, or
+ * cannot tell (thumb_scale() then decides). Lets a caller answer such a
+ * picture as itself without queueing it.
+ */
+int thumb_scale_over(const unsigned char *head, size_t len);
+
+/*
  * What one thumbnail may cost, beyond the sizes above: a crafted picture
  * must not hold the thread that makes it (a 198 KB progressive JPEG of 5,000
  * scans cost 16 s). Checked while the picture is read: between scans and

@@ -167,7 +167,8 @@ int thumb_serve(struct ferry_server *srv, struct MHD_Connection *c, int fd, cons
         return THUMB_NONE;
     n = read_head(fd, head);
     exif = n >= 0 && exif_thumb_find(head, (size_t)n, &t) == 0;
-    if (!exif && (n < 0 || !thumb_scale_knows(head, (size_t)n))) {
+    if (!exif && (n < 0 || !thumb_scale_knows(head, (size_t)n) ||
+                  thumb_scale_over(head, (size_t)n))) { /* over: at once, not queued */
         free(head);
         return THUMB_NONE;
     }

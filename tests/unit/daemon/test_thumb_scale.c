@@ -10,7 +10,8 @@
  * JPEG of 704 valid scans is refused (-EFBIG) and one of 6 is made, or
  * refused under a limit of 3; a deadline already passed gives -ETIMEDOUT
  * for a JPEG, a progressive JPEG and a PNG, a cancel flag -ECANCELED; a
- * 48-megapixel PNG header is over the PNG bound. Built only with
+ * 48-megapixel PNG header is over the PNG bound; thumb_scale_over() tells
+ * pictures over the bounds from their first bytes. Built only with
  * --with-thumbnails.
  */
 #include "config.h"
@@ -534,6 +535,39 @@ static void test_png_bound(void **state)
     assert_int_equal(scale_within(&f, NULL), -EINVAL);
 }
 
+static void test_over(void **state)
+{
+    (void)state;
+    struct file f = png_header(20000, 20000, 0);
+    struct file j;
+    unsigned char *sof = NULL;
+
+    assert_true(thumb_scale_over(f.b, f.n));
+    f = png_header(8000, 6000, 0); /* 48 megapixels: over the PNG bound */
+    assert_true(thumb_scale_over(f.b, f.n));
+    f = png_header(THUMB_SCALE_MAX_SIDE + 1, 1, 0);
+    assert_true(thumb_scale_over(f.b, f.n));
+    f = png_header(6000, 6000, 0);
+    assert_false(thumb_scale_over(f.b, f.n));
+    assert_false(thumb_scale_over(f.b, 20)); /* too short to tell */
+
+    halves_w = 64;
+    j = jpeg_of(64, 48, 3, halves);
+    assert_false(thumb_scale_over(j.b, j.n));
+    for (size_t i = 2; i + 9 < j.n && !sof; i++) /* its SOF0: FF C0 len P H H W W */
+        if (j.b[i] == 0xFF && j.b[i + 1] == 0xC0)
+            sof = j.b + i;
+    assert_non_null(sof);
+    sof[5] = 16000 >> 8, sof[6] = 16000 & 0xFF, sof[7] = 16000 >> 8, sof[8] = 16000 & 0xFF;
+    assert_true(thumb_scale_over(j.b, j.n)); /* 256 megapixels */
+    assert_false(thumb_scale_over(j.b, (size_t)(sof - j.b) + 6)); /* cut before W */
+    sof[5] = 0, sof[6] = 10, sof[7] = 40000 >> 8, sof[8] = 40000 & 0xFF;
+    assert_true(thumb_scale_over(j.b, j.n)); /* 40000 wide */
+    free(j.b);
+    assert_false(thumb_scale_over((const unsigned char *)"\xFF\xD8\xFF\xE0\x00\x01", 6));
+    assert_false(thumb_scale_over((const unsigned char *)"GIF89a", 6));
+}
+
 static void test_knows(void **state)
 {
     (void)state;
@@ -555,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_scan_bound),
         cmocka_unit_test(test_time_bound),
         cmocka_unit_test(test_png_bound),
+        cmocka_unit_test(test_over),
         cmocka_unit_test(test_knows),
     };
 
