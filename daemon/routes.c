@@ -9,7 +9,9 @@
  *   /path/to/folder/?size=1         what it holds, recursively (JSON)
  *   /path/to/folder       301 to the form with the slash
  *   /path/to/file         the file (daemon/files.c)
- *   /path/to/file?thumb=1 its Exif thumbnail, if a JPEG has one (daemon/thumb.c)
+ *   /path/to/file?thumb=1 its thumbnail, for a JPEG or PNG (daemon/thumb.c):
+ *                         made off the worker threads while the connection
+ *                         is suspended
  *   PUT /path/to/file     an upload (daemon/upload-put.c)
  *   /.ferry/uploads/...   resumable uploads, tus 1.0 (daemon/upload-tus.c)
  *   MKCOL, MOVE, COPY, DELETE /path   file operations (daemon/fileops.c)
@@ -67,6 +69,8 @@ struct request {
     struct tus_request *tus; /* a tus request, ended on completion */
     int had_body;           /* a body came that nobody reads (dropped) */
     struct auth_ticket auth; /* the gate's word (daemon/auth.h) */
+    struct thumb_wait *thumb; /* a thumbnail being made while the connection
+                                 is suspended (daemon/thumb.h) */
     char method[16];
     char path[LOG_PATH_MAX];
 };
@@ -428,7 +432,9 @@ static enum MHD_Result serve_path(struct ferry_server *srv, struct MHD_Connectio
         unsigned status = 0;
         uint64_t length = 0;
 
-        rc = thumb_serve(c, fd, &st, &status, &length);
+        rc = thumb_serve(srv, c, fd, &st, rel, &rq->thumb, &status, &length);
+        if (rc == THUMB_WAIT)
+            return MHD_YES; /* the next call answers, once c is resumed */
         if (rc != THUMB_NONE) {
             note(rq, status, length);
             return (enum MHD_Result)rc;
@@ -437,6 +443,32 @@ static enum MHD_Result serve_path(struct ferry_server *srv, struct MHD_Connectio
     rc = files_serve(srv, c, fd, &st, rel, is_head, &out);
     note(rq, out.status, out.length);
     rq->transfer = out.transfer;
+    return (enum MHD_Result)rc;
+}
+
+/* GET or HEAD of a picture whose connection was suspended while its
+ * thumbnail was made (serve_path()): the thumbnail, or the file itself. */
+static enum MHD_Result serve_thumb_resumed(struct ferry_server *srv, struct MHD_Connection *c,
+                                           struct request *rq, int is_head)
+{
+    struct thumb_wait *w = rq->thumb;
+    unsigned status = 0;
+    uint64_t length = 0;
+    struct files_outcome out;
+    struct stat st;
+    const char *rel;
+    int fd = -1, rc;
+
+    rc = thumb_resumed(w, c, &fd, &st, &rel, &status, &length);
+    if (rc != THUMB_NONE) {
+        note(rq, status, length);
+    } else {
+        rc = files_serve(srv, c, fd, &st, rel, is_head, &out);
+        note(rq, out.status, out.length);
+        rq->transfer = out.transfer;
+    }
+    rq->thumb = NULL; /* rel pointed into it: used above */
+    thumb_wait_free(w);
     return (enum MHD_Result)rc;
 }
 
@@ -530,6 +562,8 @@ enum MHD_Result routes_handle(void *cls, struct MHD_Connection *c, const char *u
             return put_body(rq->put, upload_data, upload_data_size);
         return put_finish(rq->put, c, &rq->status);
     }
+    if (rq->thumb)
+        return serve_thumb_resumed(srv, c, rq, is_head);
     if (rq->auth.endpoint && !rq->status) {
         if (*upload_data_size)
             return auth_endpoint_body(&rq->auth, upload_data, upload_data_size);
@@ -593,6 +627,7 @@ void routes_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     if (!rq)
         return;
     auth_ticket_end(&rq->auth);
+    thumb_wait_free(rq->thumb); /* resumed, but not answered: the server stops */
     put_end(rq->put);
     tus_end(rq->tus, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     if (rq->status == 507) /* a full disk: the trash gives back its oldest first */

@@ -16,6 +16,7 @@
 #include "port-none.h"
 #include "registry.h"
 #include "server.h"
+#include "thumb-jobs.h"
 #include "tls.h"
 #include "upload-tus.h"
 
@@ -76,9 +77,11 @@ static int op_rebind(void *ctx)
 /*
  * Engine op: end every open connection. TLS connections end first (with a
  * close_notify; the TLS sessions are kept, so clients resume them after a
- * suspension). shutdown() wakes libmicrohttpd, which then closes the
- * connection as it would any that failed; the client sees the stream end and
- * resumes by Range.
+ * suspension); thumbnails being made for suspended connections stop, and
+ * those connections are resumed, so that libmicrohttpd sees them end.
+ * shutdown() wakes libmicrohttpd, which then closes the connection as it
+ * would any that failed; the client sees the stream end and resumes by
+ * Range.
  */
 static void op_close_connections(void *ctx)
 {
@@ -86,6 +89,7 @@ static void op_close_connections(void *ctx)
     size_t n;
 
     tls_front_close_all(srv->tls_front);
+    thumb_jobs_cancel(srv->thumbs); /* suspended connections see no shutdown() */
     pthread_mutex_lock(&srv->conns_lock);
     n = srv->n_conns;
     for (size_t i = 0; i < srv->n_conns; i++)

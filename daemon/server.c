@@ -31,6 +31,7 @@
 #include "registry.h"
 #include "routes.h"
 #include "server.h"
+#include "thumb-jobs.h"
 #include "tls.h"
 #include "trash.h"
 #include "upload-put.h"
@@ -486,6 +487,12 @@ int ferry_server_start(ferry_server *srv)
                     "earlier run", cut);
         trash_sweep(srv); /* and on each DELETE: no timer wakes an idle server */
     }
+    rc = thumb_jobs_new(srv, &srv->thumbs);
+    if (rc == FERRY_ENOMEM)
+        goto fail;
+    if (rc < 0)
+        srv_log(srv, FERRY_LOG_WARN, "no thread for thumbnails (%s): pictures are answered "
+                "as themselves", strerror(-rc));
     srv->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, routes_handle, srv,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, srv,
@@ -543,10 +550,13 @@ int ferry_server_stop(ferry_server *srv)
     tls_identity_free(srv->tls_id);
     srv->tls_id = NULL;
     srv->tls_port = 0;
+    thumb_jobs_stop(srv->thumbs); /* resumes what it suspended: before MHD */
     if (srv->mhd)
         MHD_stop_daemon(srv->mhd); /* completes requests: they close transfers */
     srv->mhd = NULL;
     srv_lifecycle_stop(srv);
+    thumb_jobs_free(srv->thumbs); /* after the engine: its ops cancel jobs */
+    srv->thumbs = NULL;
     tus_store_free(srv->tus); /* no request and no event uses it now */
     srv->tus = NULL;
     srv->port = 0;

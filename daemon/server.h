@@ -104,6 +104,11 @@ struct ferry_server {
 
     /* access control (daemon/auth.c): from new to free */
     struct auth_gate *auth;
+
+    /* the thumbnail thread and cache (daemon/thumb-jobs.h): from start to
+       stop (freed after the engine, whose ops cancel its jobs); NULL when
+       it could not start (pictures then answer themselves) */
+    struct thumb_jobs *thumbs;
 };
 
 /*

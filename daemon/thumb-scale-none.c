@@ -16,10 +16,19 @@ int thumb_scale_knows(const unsigned char *head, size_t len)
     return 0;
 }
 
-int thumb_scale(FILE *in, unsigned orientation, unsigned char **out, size_t *len)
+int thumb_scale_over(const unsigned char *head, size_t len)
+{
+    (void)head;
+    (void)len;
+    return 0;
+}
+
+int thumb_scale(FILE *in, unsigned orientation, const struct thumb_scale_limits *lim,
+                unsigned char **out, size_t *len)
 {
     (void)in;
     (void)orientation;
+    (void)lim;
     *out = NULL;
     *len = 0;
     return -ENOTSUP;

@@ -2,7 +2,9 @@
  * thumb-scale.c — JPEG thumbnails of JPEG and PNG pictures with libjpeg
  * (libjpeg-turbo) and libpng; see thumb-scale.h. Both libraries report
  * errors by longjmp: each decoder keeps what it must free in a struct that
- * outlives its setjmp, and never returns through a library frame.
+ * outlives its setjmp, and never returns through a library frame. The
+ * limits on time and scans are checked by libjpeg's progress monitor, which
+ * leaves the same way, and in the PNG row loop.
  */
 #include "config.h"
 
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jpeglib.h> /* after stdio.h and stddef.h, which it needs */
 #include <jerror.h>
@@ -24,6 +27,24 @@
  * keeps all its coefficients): past it, the picture is refused. */
 #define JPEG_MEMORY_MAX (64L << 20)
 
+/* ---------------------------------------------------------------- limits */
+
+/* Returns 0 while the picture may still be read under lim, else -ECANCELED
+ * or -ETIMEDOUT. */
+static int limits_check(const struct thumb_scale_limits *lim)
+{
+    struct timespec now;
+
+    if (lim->cancel && atomic_load(lim->cancel))
+        return -ECANCELED;
+    if (!lim->deadline_ms)
+        return 0;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if ((long long)now.tv_sec * 1000 + now.tv_nsec / 1000000 >= lim->deadline_ms)
+        return -ETIMEDOUT;
+    return 0;
+}
+
 int thumb_scale_knows(const unsigned char *head, size_t len)
 {
     static const unsigned char png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
@@ -31,6 +52,47 @@ int thumb_scale_knows(const unsigned char *head, size_t len)
     if (len >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF)
         return 1;
     return len >= 8 && memcmp(head, png_sig, 8) == 0;
+}
+
+/* Whether a w x h picture is over the sizes (max_pixels for its kind). */
+static int over(unsigned long long w, unsigned long long h, unsigned long long max_pixels)
+{
+    return w > THUMB_SCALE_MAX_SIDE || h > THUMB_SCALE_MAX_SIDE || w * h > max_pixels;
+}
+
+int thumb_scale_over(const unsigned char *head, size_t len)
+{
+    size_t i = 2;
+
+    if (!thumb_scale_knows(head, len))
+        return 0;
+    if (head[0] == 0x89) /* PNG: the IHDR chunk comes first */
+        return len >= 24 && memcmp(head + 12, "IHDR", 4) == 0 &&
+               over((unsigned long long)head[16] << 24 | head[17] << 16 | head[18] << 8 | head[19],
+                    (unsigned long long)head[20] << 24 | head[21] << 16 | head[22] << 8 | head[23],
+                    THUMB_SCALE_MAX_PNG_PIXELS);
+    while (i + 4 <= len && head[i] == 0xFF) { /* JPEG: segments up to the SOF */
+        unsigned m = head[i + 1];
+
+        if (m == 0xFF) { /* a fill byte */
+            i++;
+            continue;
+        }
+        if (m == 0xDA || m == 0xD9) /* SOS or EOI before any SOF */
+            return 0;
+        if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) { /* no length */
+            i += 2;
+            continue;
+        }
+        if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC)
+            return i + 9 <= len &&
+                   over((unsigned)head[i + 7] << 8 | head[i + 8],
+                        (unsigned)head[i + 5] << 8 | head[i + 6], THUMB_SCALE_MAX_PIXELS);
+        if (((unsigned)head[i + 2] << 8 | head[i + 3]) < 2)
+            return 0;
+        i += 2 + ((unsigned)head[i + 2] << 8 | head[i + 3]);
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------ averaging */
@@ -206,26 +268,52 @@ static void jpeg_fail_init(struct jpeg_fail *f)
 struct decode {
     struct scaler s;
     unsigned char *row;
+    struct thumb_scale_limits lim; /* filled in: max_scans is never 0 */
+    int why;                /* what stopped libjpeg's progress monitor, or 0 */
 };
 
+/* libjpeg's progress monitor, called between the rows of each scan while
+ * jpeg_start_decompress() reads a progressive JPEG's scans and on each
+ * jpeg_read_scanlines(): leaves through error_exit (a longjmp) once the
+ * scans or time are over the limits, with d->why saying which. */
+struct jpeg_watch {
+    struct jpeg_progress_mgr mgr; /* first: libjpeg hands back &mgr */
+    struct decode *d;
+};
+
+static void jpeg_watch_monitor(j_common_ptr ci)
+{
+    struct decode *d = ((struct jpeg_watch *)ci->progress)->d;
+    j_decompress_ptr di = (j_decompress_ptr)ci;
+    int rc = di->input_scan_number > (int)d->lim.max_scans ? -EFBIG : limits_check(&d->lim);
+
+    if (rc) {
+        d->why = rc;
+        ci->err->error_exit(ci);
+    }
+}
+
 /* Reads the JPEG in `in` into d->s, scaled by libjpeg by the largest of
- * 1/8, 1/4, 1/2 that leaves it at least THUMB_SCALE_SIDE. Returns 0 or a
- * negative errno (d holds what to free either way). */
+ * 1/8, 1/4, 1/2 that leaves it at least THUMB_SCALE_SIDE, within d->lim
+ * (its progress monitor, jpeg_watch_monitor()). Returns 0 or a negative
+ * errno (d holds what to free either way). */
 static int jpeg_decode(FILE *in, struct decode *d)
 {
     struct jpeg_decompress_struct ci;
     struct jpeg_fail fail;
+    struct jpeg_watch watch = {.mgr = {.progress_monitor = jpeg_watch_monitor}, .d = d};
     unsigned long long pixels;
     unsigned longer;
 
     jpeg_fail_init(&fail);
     ci.err = &fail.mgr;
-    if (setjmp(fail.jmp)) { /* broken, or over JPEG_MEMORY_MAX */
+    if (setjmp(fail.jmp)) { /* broken, over JPEG_MEMORY_MAX, or the limits */
         jpeg_destroy_decompress(&ci);
-        return -EINVAL;
+        return d->why ? d->why : -EINVAL;
     }
     jpeg_create_decompress(&ci);
     ci.mem->max_memory_to_use = JPEG_MEMORY_MAX;
+    ci.progress = &watch.mgr;
     jpeg_stdio_src(&ci, in);
     jpeg_read_header(&ci, TRUE);
     pixels = (unsigned long long)ci.image_width * ci.image_height;
@@ -281,8 +369,8 @@ static void png_quiet(png_structp png, png_const_charp msg)
 }
 
 /* Reads the PNG in `in` into d->s: any bit depth and colour type, as 8-bit
- * RGBA laid on white. Returns 0 or a negative errno (d holds what to free
- * either way). */
+ * RGBA laid on white, within d->lim (checked before each row). Returns 0 or
+ * a negative errno (d holds what to free either way). */
 static int png_decode(FILE *in, struct decode *d)
 {
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, png_fail, png_quiet);
@@ -303,7 +391,7 @@ static int png_decode(FILE *in, struct decode *d)
     png_init_io(png, in);
     png_read_info(png, info);
     png_get_IHDR(png, info, &w, &h, &depth, &type, &interlace, NULL, NULL);
-    if ((unsigned long long)w * h > THUMB_SCALE_MAX_PIXELS) {
+    if ((unsigned long long)w * h > THUMB_SCALE_MAX_PNG_PIXELS) {
         png_destroy_read_struct(&png, &info, NULL);
         return -EFBIG;
     }
@@ -323,6 +411,12 @@ static int png_decode(FILE *in, struct decode *d)
     }
     rgba = d->row;
     for (png_uint_32 y = 0; y < h; y++) {
+        int rc = limits_check(&d->lim);
+
+        if (rc < 0) {
+            png_destroy_read_struct(&png, &info, NULL);
+            return rc;
+        }
         png_read_row(png, rgba, NULL);
         for (png_uint_32 x = 0; x < w; x++) { /* on white, in place: RGBA -> RGB */
             unsigned a = rgba[x * 4 + 3];
@@ -417,12 +511,18 @@ static int jpeg_encode(const unsigned char *pix, unsigned w, unsigned h, unsigne
     return 0;
 }
 
-int thumb_scale(FILE *in, unsigned orientation, unsigned char **out, size_t *len)
+int thumb_scale(FILE *in, unsigned orientation, const struct thumb_scale_limits *lim,
+                unsigned char **out, size_t *len)
 {
     unsigned char head[8];
     size_t got;
     long start = ftell(in);
     struct decode d = {.row = NULL};
+
+    if (lim)
+        d.lim = *lim;
+    if (!d.lim.max_scans)
+        d.lim.max_scans = THUMB_SCALE_MAX_SCANS;
     unsigned char *up = NULL;
     unsigned w, h;
     int rc;

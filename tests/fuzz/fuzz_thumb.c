@@ -3,9 +3,9 @@
  * which reads any JPEG or PNG file a browser asks ?thumb=1 of through
  * libjpeg and libpng. The input is the file; its first byte, taken off,
  * is the Exif orientation to apply (0-255: out of range is taken as 1).
- * Checks: no crash, leak or overread (the sanitizers); a result is a JPEG
- * (FF D8 ... FF D9) and nothing is returned on failure; only the documented
- * errors come back.
+ * thumb_scale_over() reads the same bytes. Checks: no crash, leak or
+ * overread (the sanitizers); a result is a JPEG (FF D8 ... FF D9) and
+ * nothing is returned on failure; only the documented errors come back.
  */
 #include "config.h"
 
@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     in = fmemopen(copy, size - 1 ? size - 1 : 1, "rb");
     if (!in)
         abort();
-    rc = thumb_scale(in, data[0], &out, &len);
+    (void)thumb_scale_over(copy, size - 1); /* reads only inside the bytes */
+    rc = thumb_scale(in, data[0], NULL, &out, &len);
     fclose(in);
     if (rc == 0 ? !out || len < 4 || out[0] != 0xFF || out[1] != 0xD8 || out[len - 2] != 0xFF ||
                       out[len - 1] != 0xD9

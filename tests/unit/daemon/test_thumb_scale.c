@@ -6,7 +6,13 @@
  * the eight Exif orientations, transparency on white, grey pictures, and
  * the refusals: garbage, a truncated PNG, a CMYK JPEG, an interlaced PNG,
  * and headers claiming more pixels than allowed (refused before any
- * allocation of that size). Built only with --with-thumbnails.
+ * allocation of that size). The limits on cost (issue 16): a progressive
+ * JPEG of 704 valid scans is refused (-EFBIG) and one of 6 is made, or
+ * refused under a limit of 3; a deadline already passed gives -ETIMEDOUT
+ * for a JPEG, a progressive JPEG and a PNG, a cancel flag -ECANCELED; a
+ * 48-megapixel PNG header is over the PNG bound; thumb_scale_over() tells
+ * pictures over the bounds from their first bytes. Built only with
+ * --with-thumbnails.
  */
 #include "config.h"
 
@@ -20,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jpeglib.h>
 #include <png.h>
@@ -46,8 +53,24 @@ static int scale(const struct file *f, unsigned orientation, unsigned char **out
     int rc;
 
     assert_non_null(in);
-    rc = thumb_scale(in, orientation, out, len);
+    rc = thumb_scale(in, orientation, NULL, out, len);
     fclose(in);
+    return rc;
+}
+
+/* Runs thumb_scale() on f within lim; frees what it made. Returns its code. */
+static int scale_within(const struct file *f, const struct thumb_scale_limits *lim)
+{
+    FILE *in = fmemopen(f->b, f->n, "rb");
+    unsigned char *out = NULL;
+    size_t len = 0;
+    int rc;
+
+    assert_non_null(in);
+    rc = thumb_scale(in, 1, lim, &out, &len);
+    fclose(in);
+    assert_true(rc == 0 ? out != NULL : out == NULL);
+    free(out);
     return rc;
 }
 
@@ -170,6 +193,58 @@ static struct file jpeg_of(unsigned w, unsigned h, int components,
             pix(x, co.next_scanline, px);
             memcpy(row + (size_t)x * components, px, (size_t)components);
         }
+        jpeg_write_scanlines(&co, &row, 1);
+    }
+    jpeg_finish_compress(&co);
+    jpeg_destroy_compress(&co);
+    free(row);
+    f.b = mem;
+    f.n = size;
+    return f;
+}
+
+/*
+ * A w x h grey progressive JPEG whose pixels pix() gives: with `many`, of
+ * every scan libjpeg allows (the DC coefficient and each AC coefficient on
+ * its own, each first sent at Al 10 and then refined bit by bit: 11 + 63 *
+ * 11 = 704 scans), else libjpeg's usual progression (6 scans for grey).
+ */
+static struct file progressive_of(unsigned w, unsigned h, int many,
+                                  void (*pix)(unsigned x, unsigned y, unsigned char *px))
+{
+    static jpeg_scan_info scans[704];
+    struct jpeg_compress_struct co;
+    struct jpeg_error_mgr err;
+    unsigned char *mem = NULL, *row = malloc(w);
+    unsigned long size = 0;
+    int n = 0;
+    struct file f;
+
+    assert_non_null(row);
+    for (int k = 0; k < 64; k++)
+        for (int al = 10; al >= 0; al--)
+            scans[n++] = (jpeg_scan_info){.comps_in_scan = 1, .component_index = {0},
+                                          .Ss = k, .Se = k, .Ah = al == 10 ? 0 : al + 1,
+                                          .Al = al};
+    co.err = jpeg_std_error(&err);
+    jpeg_create_compress(&co);
+    jpeg_mem_dest(&co, &mem, &size);
+    co.image_width = w;
+    co.image_height = h;
+    co.input_components = 1;
+    co.in_color_space = JCS_GRAYSCALE;
+    jpeg_set_defaults(&co);
+    jpeg_set_quality(&co, 90, TRUE);
+    if (many) {
+        co.scan_info = scans;
+        co.num_scans = n;
+    } else {
+        jpeg_simple_progression(&co);
+    }
+    jpeg_start_compress(&co, TRUE);
+    while (co.next_scanline < h) {
+        for (unsigned x = 0; x < w; x++)
+            pix(x, co.next_scanline, row + x);
         jpeg_write_scanlines(&co, &row, 1);
     }
     jpeg_finish_compress(&co);
@@ -393,6 +468,106 @@ static void test_refused(void **state)
     assert_null(out);
 }
 
+/* How many scans (SOS markers) the JPEG f holds. */
+static int count_scans(const struct file *f)
+{
+    int n = 0;
+
+    for (size_t i = 0; i + 1 < f->n; i++)
+        n += f->b[i] == 0xFF && f->b[i + 1] == 0xDA;
+    return n;
+}
+
+static void test_scan_bound(void **state)
+{
+    (void)state;
+    struct file many = progressive_of(512, 512, 1, grey);
+    struct file usual = progressive_of(512, 512, 0, grey);
+    struct thumb_scale_limits three = {.max_scans = 3};
+    struct thumb_scale_limits all = {.max_scans = 1000};
+
+    assert_int_equal(count_scans(&many), 704);
+    assert_int_equal(scale_within(&many, NULL), -EFBIG); /* THUMB_SCALE_MAX_SCANS */
+    assert_int_equal(scale_within(&many, &all), 0);      /* a valid picture */
+    assert_true(count_scans(&usual) > 3 && count_scans(&usual) < THUMB_SCALE_MAX_SCANS);
+    assert_int_equal(scale_within(&usual, NULL), 0);
+    assert_int_equal(scale_within(&usual, &three), -EFBIG);
+    free(many.b);
+    free(usual.b);
+}
+
+/* CLOCK_MONOTONIC now, in ms, plus delta. */
+static long long ms_from_now(long long delta)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000 + delta;
+}
+
+static void test_time_bound(void **state)
+{
+    (void)state;
+    halves_w = 1600;
+    struct file kinds[3] = {jpeg_of(1600, 1200, 3, halves), progressive_of(640, 480, 0, grey),
+                            png_of(1600, 1200, PNG_FORMAT_RGB, halves)};
+    atomic_int stop = 0;
+    struct thumb_scale_limits passed = {.deadline_ms = ms_from_now(-1)};
+    struct thumb_scale_limits later = {.deadline_ms = ms_from_now(60000), .cancel = &stop};
+
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(scale_within(&kinds[i], &passed), -ETIMEDOUT);
+        atomic_store(&stop, 0);
+        assert_int_equal(scale_within(&kinds[i], &later), 0);
+        atomic_store(&stop, 1);
+        assert_int_equal(scale_within(&kinds[i], &later), -ECANCELED);
+        free(kinds[i].b);
+    }
+}
+
+static void test_png_bound(void **state)
+{
+    (void)state;
+    struct file f = png_header(8000, 6000, 0); /* 48 megapixels: over the PNG bound */
+
+    assert_int_equal(scale_within(&f, NULL), -EFBIG);
+    f = png_header(6000, 6000, 0); /* 36: under it, read (and found cut) */
+    assert_int_equal(scale_within(&f, NULL), -EINVAL);
+}
+
+static void test_over(void **state)
+{
+    (void)state;
+    struct file f = png_header(20000, 20000, 0);
+    struct file j;
+    unsigned char *sof = NULL;
+
+    assert_true(thumb_scale_over(f.b, f.n));
+    f = png_header(8000, 6000, 0); /* 48 megapixels: over the PNG bound */
+    assert_true(thumb_scale_over(f.b, f.n));
+    f = png_header(THUMB_SCALE_MAX_SIDE + 1, 1, 0);
+    assert_true(thumb_scale_over(f.b, f.n));
+    f = png_header(6000, 6000, 0);
+    assert_false(thumb_scale_over(f.b, f.n));
+    assert_false(thumb_scale_over(f.b, 20)); /* too short to tell */
+
+    halves_w = 64;
+    j = jpeg_of(64, 48, 3, halves);
+    assert_false(thumb_scale_over(j.b, j.n));
+    for (size_t i = 2; i + 9 < j.n && !sof; i++) /* its SOF0: FF C0 len P H H W W */
+        if (j.b[i] == 0xFF && j.b[i + 1] == 0xC0)
+            sof = j.b + i;
+    assert_non_null(sof);
+    sof[5] = 16000 >> 8, sof[6] = 16000 & 0xFF, sof[7] = 16000 >> 8, sof[8] = 16000 & 0xFF;
+    assert_true(thumb_scale_over(j.b, j.n)); /* 256 megapixels */
+    assert_false(thumb_scale_over(j.b, (size_t)(sof - j.b) + 6)); /* cut before W */
+    sof[5] = 0, sof[6] = 10, sof[7] = 40000 >> 8, sof[8] = 40000 & 0xFF;
+    assert_true(thumb_scale_over(j.b, j.n)); /* 40000 wide */
+    free(j.b);
+    assert_false(thumb_scale_over((const unsigned char *)"\xFF\xD8\xFF\xE0\x00\x01", 6));
+    assert_false(thumb_scale_over((const unsigned char *)"GIF89a", 6));
+}
+
 static void test_knows(void **state)
 {
     (void)state;
@@ -411,6 +586,10 @@ int main(void)
         cmocka_unit_test(test_png_kinds),
         cmocka_unit_test(test_jpeg),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_scan_bound),
+        cmocka_unit_test(test_time_bound),
+        cmocka_unit_test(test_png_bound),
+        cmocka_unit_test(test_over),
         cmocka_unit_test(test_knows),
     };
 
