@@ -8,8 +8,9 @@
  * Out of fds (EMFILE, ENFILE) or kernel memory (ENOBUFS, ENOMEM), accept()
  * fails while the connection stays queued, so the listening socket stays
  * readable: the thread then stops polling the listening sockets for a
- * delay that doubles from BACKOFF_MIN_MS to BACKOFF_MAX_MS while it lasts
- * (the wake pipe is still polled), and logs one line per episode with a
+ * delay that doubles from BACKOFF_MIN_MS to BACKOFF_MAX_MS while no
+ * connection can be accepted (BACKOFF_MIN_MS again while some can: the
+ * descriptors are coming free; the wake pipe is always polled), and logs one line per episode with a
  * count (srv_log_limited). Queued clients wait in the backlog meanwhile and
  * are served once descriptors are free again, at most BACKOFF_MAX_MS later.
  */
@@ -241,11 +242,12 @@ int listener_port(const struct listener *l)
 
 /*
  * Accepts every pending connection on listening socket fd (at most 256 a
- * call) and passes each to the callback. Returns 0, -EMFILE/-ENFILE/-ENOBUFS/-ENOMEM when out of resources
+ * call) and passes each to the callback, counting them in *accepted.
+ * Returns 0, -EMFILE/-ENFILE/-ENOBUFS/-ENOMEM when out of resources
  * (logged through the limiter), or another -errno when the socket itself is
  * unusable.
  */
-static int accept_pending(struct listener *l, int fd)
+static int accept_pending(struct listener *l, int fd, unsigned *accepted)
 {
     for (int budget = 256; budget > 0; budget--) {
         struct sockaddr_storage peer;
@@ -266,6 +268,7 @@ static int accept_pending(struct listener *l, int fd)
             int one = 1;
             setsockopt(c, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #endif
+            (*accepted)++;
             l->on_accept(l->user, c, (struct sockaddr *)&peer, len);
             continue;
         }
@@ -306,6 +309,7 @@ static void *accept_main(void *arg)
         pfd[i] = (struct pollfd){.fd = l->fds[i], .events = POLLIN};
     pfd[l->n] = (struct pollfd){.fd = l->wake[0], .events = POLLIN};
     for (;;) {
+        unsigned accepted = 0;
         int starved = 0, r;
 
         if (backoff_ms > 0) { /* sleep on the wake pipe alone */
@@ -330,7 +334,7 @@ static void *accept_main(void *arg)
 
             if (!pfd[i].revents || pfd[i].fd < 0)
                 continue;
-            rc = accept_pending(l, pfd[i].fd);
+            rc = accept_pending(l, pfd[i].fd, &accepted);
             if (rc == -EMFILE || rc == -ENFILE || rc == -ENOBUFS || rc == -ENOMEM) {
                 starved = 1;
             } else if (rc < 0) {
@@ -340,7 +344,9 @@ static void *accept_main(void *arg)
                 pfd[i].fd = -1; /* poll() ignores it from now on */
             }
         }
-        if (starved) {
+        if (starved && accepted) { /* descriptors come free: go on soon */
+            backoff_ms = BACKOFF_MIN_MS;
+        } else if (starved) {
             backoff_ms = backoff_ms ? backoff_ms * 2 : BACKOFF_MIN_MS;
             if (backoff_ms > BACKOFF_MAX_MS)
                 backoff_ms = BACKOFF_MAX_MS;
