@@ -207,7 +207,7 @@ int listener_open(struct ferry_server *srv, const char *const *addrs, size_t n,
         return FERRY_ENOMEM;
     l->srv = srv;
     l->wake[0] = l->wake[1] = -1;
-    srv_log_limit_init(&l->starved_log, 0);
+    srv_log_limit_init(&l->starved_log, 0, 1);
     for (int attempt = 0; attempt < 16; attempt++) {
         l->port = port;
         rc = bind_all(l, addrs, n, wildcard, port == 0, &retryable);

@@ -22,11 +22,13 @@ static uint64_t mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + 1;
 }
 
-void srv_log_limit_init(struct srv_log_limit *lim, unsigned period_ms)
+void srv_log_limit_init(struct srv_log_limit *lim, unsigned period_ms, unsigned burst)
 {
     pthread_mutex_init(&lim->lock, NULL);
     lim->period_ms = period_ms ? period_ms : DEFAULT_PERIOD_MS;
-    lim->last_ms = lim->first_ms = 0;
+    lim->burst = burst ? burst : 1;
+    lim->period_start = lim->first_ms = 0;
+    lim->written = 0;
     lim->suppressed = 0;
 }
 
@@ -49,17 +51,24 @@ void srv_log_limited(const struct ferry_server *srv, struct srv_log_limit *lim,
     if (!srv_log_enabled(srv, level))
         return;
     now = mono_ms();
+    n = 0;
+    first = 0;
     pthread_mutex_lock(&lim->lock);
-    if (lim->last_ms && now - lim->last_ms < lim->period_ms) {
-        if (!lim->suppressed++)
-            lim->first_ms = now;
-        pthread_mutex_unlock(&lim->lock);
-        return;
+    if (lim->period_start && now - lim->period_start < lim->period_ms) {
+        if (lim->written >= lim->burst) {
+            if (!lim->suppressed++)
+                lim->first_ms = now;
+            pthread_mutex_unlock(&lim->lock);
+            return;
+        }
+        lim->written++;
+    } else { /* a new period: this line carries the last one's count */
+        n = lim->suppressed;
+        first = lim->first_ms;
+        lim->suppressed = 0;
+        lim->period_start = now;
+        lim->written = 1;
     }
-    n = lim->suppressed;
-    first = lim->first_ms;
-    lim->suppressed = 0;
-    lim->last_ms = now;
     pthread_mutex_unlock(&lim->lock);
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
@@ -81,7 +90,7 @@ void srv_log_limit_end(const struct ferry_server *srv, struct srv_log_limit *lim
     n = lim->suppressed;
     first = lim->first_ms;
     lim->suppressed = 0;
-    lim->last_ms = 0;
+    lim->period_start = 0;
     pthread_mutex_unlock(&lim->lock);
     if (n)
         srv_log(srv, level, "%s: %lu more in the last %llu s", what, n,

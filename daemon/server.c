@@ -280,8 +280,8 @@ int ferry_server_new(const ferry_config *cfg, ferry_server **out)
     srv->state_fd = -1;
     pthread_mutex_init(&srv->conns_lock, NULL);
     pthread_rwlock_init(&srv->engine_lock, NULL);
-    srv_log_limit_init(&srv->refused_log, 0);
-    srv_log_limit_init(&srv->mhd_log, 0);
+    srv_log_limit_init(&srv->refused_log, 0, 1);
+    srv_log_limit_init(&srv->mhd_log, 0, 5);
     srv->registry = lc_registry_new();
     srv->listings = listing_cache_new(LISTING_CACHE_ENTRIES, LISTING_CACHE_BYTES,
                                       LISTING_CACHE_TTL_MS);

@@ -60,19 +60,21 @@ enum srv_error_page {
 /*
  * A log line that can repeat (one per failed accept, per refused
  * connection, ...) goes through a limiter (daemon/log-limit.c): the first
- * line of an episode is written at once, the repeats within `period_ms` of
- * the last line written are only counted, and the next line written carries
- * the count ("(N more like it in the last S s)"). srv_log_limit_end()
- * closes an episode: it writes the count, if any, and the next line is
- * written at once again. A limiter is shared by the threads that log that
- * kind of line; it lives in the struct of the module that owns the line.
+ * `burst` lines of a period of `period_ms` are written, the rest of the
+ * period's are only counted, and the first line written after the period
+ * carries the count ("(N more like it in the last S s)") and opens the next
+ * period. srv_log_limit_end() closes an episode: it writes the count, if
+ * any, and the next line is written at once again. A limiter is shared by
+ * the threads that log that kind of line; it lives in the struct of the
+ * module that owns the line.
  */
 struct srv_log_limit {
     pthread_mutex_t lock;
-    unsigned period_ms;
-    uint64_t last_ms;         /* when the last line was written; 0: none */
+    unsigned period_ms, burst;
+    uint64_t period_start;    /* monotonic ms; 0: no period open */
+    unsigned written;         /* lines written in this period */
     uint64_t first_ms;        /* when the first repeat was counted */
-    unsigned long suppressed; /* repeats counted since the last line */
+    unsigned long suppressed; /* repeats counted, not written */
 };
 
 struct ferry_server {
@@ -175,8 +177,9 @@ void srv_log(const struct ferry_server *srv, enum ferry_log_level level,
 /* Non-zero when a line at `level` would be logged; lets callers skip work. */
 int srv_log_enabled(const struct ferry_server *srv, enum ferry_log_level level);
 
-/* Sets up lim (period_ms 0: 60 s). */
-void srv_log_limit_init(struct srv_log_limit *lim, unsigned period_ms);
+/* Sets up lim: at most `burst` (0: 1) lines a period of period_ms (0:
+ * 60 s). */
+void srv_log_limit_init(struct srv_log_limit *lim, unsigned period_ms, unsigned burst);
 
 /* Ends the episode as srv_log_limit_end() would and frees lim's lock. */
 void srv_log_limit_destroy(const struct ferry_server *srv, struct srv_log_limit *lim,

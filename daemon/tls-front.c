@@ -84,6 +84,8 @@
 #define TICKET_LIFETIME_S (24 * 3600)
 #define CACHE_ENTRIES 512
 #define SNIFF_MAX 2048             /* bytes of a plain request looked at */
+#define HS_LOG_BURST 30            /* failed handshakes logged a minute, each
+                                      with its peer (then counted) */
 
 enum conn_state { ST_SNIFF, ST_HANDSHAKE, ST_BRIDGE, ST_REFUSE };
 
@@ -163,6 +165,7 @@ struct tls_front {
                                         not take */
     uint64_t stall_ms;               /* the server's idle timeout */
     struct srv_log_limit hs_log;     /* failed handshakes (any thread) */
+    struct srv_log_limit timeout_log; /* handshakes and stalls timed out */
     struct srv_log_limit refused_log; /* over max_conns */
 };
 
@@ -869,11 +872,13 @@ static int expire(struct tls_front *t)
             struct tls_conn *c = l->head;
 
             if (l == &t->hs_timers)
-                srv_log(t->srv, FERRY_LOG_INFO, "TLS handshake with %s failed: timed out "
-                        "after %d s", c->peer_text, HANDSHAKE_TIMEOUT_MS / 1000);
+                srv_log_limited(t->srv, &t->timeout_log, FERRY_LOG_INFO, "TLS handshake "
+                                "with %s failed: timed out after %d s", c->peer_text,
+                                HANDSHAKE_TIMEOUT_MS / 1000);
             else if (l == &t->stall_timers)
-                srv_log(t->srv, FERRY_LOG_INFO, "TLS: %s took nothing for %u s: closed",
-                        c->peer_text, (unsigned)(t->stall_ms / 1000));
+                srv_log_limited(t->srv, &t->timeout_log, FERRY_LOG_INFO, "TLS: %s took "
+                                "nothing for %u s: closed", c->peer_text,
+                                (unsigned)(t->stall_ms / 1000));
             conn_kill(c);
         }
         if (l->head && l->head->deadline < next)
@@ -1011,8 +1016,9 @@ int tls_front_new(struct ferry_server *srv, const struct tls_identity *id,
     t->stall_ms = (uint64_t)(srv && srv->cfg.idle_timeout_s ? srv->cfg.idle_timeout_s : 120) *
                   1000;
     t->max_conns = srv && srv->max_conns ? srv->max_conns : 1024;
-    srv_log_limit_init(&t->hs_log, 0);
-    srv_log_limit_init(&t->refused_log, 0);
+    srv_log_limit_init(&t->hs_log, 0, HS_LOG_BURST);
+    srv_log_limit_init(&t->timeout_log, 0, HS_LOG_BURST);
+    srv_log_limit_init(&t->refused_log, 0, 1);
     pthread_mutex_init(&t->lock, NULL);
     pthread_cond_init(&t->cond, NULL);
     rc = conf_setup(t);
@@ -1161,6 +1167,7 @@ void tls_front_free(struct tls_front *t)
         mbedtls_entropy_free(&t->entropy);
     }
     srv_log_limit_destroy(t->srv, &t->hs_log, FERRY_LOG_INFO, "failed TLS handshakes");
+    srv_log_limit_destroy(t->srv, &t->timeout_log, FERRY_LOG_INFO, "TLS timeouts");
     srv_log_limit_destroy(t->srv, &t->refused_log, FERRY_LOG_WARN, "TLS connections refused");
     pthread_cond_destroy(&t->cond);
     pthread_mutex_destroy(&t->lock);

@@ -18,6 +18,22 @@
 # The figures (ms) are printed as TAP comments for the README's table.
 . "$(dirname "$0")/lib.sh"
 
+# spawn_py SCRIPT ARGS...: runs /usr/bin/python3 SCRIPT ARGS... in the
+# background with its stdin and stdout on FIFOs (a coproc's variables go
+# away when it ends, which `set -u` turns into an exit). Sets PY_PID, PY_IN
+# (write lines to it) and PY_OUT (read its lines from it); the previous
+# one's are closed.
+spawn_py() {
+    local f
+    [ -z "${PY_IN:-}" ] || exec {PY_IN}>&- {PY_OUT}<&-
+    f=$(mktemp -u "$FERRY_TMP/py.XXXXXX")
+    mkfifo "$f.in" "$f.out"
+    "$PYTHON" "$@" <"$f.in" >"$f.out" 2>&1 &
+    PY_PID=$!
+    track_pid "$PY_PID"
+    exec {PY_IN}>"$f.in" {PY_OUT}<"$f.out"
+}
+
 plan 14
 need_cmd curl
 "$PYTHON" -c 'import ssl' 2>/dev/null || skip_all "python3 without ssl"
@@ -157,10 +173,9 @@ ferry_stop TERM
 # ---------------------------------------------------------------- 5-10 per address
 ferry_start "$root" --max-connections 64 --max-connections-per-address 16 ||
     bail_out "ferryd did not start with the caps"
-coproc HOLD { "$PYTHON" "$FERRY_TMP/hold.py" "$FERRY_PORT" 127.0.0.2 200 16 2>&1; }
-track_pid "$HOLD_PID"
+spawn_py "$FERRY_TMP/hold.py" "$FERRY_PORT" 127.0.0.2 200 16
 line=""
-read -r -t 30 line <&"${HOLD[0]}"
+read -r -t 30 line <&"$PY_OUT"
 is "$line" "kept 16 refused 184" "127.0.0.2 opening 200: 16 kept, 184 refused at once"
 t0=$(date +%s%N)
 http --interface 127.0.0.1 "$FERRY_URL/a.txt"
@@ -181,27 +196,26 @@ except OSError as e:
 EOF_PY
 )
 like "$raw" '^(HTTP/1\.1 503|$)' "a 17th connection from 127.0.0.2 gets 503 (or a close)"
-echo go >&"${HOLD[1]}"
+(echo go >&"$PY_IN") 2>/dev/null # a subshell: SIGPIPE if it is gone
 line=""
-read -r -t 30 line <&"${HOLD[0]}"
+read -r -t 30 line <&"$PY_OUT"
 is "$line" "again 16 refused 0" "once they close, 127.0.0.2 may hold 16 again (the count went back)"
-wait "$HOLD_PID" 2>/dev/null
+wait "$PY_PID" 2>/dev/null
 ferry_stop TERM
 
 # ---------------------------------------------------------------- 11-13 TLS
 FERRY_URL_RE='https://127\.0\.0\.1:[0-9]*/'
 ferry_start "$root" --tls --state-dir "$FERRY_TMP/state-tls" --max-connections-per-address 16 ||
     bail_out "ferryd --tls did not start"
-coproc HOLD { "$PYTHON" "$FERRY_TMP/hold.py" "$FERRY_PORT" 127.0.0.2 100 16 2>&1; }
-track_pid "$HOLD_PID"
+spawn_py "$FERRY_TMP/hold.py" "$FERRY_PORT" 127.0.0.2 100 16
 line=""
-read -r -t 30 line <&"${HOLD[0]}"
+read -r -t 30 line <&"$PY_OUT"
 is "$line" "kept 16 refused 84" "HTTPS: 127.0.0.2 opening 100 idle: 16 kept, 84 closed at once"
 t0=$(date +%s%N)
 http -k --interface 127.0.0.1 "$FERRY_URL/a.txt"
 ms=$((($(date +%s%N) - t0) / 1000000))
 is "$HTTP_STATUS" 200 "HTTPS: 127.0.0.1 is served meanwhile (${ms} ms)"
-echo go >&"${HOLD[1]}"
+(echo go >&"$PY_IN") 2>/dev/null # a subshell: SIGPIPE if it is gone
 ferry_stop TERM
 
 finish

@@ -18,6 +18,22 @@
 # The figures are printed as TAP comments for the README's table.
 . "$(dirname "$0")/lib.sh"
 
+# spawn_py SCRIPT ARGS...: runs /usr/bin/python3 SCRIPT ARGS... in the
+# background with its stdin and stdout on FIFOs (a coproc's variables go
+# away when it ends, which `set -u` turns into an exit). Sets PY_PID, PY_IN
+# (write lines to it) and PY_OUT (read its lines from it); the previous
+# one's are closed.
+spawn_py() {
+    local f
+    [ -z "${PY_IN:-}" ] || exec {PY_IN}>&- {PY_OUT}<&-
+    f=$(mktemp -u "$FERRY_TMP/py.XXXXXX")
+    mkfifo "$f.in" "$f.out"
+    "$PYTHON" "$@" <"$f.in" >"$f.out" 2>&1 &
+    PY_PID=$!
+    track_pid "$PY_PID"
+    exec {PY_IN}>"$f.in" {PY_OUT}<"$f.out"
+}
+
 plan 17
 need_cmd curl prlimit
 
@@ -93,10 +109,9 @@ ferry_start "$root" || bail_out "ferryd did not start under a limit of 1024"
 FERRY_TEST_WRAPPER=$saved_wrapper
 like "$(cat "$FERRY_ERR")" "open-file limit is 1024: at most 240 connections" \
     "under a hard limit of 1024 the default cap is lowered to 240 (logged)"
-coproc IDLE { "$PYTHON" "$FERRY_TMP/idle.py" "$FERRY_PORT" 127.0.0.2 1100 2>&1; }
-track_pid "$IDLE_PID"
+spawn_py "$FERRY_TMP/idle.py" "$FERRY_PORT" 127.0.0.2 1100
 line=""
-read -r -t 30 line <&"${IDLE[0]}"
+read -r -t 30 line <&"$PY_OUT"
 [ "$line" = open ] || diag "idle.py: '$line'"
 probe_ms 127.0.0.1
 is "$PROBE_STATUS" 200 "127.0.0.1 is served while 127.0.0.2 opens 1100 connections"
@@ -112,17 +127,16 @@ fi
 held=$(fd_count)
 if [ "$held" -lt 200 ]; then pass "the per-address cap bounds its descriptors ($held open)"
 else fail "the per-address cap bounds its descriptors ($held open)"; fi
-echo go >&"${IDLE[1]}"
-wait "$IDLE_PID" 2>/dev/null
+(echo go >&"$PY_IN") 2>/dev/null # a subshell: SIGPIPE if it is gone
+wait "$PY_PID" 2>/dev/null
 ferry_stop TERM
 
 # ---------------------------------------------------------------- 7-11
 ferry_start "$root" --max-connections 1000 || bail_out "ferryd did not start"
 prlimit --pid "$FERRY_PID" --nofile=64:64 || bail_out "prlimit --pid failed"
-coproc IDLE { "$PYTHON" "$FERRY_TMP/idle.py" "$FERRY_PORT" 127.0.0.2 200 2>&1; }
-track_pid "$IDLE_PID"
+spawn_py "$FERRY_TMP/idle.py" "$FERRY_PORT" 127.0.0.2 200
 line=""
-read -r -t 30 line <&"${IDLE[0]}"
+read -r -t 30 line <&"$PY_OUT"
 [ "$line" = open ] || diag "idle.py: '$line'"
 sleep 0.5 # let the accept thread meet EMFILE
 watch_2s
@@ -133,9 +147,9 @@ if [ "$ERR_BYTES" -lt 4096 ]; then pass "out of fds: stderr grows little (${ERR_
 else fail "out of fds: stderr grows little (${ERR_BYTES} B over 2 s)"; diag_file "$FERRY_ERR" 5; fi
 n=$(grep -c "cannot accept" "$FERRY_ERR")
 is "$n" 1 "one 'cannot accept' line for the episode"
-echo go >&"${IDLE[1]}"
+(echo go >&"$PY_IN") 2>/dev/null # a subshell: SIGPIPE if it is gone
 line=""
-read -r -t 30 line <&"${IDLE[0]}"
+read -r -t 30 line <&"$PY_OUT"
 t0=$(date +%s%N)
 ok=""
 for ((i = 0; i < 100; i++)); do
@@ -182,9 +196,8 @@ for i in range(n):
 print("sent", flush=True)
 sys.stdin.readline()
 EOF_PY
-coproc STALL { "$PYTHON" "$FERRY_TMP/stall.py" "$FERRY_PORT" 3 2>&1; }
-track_pid "$STALL_PID"
-read -r -t 30 line <&"${STALL[0]}"
+spawn_py "$FERRY_TMP/stall.py" "$FERRY_PORT" 3
+read -r -t 30 line <&"$PY_OUT"
 # The downloads fill the socket buffers and stall in the deepest folder
 # within a moment; the size estimate before each one's first byte walks the
 # tree with up to 61 fds for a few ms (tree_size), so the count is read once
@@ -201,7 +214,7 @@ held=$((prev - base))
 diag "figure: 3 stalled zips of a 60-deep folder hold $held fds beyond the $base at rest"
 if [ "$held" -le 24 ]; then pass "3 stalled zips of a 60-deep folder hold few fds ($held)"
 else fail "3 stalled zips of a 60-deep folder hold few fds ($held, at most 24 expected)"; fi
-echo go >&"${STALL[1]}"
+(echo go >&"$PY_IN") 2>/dev/null # a subshell: SIGPIPE if it is gone
 http "$FERRY_URL/deep/?download=zip"
 is "$HTTP_STATUS" 200 "the whole zip of the 60-deep folder"
 cat >"$FERRY_TMP/check.py" <<'EOF_PY'

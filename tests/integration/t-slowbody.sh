@@ -15,6 +15,22 @@
 # The figures are printed as TAP comments for the README's table.
 . "$(dirname "$0")/lib.sh"
 
+# spawn_py SCRIPT ARGS...: runs /usr/bin/python3 SCRIPT ARGS... in the
+# background with its stdin and stdout on FIFOs (a coproc's variables go
+# away when it ends, which `set -u` turns into an exit). Sets PY_PID, PY_IN
+# (write lines to it) and PY_OUT (read its lines from it); the previous
+# one's are closed.
+spawn_py() {
+    local f
+    [ -z "${PY_IN:-}" ] || exec {PY_IN}>&- {PY_OUT}<&-
+    f=$(mktemp -u "$FERRY_TMP/py.XXXXXX")
+    mkfifo "$f.in" "$f.out"
+    "$PYTHON" "$@" <"$f.in" >"$f.out" 2>&1 &
+    PY_PID=$!
+    track_pid "$PY_PID"
+    exec {PY_IN}>"$f.in" {PY_OUT}<"$f.out"
+}
+
 plan 6
 need_cmd curl
 
@@ -91,10 +107,9 @@ auth=(-H "Authorization: Bearer $tok")
 http "${auth[@]}" "$FERRY_URL/a.txt" # warm up: the first request's allocations
 base_fds=$(fd_count)
 rss0=$(rss_kib)
-coproc SLOW { "$PYTHON" "$FERRY_TMP/slow.py" "$FERRY_PORT" 127.0.0.2 300 "$tok" 2>&1; }
-track_pid "$SLOW_PID"
+spawn_py "$FERRY_TMP/slow.py" "$FERRY_PORT" 127.0.0.2 300 "$tok"
 line=""
-read -r -t 40 line <&"${SLOW[0]}"
+read -r -t 40 line <&"$PY_OUT"
 is "$line" "kept 128 refused 172" "300 slow PUTs from 127.0.0.2: 128 kept, 172 refused"
 sleep 2 # two trickles: the kept uploads are at their steady state
 rss1=$(rss_kib)
@@ -115,8 +130,8 @@ if [ "$grow" -lt 24 ] && [ $((held_fds - base_fds)) -le $((128 * 4 + 8)) ]; then
 else
     fail "memory and fds stay bounded (RSS +${grow} MiB, $((held_fds - base_fds)) fds; at most 24 MiB and 520 fds expected)"
 fi
-echo go >&"${SLOW[1]}"
-read -r -t 30 line <&"${SLOW[0]}"
+(echo go >&"$PY_IN") 2>/dev/null # a subshell: SIGPIPE if it is gone
+read -r -t 30 line <&"$PY_OUT"
 ok_if "once they close, the fds go back ($base_fds)" fds_back_to "$base_fds"
 rss2=$(rss_kib)
 left=$(((rss2 - rss0) / 1024))
