@@ -10,9 +10,10 @@
  * readable: the thread then stops polling the listening sockets for a
  * delay that doubles from BACKOFF_MIN_MS to BACKOFF_MAX_MS while no
  * connection can be accepted (BACKOFF_MIN_MS again while some can: the
- * descriptors are coming free; the wake pipe is always polled), and logs one line per episode with a
- * count (srv_log_limited). Queued clients wait in the backlog meanwhile and
- * are served once descriptors are free again, at most BACKOFF_MAX_MS later.
+ * descriptors are coming free; the wake pipe is always polled), and logs
+ * one line per episode with a count (srv_log_limited). Queued clients wait
+ * in the backlog meanwhile and are served once descriptors are free again,
+ * at most BACKOFF_MAX_MS later.
  */
 #include "config.h"
 

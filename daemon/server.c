@@ -109,7 +109,7 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     len = strlen(line);
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
         line[--len] = '\0';
-    /* its lines come per connection: one a minute, with a count */
+    /* its lines come per connection: five a minute, then a count */
     srv_log_limited(srv, &srv->mhd_log, FERRY_LOG_WARN,
                     "libmicrohttpd: %s", line);
 }
@@ -573,7 +573,7 @@ static void on_quiet(void *user)
  */
 static void choose_caps(struct ferry_server *srv)
 {
-    struct rlimit rl;
+    struct rlimit rl = {0, 0};
     unsigned fit = UINT_MAX;
 
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
