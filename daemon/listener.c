@@ -4,6 +4,16 @@
  *
  * The accept thread sleeps in poll() on the listening sockets and on a wake
  * pipe; it has no timer, so an idle server causes no wake-ups.
+ *
+ * Out of fds (EMFILE, ENFILE) or kernel memory (ENOBUFS, ENOMEM), accept()
+ * fails while the connection stays queued, so the listening socket stays
+ * readable: the thread then stops polling the listening sockets for a
+ * delay that doubles from BACKOFF_MIN_MS to BACKOFF_MAX_MS while no
+ * connection can be accepted (BACKOFF_MIN_MS again while some can: the
+ * descriptors are coming free; the wake pipe is always polled), and logs
+ * one line per episode with a count (srv_log_limited). Queued clients wait
+ * in the backlog meanwhile and are served once descriptors are free again,
+ * at most BACKOFF_MAX_MS later.
  */
 #include "config.h"
 
@@ -22,6 +32,8 @@
 
 #define LISTENER_MAX (FERRY_MAX_BINDS + 1)
 #define LISTEN_BACKLOG 1024
+#define BACKOFF_MIN_MS 25
+#define BACKOFF_MAX_MS 1000
 
 struct listener {
     struct ferry_server *srv;
@@ -33,6 +45,7 @@ struct listener {
     int started;
     listener_accept_fn on_accept;
     void *user;
+    struct srv_log_limit starved_log; /* "cannot accept" lines */
 };
 
 /* Sets O_NONBLOCK and FD_CLOEXEC on fd. Returns 0 or -errno. */
@@ -195,6 +208,7 @@ int listener_open(struct ferry_server *srv, const char *const *addrs, size_t n,
         return FERRY_ENOMEM;
     l->srv = srv;
     l->wake[0] = l->wake[1] = -1;
+    srv_log_limit_init(&l->starved_log, 0, 1);
     for (int attempt = 0; attempt < 16; attempt++) {
         l->port = port;
         rc = bind_all(l, addrs, n, wildcard, port == 0, &retryable);
@@ -228,10 +242,13 @@ int listener_port(const struct listener *l)
 }
 
 /*
- * Accepts every pending connection on listening socket fd and passes each to
- * the callback. Returns 0, or -errno when the socket itself is unusable.
+ * Accepts every pending connection on listening socket fd (at most 256 a
+ * call) and passes each to the callback, counting them in *accepted.
+ * Returns 0, -EMFILE/-ENFILE/-ENOBUFS/-ENOMEM when out of resources
+ * (logged through the limiter), or another -errno when the socket itself is
+ * unusable.
  */
-static int accept_pending(struct listener *l, int fd)
+static int accept_pending(struct listener *l, int fd, unsigned *accepted)
 {
     for (int budget = 256; budget > 0; budget--) {
         struct sockaddr_storage peer;
@@ -252,6 +269,7 @@ static int accept_pending(struct listener *l, int fd)
             int one = 1;
             setsockopt(c, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #endif
+            (*accepted)++;
             l->on_accept(l->user, c, (struct sockaddr *)&peer, len);
             continue;
         }
@@ -269,10 +287,10 @@ static int accept_pending(struct listener *l, int fd)
         case ENFILE:
         case ENOBUFS:
         case ENOMEM:
-            srv_log(l->srv, FERRY_LOG_WARN,
-                    "cannot accept a connection: %s (raise the open-file "
-                    "limit with ulimit -n, or lower the connection limit)",
-                    strerror(errno));
+            srv_log_limited(l->srv, &l->starved_log, FERRY_LOG_WARN,
+                            "cannot accept connections: %s (raise the open-file limit "
+                            "with ulimit -n, or lower --max-connections); new clients "
+                            "wait until descriptors are free", strerror(errno));
             return -errno;
         default:
             return -errno;
@@ -286,33 +304,57 @@ static void *accept_main(void *arg)
 {
     struct listener *l = arg;
     struct pollfd pfd[LISTENER_MAX + 1];
-    int backoff_ms = -1;
+    int backoff_ms = 0; /* > 0: out of resources, listening sockets not polled */
 
     for (size_t i = 0; i < l->n; i++)
         pfd[i] = (struct pollfd){.fd = l->fds[i], .events = POLLIN};
     pfd[l->n] = (struct pollfd){.fd = l->wake[0], .events = POLLIN};
     for (;;) {
-        int r = poll(pfd, l->n + 1, backoff_ms);
+        unsigned accepted = 0;
+        int starved = 0, r;
 
-        backoff_ms = -1;
-        if (r < 0 && errno != EINTR)
-            break;
-        if (pfd[l->n].revents)
-            break;
+        if (backoff_ms > 0) { /* sleep on the wake pipe alone */
+            r = poll(&pfd[l->n], 1, backoff_ms);
+            if (r < 0 && errno != EINTR)
+                break;
+            if (r > 0 && pfd[l->n].revents)
+                break;
+            for (size_t i = 0; i < l->n; i++)
+                pfd[i].revents = pfd[i].fd >= 0 ? POLLIN : 0; /* try each again */
+        } else {
+            r = poll(pfd, l->n + 1, -1);
+            if (r < 0 && errno != EINTR)
+                break;
+            if (r < 0)
+                continue;
+            if (pfd[l->n].revents)
+                break;
+        }
         for (size_t i = 0; i < l->n; i++) {
             int rc;
 
-            if (!pfd[i].revents)
+            if (!pfd[i].revents || pfd[i].fd < 0)
                 continue;
-            rc = accept_pending(l, pfd[i].fd);
+            rc = accept_pending(l, pfd[i].fd, &accepted);
             if (rc == -EMFILE || rc == -ENFILE || rc == -ENOBUFS || rc == -ENOMEM) {
-                backoff_ms = 100; /* out of fds: let connections finish */
+                starved = 1;
             } else if (rc < 0) {
                 srv_log(l->srv, FERRY_LOG_ERROR,
                         "listening socket %d stopped working: %s",
                         pfd[i].fd, strerror(-rc));
                 pfd[i].fd = -1; /* poll() ignores it from now on */
             }
+        }
+        if (starved && accepted) { /* descriptors come free: go on soon */
+            backoff_ms = BACKOFF_MIN_MS;
+        } else if (starved) {
+            backoff_ms = backoff_ms ? backoff_ms * 2 : BACKOFF_MIN_MS;
+            if (backoff_ms > BACKOFF_MAX_MS)
+                backoff_ms = BACKOFF_MAX_MS;
+        } else if (backoff_ms > 0) { /* accepted again, or nothing queued */
+            backoff_ms = 0;
+            srv_log_limit_end(l->srv, &l->starved_log, FERRY_LOG_WARN,
+                              "accepting connections again; 'cannot accept' repeated");
         }
     }
     return NULL;
@@ -347,5 +389,7 @@ void listener_close(struct listener *l)
         close(l->wake[0]);
     if (l->wake[1] >= 0)
         close(l->wake[1]);
+    srv_log_limit_destroy(l->srv, &l->starved_log, FERRY_LOG_WARN,
+                          "'cannot accept' repeated");
     free(l);
 }

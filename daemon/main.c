@@ -3,7 +3,8 @@
  * signals, and the URLs (and a QR code) on stdout.
  *
  * Signals are blocked in every thread before the server starts and taken
- * here with sigwait(): SIGINT and SIGTERM stop the server cleanly.
+ * here with sigwait(): SIGINT and SIGTERM stop the server cleanly. The soft
+ * open-file limit is raised to the hard one at start.
  *
  * With --os fake, the lifecycle runs on the fake OS (iOS rules on a virtual
  * clock) driven through the control socket, and a watchdog kill is real:
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +46,25 @@ static void log_stderr(void *user, enum ferry_log_level level, const char *line)
         n = sizeof buf - 1;
     if (write(STDERR_FILENO, buf, (size_t)n) < 0) {
         /* nowhere left to report it */
+    }
+}
+
+/*
+ * Raises the soft open-file limit to the hard one (a desktop session's soft
+ * limit is often 1,024 while the hard one is far higher): every connection
+ * takes one to four descriptors. The library sizes its connection cap from
+ * the limit it finds. On a system that refuses the hard limit itself
+ * (macOS takes at most OPEN_MAX), the soft limit is left as it was.
+ */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        /* kept: the library logs what the limit allows */
     }
 }
 
@@ -196,6 +217,7 @@ int main(int argc, char **argv)
         return rc;
     }
     o.cfg.log = log_stderr;
+    raise_fd_limit();
 
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(&stop);

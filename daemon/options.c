@@ -43,6 +43,10 @@ static const char usage_text[] =
     "                         oldest items go first, a bigger one is not taken\n"
     "      --follow-symlinks  follow symlinks that lead out of FOLDER\n"
     "  -t, --threads N        HTTP worker threads (default 2)\n"
+    "      --max-connections N  most connections at once; more are refused at\n"
+    "                         once (default 1024, lowered to fit the open-file limit)\n"
+    "      --max-connections-per-address N  most of those from one client\n"
+    "                         address (default 128)\n"
     "  -l, --log-level LEVEL  error, warn, info (default; one line per request) or debug\n"
     "  -c, --config FILE      read options from an INI file (key = value, keys as\n"
     "                         the long options, plus root = FOLDER)\n"
@@ -78,7 +82,7 @@ static const char usage_text[] =
 enum { OPT_FOLLOW = 256, OPT_NO_QR, OPT_STATE_DIR, OPT_OS, OPT_CONTROL, OPT_NAME,
        OPT_NO_MDNS, OPT_TLS, OPT_TLS_PORT, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ON_CONFLICT,
        OPT_MAX_UPLOAD, OPT_UPLOAD_EXPIRY, OPT_NO_TRASH, OPT_TRASH_DAYS, OPT_TRASH_MAX,
-       OPT_AUTH, OPT_PAIRING_TTL, OPT_SET_PASSWORD };
+       OPT_AUTH, OPT_PAIRING_TTL, OPT_SET_PASSWORD, OPT_MAX_CONNS, OPT_MAX_PER_ADDR };
 
 static const struct option long_opts[] = {
     {"bind", required_argument, NULL, 'b'},
@@ -87,6 +91,8 @@ static const struct option long_opts[] = {
     {"hidden", no_argument, NULL, 'H'},
     {"follow-symlinks", no_argument, NULL, OPT_FOLLOW},
     {"threads", required_argument, NULL, 't'},
+    {"max-connections", required_argument, NULL, OPT_MAX_CONNS},
+    {"max-connections-per-address", required_argument, NULL, OPT_MAX_PER_ADDR},
     {"log-level", required_argument, NULL, 'l'},
     {"config", required_argument, NULL, 'c'},
     {"no-qr", no_argument, NULL, OPT_NO_QR},
@@ -403,6 +409,18 @@ static int apply(struct ferryd_options *o, const char *key, const char *value,
         }
         return 0;
     }
+    if (strcmp(key, "max-connections") == 0 ||
+        strcmp(key, "max-connections-per-address") == 0) {
+        if (parse_int(value, 1, 1000000, &n) < 0) {
+            snprintf(err, errlen, "%s '%s' is not a number from 1 to 1000000", key, value);
+            return -1;
+        }
+        if (key[15] == '\0')
+            c->max_connections = (unsigned)n;
+        else
+            c->max_connections_per_addr = (unsigned)n;
+        return 0;
+    }
     if (strcmp(key, "trash-days") == 0) {
         if (parse_int(value, 1, 36500, &n) < 0) {
             snprintf(err, errlen, "trash-days '%s' is not a number of days from 1 to 36500",
@@ -611,6 +629,8 @@ int options_parse(int argc, char **argv, struct ferryd_options *o)
         case OPT_NO_TRASH: key = "no-trash"; break;
         case OPT_TRASH_DAYS: key = "trash-days"; break;
         case OPT_TRASH_MAX: key = "trash-max"; break;
+        case OPT_MAX_CONNS: key = "max-connections"; break;
+        case OPT_MAX_PER_ADDR: key = "max-connections-per-address"; break;
         case OPT_AUTH: key = "auth"; break;
         case OPT_PAIRING_TTL: key = "pairing-ttl"; break;
         case OPT_SET_PASSWORD:

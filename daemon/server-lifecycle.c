@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "conn-limit.h"
 #include "engine.h"
 #include "port-none.h"
 #include "registry.h"
@@ -30,6 +31,8 @@ void srv_track_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 
     if (fd < 0)
         return;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED && srv->climit)
+        climit_fd_closed(srv->climit, fd); /* before MHD closes fd */
     pthread_mutex_lock(&srv->conns_lock);
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         if (srv->n_conns == srv->cap_conns) {

@@ -13,18 +13,24 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "auth.h"
+#include "conn-limit.h"
 #include "engine.h"
 #include "listener.h"
 #include "listing-cache.h"
@@ -41,7 +47,17 @@
 #define DEFAULT_CONNECTION_MEMORY (8 * 1024) /* 1,000 idle keep-alive
                                                connections in ~13 MiB; request
                                                headers up to ~4 KiB */
-#define DEFAULT_MAX_CONNECTIONS 4096
+#define DEFAULT_MAX_CONNECTIONS 1024 /* a LAN server's devices: a browser
+                                        opens at most 6 a host, a download
+                                        manager 16 */
+#define DEFAULT_MAX_PER_ADDR 128     /* one device: several tabs, a WebDAV
+                                        mount and a download manager at
+                                        once; 8 addresses to fill the cap */
+#define FDS_PER_CONNECTION 4         /* the most one may use: socket, a PUT's
+                                        part file and folders; TLS: 3 */
+#define FDS_RESERVED 64              /* listeners, state files, journal,
+                                        discovery, the control socket */
+#define MIN_CONNECTIONS 16
 #define DEFAULT_IDLE_TIMEOUT_S 120
 #define THREAD_STACK_SIZE (256 * 1024)
 #define LISTING_CACHE_ENTRIES 16
@@ -82,7 +98,7 @@ void srv_log(const struct ferry_server *srv, enum ferry_log_level level,
  */
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
-    const struct ferry_server *srv = cls;
+    struct ferry_server *srv = cls;
     char line[1024];
     size_t len;
 
@@ -94,7 +110,9 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     len = strlen(line);
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
         line[--len] = '\0';
-    srv->cfg.log(srv->cfg.log_user, FERRY_LOG_WARN, line);
+    /* its lines come per connection: five a minute, then a count */
+    srv_log_limited(srv, &srv->mhd_log, FERRY_LOG_WARN,
+                    "libmicrohttpd: %s", line);
 }
 
 /*
@@ -263,6 +281,8 @@ int ferry_server_new(const ferry_config *cfg, ferry_server **out)
     srv->state_fd = -1;
     pthread_mutex_init(&srv->conns_lock, NULL);
     pthread_rwlock_init(&srv->engine_lock, NULL);
+    srv_log_limit_init(&srv->refused_log, 0, 1);
+    srv_log_limit_init(&srv->mhd_log, 0, 5);
     srv->registry = lc_registry_new();
     srv->listings = listing_cache_new(LISTING_CACHE_ENTRIES, LISTING_CACHE_BYTES,
                                       LISTING_CACHE_TTL_MS);
@@ -272,8 +292,6 @@ int ferry_server_new(const ferry_config *cfg, ferry_server **out)
         srv->cfg.threads = DEFAULT_THREADS;
     if (!srv->cfg.connection_memory)
         srv->cfg.connection_memory = DEFAULT_CONNECTION_MEMORY;
-    if (!srv->cfg.max_connections)
-        srv->cfg.max_connections = DEFAULT_MAX_CONNECTIONS;
     if (!srv->cfg.idle_timeout_s)
         srv->cfg.idle_timeout_s = DEFAULT_IDLE_TIMEOUT_S;
     for (size_t i = 0; i < cfg->n_binds; i++) {
@@ -328,25 +346,102 @@ fail:
     return rc;
 }
 
-/* Hands a connection accepted by the listener to libmicrohttpd. */
-static void on_accept(void *user, int fd, const struct sockaddr *peer,
-                      socklen_t len)
+/*
+ * Hands fd (owned; closed in every case) to libmicrohttpd with the holder of
+ * `ticket` that the caller has.
+ */
+static void hand_to_mhd(struct ferry_server *srv, int fd, const struct sockaddr *peer,
+                        socklen_t len, uint32_t ticket)
+{
+    uint64_t serial = climit_give_fd(srv->climit, ticket, fd);
+
+    /* MHD_add_connection closes fd in every case, also on failure. */
+    if (MHD_add_connection(srv->mhd, fd, peer, len) != MHD_YES) {
+        int err = errno;
+
+        climit_fd_failed(srv->climit, fd, serial);
+        srv_log_limited(srv, &srv->refused_log, FERRY_LOG_WARN,
+                        "connection refused by the HTTP engine: %s", strerror(err));
+    }
+}
+
+/*
+ * Refuses a connection over a cap: plain HTTP gets a short 503 if the
+ * socket takes it at once (nothing is read, no state is kept), TLS is
+ * closed; logged through the limiter with the reason. fd is closed.
+ */
+static void refuse(struct ferry_server *srv, int fd, const struct sockaddr *peer,
+                   socklen_t len, int why, int plain)
+{
+#define BUSY_BODY "503 Service Unavailable: too many connections; try again in a few seconds.\n"
+    static const char busy[] =
+        "HTTP/1.1 503 Service Unavailable\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
+        "Retry-After: 2\r\n"
+        "Connection: close\r\n"
+        "Content-Length: 75\r\n"
+        "\r\n" BUSY_BODY;
+    _Static_assert(sizeof BUSY_BODY - 1 == 75, "Content-Length of BUSY_BODY");
+    char addr[INET6_ADDRSTRLEN] = "?";
+
+    if (plain && send(fd, busy, sizeof busy - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+        /* the client gets the close alone */
+    }
+    close(fd);
+    if (peer->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in))
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, addr, sizeof addr);
+    else if (peer->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6))
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, addr,
+                  sizeof addr);
+    if (why == CLIMIT_PER_ADDR)
+        srv_log_limited(srv, &srv->refused_log, FERRY_LOG_WARN,
+                        "connection from %s refused: it has %u open already "
+                        "(--max-connections-per-address)", addr, srv->max_per_addr);
+    else
+        srv_log_limited(srv, &srv->refused_log, FERRY_LOG_WARN,
+                        "connection from %s refused: %u connections are open "
+                        "(--max-connections)", addr, srv->max_conns);
+}
+
+/* Admits a connection accepted on the HTTP listener and hands it to
+ * libmicrohttpd, or refuses it. */
+static void on_accept(void *user, int fd, const struct sockaddr *peer, socklen_t len)
+{
+    struct ferry_server *srv = user;
+    uint32_t ticket;
+    int rc = climit_admit(srv->climit, peer, len, &ticket);
+
+    if (rc < 0) {
+        refuse(srv, fd, peer, len, rc, 1);
+        return;
+    }
+    hand_to_mhd(srv, fd, peer, len, ticket);
+}
+
+/* The TLS front end's handover: the plaintext end of an admitted TLS
+ * connection goes to libmicrohttpd, which becomes a second holder. */
+static void on_tls_handover(void *user, int fd, const struct sockaddr *peer, socklen_t len,
+                            uint32_t ticket)
 {
     struct ferry_server *srv = user;
 
-    /* MHD_add_connection closes fd in every case, also on failure. */
-    if (MHD_add_connection(srv->mhd, fd, peer, len) != MHD_YES)
-        srv_log(srv, FERRY_LOG_WARN, "connection refused by the HTTP engine: %s "
-                "(connection limit %u reached?)", strerror(errno),
-                srv->cfg.max_connections);
+    climit_hold(srv->climit, ticket);
+    hand_to_mhd(srv, fd, peer, len, ticket);
 }
 
-/* Hands a connection accepted on the HTTPS listener to the TLS front end. */
+/* Admits a connection accepted on the HTTPS listener and hands it to the
+ * TLS front end (with its ticket), or refuses it. */
 static void on_tls_accept(void *user, int fd, const struct sockaddr *peer, socklen_t len)
 {
     struct ferry_server *srv = user;
+    uint32_t ticket;
+    int rc = climit_admit(srv->climit, peer, len, &ticket);
 
-    tls_front_accept(srv->tls_front, fd, peer, len);
+    if (rc < 0) {
+        refuse(srv, fd, peer, len, rc, 0);
+        return;
+    }
+    tls_front_accept(srv->tls_front, fd, peer, len, ticket);
 }
 
 /*
@@ -457,7 +552,57 @@ static int tls_start(struct ferry_server *srv)
     ferry_urls_free(addrs, n_addrs);
     if (rc < 0)
         return rc;
-    return tls_front_new(srv, srv->tls_id, on_accept, srv, &srv->tls_front);
+    return tls_front_new(srv, srv->tls_id, on_tls_handover, srv, &srv->tls_front);
+}
+
+/* A quiet moment after a burst of connections (conn-limit.h): gives the
+ * memory freed by their buffers back to the system where the C library
+ * can (glibc keeps freed heap pages otherwise). */
+static void on_quiet(void *user)
+{
+    (void)user;
+#ifdef HAVE_MALLOC_TRIM
+    malloc_trim(0);
+#endif
+}
+
+/*
+ * Sets srv->max_conns and srv->max_per_addr from the configuration: the
+ * defaults are lowered to fit the open-file limit (FDS_PER_CONNECTION each
+ * beside FDS_RESERVED), and both are logged; a cap set by the caller is kept
+ * with a warning when the limit cannot hold it.
+ */
+static void choose_caps(struct ferry_server *srv)
+{
+    struct rlimit rl = {0, 0};
+    unsigned fit = UINT_MAX;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        rlim_t usable = rl.rlim_cur > FDS_RESERVED ? rl.rlim_cur - FDS_RESERVED : 0;
+
+        fit = usable / FDS_PER_CONNECTION > UINT_MAX ? UINT_MAX
+                                                     : (unsigned)(usable / FDS_PER_CONNECTION);
+        if (fit < MIN_CONNECTIONS)
+            fit = MIN_CONNECTIONS;
+    }
+    srv->max_conns = srv->cfg.max_connections;
+    if (!srv->max_conns) {
+        srv->max_conns = DEFAULT_MAX_CONNECTIONS < fit ? DEFAULT_MAX_CONNECTIONS : fit;
+        if (srv->max_conns < DEFAULT_MAX_CONNECTIONS)
+            srv_log(srv, FERRY_LOG_WARN, "the open-file limit is %llu: at most %u connections "
+                    "at once instead of %u (raise it with ulimit -n)",
+                    (unsigned long long)rl.rlim_cur, srv->max_conns, DEFAULT_MAX_CONNECTIONS);
+    } else if (srv->max_conns > fit) {
+        srv_log(srv, FERRY_LOG_WARN, "the open-file limit is %llu, too low for %u connections "
+                "at once: when descriptors run out, new clients wait (raise it with "
+                "ulimit -n)", (unsigned long long)rl.rlim_cur, srv->max_conns);
+    }
+    srv->max_per_addr = srv->cfg.max_connections_per_addr ? srv->cfg.max_connections_per_addr
+                                                          : DEFAULT_MAX_PER_ADDR;
+    if (srv->max_per_addr > srv->max_conns)
+        srv->max_per_addr = srv->max_conns;
+    srv_log(srv, FERRY_LOG_DEBUG, "open-file limit %llu; at most %u connections, %u from "
+            "one address", (unsigned long long)rl.rlim_cur, srv->max_conns, srv->max_per_addr);
 }
 
 int ferry_server_start(ferry_server *srv)
@@ -493,6 +638,10 @@ int ferry_server_start(ferry_server *srv)
     if (rc < 0)
         srv_log(srv, FERRY_LOG_WARN, "no thread for thumbnails (%s): pictures are answered "
                 "as themselves", strerror(-rc));
+    choose_caps(srv);
+    rc = climit_new(srv->max_conns, srv->max_per_addr, on_quiet, srv, &srv->climit);
+    if (rc < 0)
+        goto fail;
     srv->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, routes_handle, srv,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, srv,
@@ -502,7 +651,9 @@ int ferry_server_start(ferry_server *srv)
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(srv->cfg.threads > 1 ? srv->cfg.threads : 0),
         MHD_OPTION_THREAD_STACK_SIZE, (size_t)THREAD_STACK_SIZE,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, srv->cfg.connection_memory,
-        MHD_OPTION_CONNECTION_LIMIT, srv->cfg.max_connections,
+        /* never reached: ferry admits connections first (on_accept) */
+        MHD_OPTION_CONNECTION_LIMIT,
+        climit_mhd_limit(srv->max_conns, srv->cfg.threads > 1 ? srv->cfg.threads : 1),
         MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.idle_timeout_s,
         MHD_OPTION_END);
     if (!srv->mhd) {
@@ -554,6 +705,8 @@ int ferry_server_stop(ferry_server *srv)
     if (srv->mhd)
         MHD_stop_daemon(srv->mhd); /* completes requests: they close transfers */
     srv->mhd = NULL;
+    climit_free(srv->climit); /* nothing hands over or notifies any more */
+    srv->climit = NULL;
     srv_lifecycle_stop(srv);
     thumb_jobs_free(srv->thumbs); /* after the engine: its ops cancel jobs */
     srv->thumbs = NULL;
@@ -581,6 +734,8 @@ void ferry_server_free(ferry_server *srv)
     free(srv->service_name);
     free(srv->tls_cert);
     free(srv->tls_key);
+    srv_log_limit_destroy(srv, &srv->refused_log, FERRY_LOG_WARN, "connections refused");
+    srv_log_limit_destroy(srv, &srv->mhd_log, FERRY_LOG_WARN, "libmicrohttpd's lines");
     pthread_mutex_destroy(&srv->conns_lock);
     pthread_rwlock_destroy(&srv->engine_lock);
     for (size_t i = 0; i < FERRY_MAX_BINDS; i++)

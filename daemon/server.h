@@ -12,6 +12,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 
 #include "discovery.h"
 #include "ferry.h"
@@ -27,6 +28,7 @@ struct tls_identity;
 struct tls_front;
 struct tus_store;
 struct auth_gate;
+struct conn_limit;
 
 /* The Content-Security-Policy of the HTML ferry makes itself (login and
  * pairing pages, the 401 page) and of the UI's files: no script at all,
@@ -53,6 +55,26 @@ enum srv_error_page {
     SRV_PAGE_405,
     SRV_PAGE_500,
     SRV_PAGE_COUNT
+};
+
+/*
+ * A log line that can repeat (one per failed accept, per refused
+ * connection, ...) goes through a limiter (daemon/log-limit.c): the first
+ * `burst` lines of a period of `period_ms` are written, the rest of the
+ * period's are only counted, and the first line written after the period
+ * carries the count ("(N more like it in the last S s)") and opens the next
+ * period. srv_log_limit_end() closes an episode: it writes the count, if
+ * any, and the next line is written at once again. A limiter is shared by
+ * the threads that log that kind of line; it lives in the struct of the
+ * module that owns the line.
+ */
+struct srv_log_limit {
+    pthread_mutex_t lock;
+    unsigned period_ms, burst;
+    uint64_t period_start;    /* monotonic ms; 0: no period open */
+    unsigned written;         /* lines written in this period */
+    uint64_t first_ms;        /* when the first repeat was counted */
+    unsigned long suppressed; /* repeats counted, not written */
 };
 
 struct ferry_server {
@@ -109,6 +131,14 @@ struct ferry_server {
        stop (freed after the engine, whose ops cancel its jobs); NULL when
        it could not start (pictures then answer themselves) */
     struct thumb_jobs *thumbs;
+
+    /* connection caps (daemon/conn-limit.h), from start to stop: every
+       connection is admitted there before libmicrohttpd sees it */
+    struct conn_limit *climit;
+    unsigned max_conns, max_per_addr; /* in force (cfg, or the defaults
+                                         fitted to the open-file limit) */
+    struct srv_log_limit refused_log; /* "connections refused" lines */
+    struct srv_log_limit mhd_log;     /* libmicrohttpd's own lines */
 };
 
 /*
@@ -151,6 +181,27 @@ void srv_log(const struct ferry_server *srv, enum ferry_log_level level,
 
 /* Non-zero when a line at `level` would be logged; lets callers skip work. */
 int srv_log_enabled(const struct ferry_server *srv, enum ferry_log_level level);
+
+/* Sets up lim: at most `burst` (0: 1) lines a period of period_ms (0:
+ * 60 s). */
+void srv_log_limit_init(struct srv_log_limit *lim, unsigned period_ms, unsigned burst);
+
+/* Ends the episode as srv_log_limit_end() would and frees lim's lock. */
+void srv_log_limit_destroy(const struct ferry_server *srv, struct srv_log_limit *lim,
+                           enum ferry_log_level level, const char *what);
+
+/* srv_log() through the limiter lim. Any thread. */
+void srv_log_limited(const struct ferry_server *srv, struct srv_log_limit *lim,
+                     enum ferry_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
+ * The condition behind lim's lines is over: writes "WHAT: N more in the
+ * last S s" at `level` when repeats were counted, and makes the next line
+ * be written at once. Any thread.
+ */
+void srv_log_limit_end(const struct ferry_server *srv, struct srv_log_limit *lim,
+                       enum ferry_log_level level, const char *what);
 
 /*
  * Opens the listener on the configured addresses and srv->port (any free

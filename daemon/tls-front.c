@@ -31,8 +31,11 @@
  *              URL, then a lingering half-close (the request is drained so
  *              that the answer is not lost to a reset) for REFUSE_LINGER_MS.
  *
- * At most the server's connection limit (cfg.max_connections) of TLS
- * connections exist at once, handshaking or bridged; more are closed at once.
+ * Every connection comes admitted by the server's connection caps
+ * (conn-limit.h) with a ticket; the front end holds it until the
+ * connection ends (conn_kill, or closed unqueued), libmicrohttpd holds it
+ * for its end of the socketpair. As a second guard, at most the server's
+ * cap of TLS connections exist at once here; more are closed at once.
  * Any error closes both fds and frees the TLS context at once; a connection
  * freed while its events are still in the current epoll batch is kept on a
  * graveyard list until the batch is done. An fd with nothing to wait for is
@@ -69,6 +72,7 @@
 #include <mbedtls/ssl_cache.h>
 #include <mbedtls/ssl_ticket.h>
 
+#include "conn-limit.h"
 #include "server.h"
 #include "tls.h"
 
@@ -80,6 +84,8 @@
 #define TICKET_LIFETIME_S (24 * 3600)
 #define CACHE_ENTRIES 512
 #define SNIFF_MAX 2048             /* bytes of a plain request looked at */
+#define HS_LOG_BURST 30            /* failed handshakes logged a minute, each
+                                      with its peer (then counted) */
 
 enum conn_state { ST_SNIFF, ST_HANDSHAKE, ST_BRIDGE, ST_REFUSE };
 
@@ -121,6 +127,7 @@ struct tls_conn {
     struct sockaddr_storage peer;
     socklen_t peer_len;
     char peer_text[INET6_ADDRSTRLEN + 10];
+    uint32_t ticket;                 /* in the server's caps; held until freed */
 };
 
 struct tls_front {
@@ -157,6 +164,9 @@ struct tls_front {
     struct timer_list stall_timers;  /* BRIDGE with output the client does
                                         not take */
     uint64_t stall_ms;               /* the server's idle timeout */
+    struct srv_log_limit hs_log;     /* failed handshakes (any thread) */
+    struct srv_log_limit timeout_log; /* handshakes and stalls timed out */
+    struct srv_log_limit refused_log; /* over max_conns */
 };
 
 static const char *const alpn_list[] = {"http/1.1", NULL};
@@ -259,6 +269,21 @@ static void set_events(struct tls_conn *c, int is_pair, uint32_t want)
 
 /* ------------------------------------------------------------ lifetime */
 
+/* The front end lets go of its holder of a connection's ticket. */
+static void release_ticket(struct tls_front *t, uint32_t ticket)
+{
+    if (t->srv && t->srv->climit)
+        climit_release(t->srv->climit, ticket);
+}
+
+/* Closes and frees a connection that never entered the loop. */
+static void drop_unqueued(struct tls_front *t, struct tls_conn *c)
+{
+    close(c->fd);
+    release_ticket(t, c->ticket);
+    free(c);
+}
+
 /*
  * Ends c: closes both fds, frees the TLS context and the buffers, and moves
  * c to the graveyard (freed after the current batch of events).
@@ -294,6 +319,7 @@ static void conn_kill(struct tls_conn *c)
     c->next = t->graveyard;
     t->graveyard = c;
     t->n_conns--;
+    release_ticket(t, c->ticket);
 }
 
 /* Frees the graveyard. */
@@ -307,19 +333,20 @@ static void bury(struct tls_front *t)
     }
 }
 
-/* Logs a failed handshake once, with the peer's address. */
+/* Logs a failed handshake with the peer's address (rate-limited). */
 static void log_handshake_failure(struct tls_conn *c, int err)
 {
     char e[128];
 
     if (err == MBEDTLS_ERR_SSL_CONN_EOF || err == MBEDTLS_ERR_NET_CONN_RESET) {
-        srv_log(c->t->srv, FERRY_LOG_INFO, "TLS handshake with %s failed: the client closed "
-                "the connection", c->peer_text);
+        srv_log_limited(c->t->srv, &c->t->hs_log, FERRY_LOG_INFO, "TLS handshake with %s "
+                        "failed: the client closed the connection", c->peer_text);
         return;
     }
     mbedtls_strerror(err, e, sizeof e);
-    srv_log(c->t->srv, FERRY_LOG_INFO, "TLS handshake with %s failed: %s (-0x%04x)",
-            c->peer_text, e, (unsigned)-err);
+    srv_log_limited(c->t->srv, &c->t->hs_log, FERRY_LOG_INFO,
+                    "TLS handshake with %s failed: %s (-0x%04x)", c->peer_text, e,
+                    (unsigned)-err);
 }
 
 /* ------------------------------------------------------------ BIO */
@@ -578,7 +605,7 @@ static void bridge_start(struct tls_conn *c)
     srv_log(t->srv, FERRY_LOG_DEBUG, "TLS: %s: %s, %s%s", c->peer_text,
             mbedtls_ssl_get_version(&c->ssl), mbedtls_ssl_get_ciphersuite(&c->ssl),
             mbedtls_ssl_get_alpn_protocol(&c->ssl) ? ", http/1.1" : "");
-    t->handover(t->user, sv[1], (const struct sockaddr *)&c->peer, c->peer_len);
+    t->handover(t->user, sv[1], (const struct sockaddr *)&c->peer, c->peer_len, c->ticket);
     if (pump_up(c) < 0)
         return;
     bridge_interest(c);
@@ -793,8 +820,7 @@ static void take_queue(struct tls_front *t, struct tls_conn *q)
 
         q = c->next;
         if (t->n_conns >= t->max_conns) {
-            close(c->fd);
-            free(c);
+            drop_unqueued(t, c);
             dropped++;
             continue;
         }
@@ -810,8 +836,9 @@ static void take_queue(struct tls_front *t, struct tls_conn *q)
             conn_kill(c);
     }
     if (dropped)
-        srv_log(t->srv, FERRY_LOG_WARN, "TLS: %zu connection%s refused: the limit of %zu "
-                "TLS connections is reached", dropped, dropped == 1 ? "" : "s", t->max_conns);
+        srv_log_limited(t->srv, &t->refused_log, FERRY_LOG_WARN, "TLS: %zu connection%s "
+                        "refused: the limit of %zu TLS connections is reached", dropped,
+                        dropped == 1 ? "" : "s", t->max_conns);
 }
 
 /* Ends every connection, with a close_notify where the handshake is done. */
@@ -845,11 +872,13 @@ static int expire(struct tls_front *t)
             struct tls_conn *c = l->head;
 
             if (l == &t->hs_timers)
-                srv_log(t->srv, FERRY_LOG_INFO, "TLS handshake with %s failed: timed out "
-                        "after %d s", c->peer_text, HANDSHAKE_TIMEOUT_MS / 1000);
+                srv_log_limited(t->srv, &t->timeout_log, FERRY_LOG_INFO, "TLS handshake "
+                                "with %s failed: timed out after %d s", c->peer_text,
+                                HANDSHAKE_TIMEOUT_MS / 1000);
             else if (l == &t->stall_timers)
-                srv_log(t->srv, FERRY_LOG_INFO, "TLS: %s took nothing for %u s: closed",
-                        c->peer_text, (unsigned)(t->stall_ms / 1000));
+                srv_log_limited(t->srv, &t->timeout_log, FERRY_LOG_INFO, "TLS: %s took "
+                                "nothing for %u s: closed", c->peer_text,
+                                (unsigned)(t->stall_ms / 1000));
             conn_kill(c);
         }
         if (l->head && l->head->deadline < next)
@@ -986,7 +1015,10 @@ int tls_front_new(struct ferry_server *srv, const struct tls_identity *id,
     t->ep = t->wake = -1;
     t->stall_ms = (uint64_t)(srv && srv->cfg.idle_timeout_s ? srv->cfg.idle_timeout_s : 120) *
                   1000;
-    t->max_conns = srv && srv->cfg.max_connections ? srv->cfg.max_connections : 4096;
+    t->max_conns = srv && srv->max_conns ? srv->max_conns : 1024;
+    srv_log_limit_init(&t->hs_log, 0, HS_LOG_BURST);
+    srv_log_limit_init(&t->timeout_log, 0, HS_LOG_BURST);
+    srv_log_limit_init(&t->refused_log, 0, 1);
     pthread_mutex_init(&t->lock, NULL);
     pthread_cond_init(&t->cond, NULL);
     rc = conf_setup(t);
@@ -1030,7 +1062,7 @@ static void wake(struct tls_front *t)
 }
 
 void tls_front_accept(struct tls_front *t, int fd, const struct sockaddr *peer,
-                      socklen_t peer_len)
+                      socklen_t peer_len, uint32_t ticket)
 {
     struct tls_conn *c = calloc(1, sizeof *c);
     int one = 1, stopped;
@@ -1038,10 +1070,12 @@ void tls_front_accept(struct tls_front *t, int fd, const struct sockaddr *peer,
     if (!c || peer_len > sizeof c->peer) {
         free(c);
         close(fd);
+        release_ticket(t, ticket);
         return;
     }
     c->t = t;
     c->fd = fd;
+    c->ticket = ticket;
     c->pair = -1;
     c->end_fd = (struct conn_end){.c = c, .is_pair = 0};
     c->end_pair = (struct conn_end){.c = c, .is_pair = 1};
@@ -1058,22 +1092,20 @@ void tls_front_accept(struct tls_front *t, int fd, const struct sockaddr *peer,
     }
     pthread_mutex_unlock(&t->lock);
     if (stopped) {
-        close(fd);
-        free(c);
+        drop_unqueued(t, c);
         return;
     }
     wake(t);
 }
 
 /* Closes and frees queued connections that the loop never took. */
-static void free_queue(struct tls_conn *q)
+static void free_queue(struct tls_front *t, struct tls_conn *q)
 {
     while (q) {
         struct tls_conn *c = q;
 
         q = c->next;
-        close(c->fd);
-        free(c);
+        drop_unqueued(t, c);
     }
 }
 
@@ -1121,7 +1153,7 @@ void tls_front_free(struct tls_front *t)
     q = t->queue;
     t->queue = NULL;
     pthread_mutex_unlock(&t->lock);
-    free_queue(q);
+    free_queue(t, q);
     if (t->ep >= 0)
         close(t->ep);
     if (t->wake >= 0)
@@ -1134,6 +1166,9 @@ void tls_front_free(struct tls_front *t)
         mbedtls_ctr_drbg_free(&t->drbg);
         mbedtls_entropy_free(&t->entropy);
     }
+    srv_log_limit_destroy(t->srv, &t->hs_log, FERRY_LOG_INFO, "failed TLS handshakes");
+    srv_log_limit_destroy(t->srv, &t->timeout_log, FERRY_LOG_INFO, "TLS timeouts");
+    srv_log_limit_destroy(t->srv, &t->refused_log, FERRY_LOG_WARN, "TLS connections refused");
     pthread_cond_destroy(&t->cond);
     pthread_mutex_destroy(&t->lock);
     free(t);

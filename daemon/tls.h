@@ -9,6 +9,7 @@
 #define FERRY_TLS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 struct ferry_server;
@@ -56,9 +57,11 @@ int tls_identity_is_rsa(const struct tls_identity *id);
 /* Frees it. Accepts NULL. */
 void tls_identity_free(struct tls_identity *id);
 
-/* Receives a plaintext connection (fd owned) with the real peer address. */
+/* Receives a plaintext connection (fd owned) with the real peer address
+ * and the connection's ticket (conn-limit.h), of which the front end keeps
+ * its own holder. */
 typedef void (*tls_handover_fn)(void *user, int fd, const struct sockaddr *peer,
-                                socklen_t peer_len);
+                                socklen_t peer_len, uint32_t ticket);
 
 /*
  * Starts the front end: one thread with an event loop for every TLS
@@ -69,12 +72,15 @@ int tls_front_new(struct ferry_server *srv, const struct tls_identity *id,
 
 /*
  * Takes a TCP connection accepted on an HTTPS listener (fd owned, closed in
- * every case). Any thread. A plain-HTTP request gets a clear 400 answer
- * naming the https:// URL; a handshake that fails is logged once with the
- * peer's address; a silent or slow one is dropped after a timeout.
+ * every case) with the caller's holder of its ticket in the server's
+ * connection caps (let go when the connection ends, in every case). Any
+ * thread. A plain-HTTP request gets a clear 400 answer naming the https://
+ * URL; a handshake that fails is logged with the peer's address (one line
+ * a minute with a count when they repeat); a silent or slow one is dropped
+ * after a timeout.
  */
 void tls_front_accept(struct tls_front *t, int fd, const struct sockaddr *peer,
-                      socklen_t peer_len);
+                      socklen_t peer_len, uint32_t ticket);
 
 /* Ends every TLS connection cleanly (before suspension). Any thread. */
 void tls_front_close_all(struct tls_front *t);

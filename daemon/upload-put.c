@@ -39,7 +39,9 @@
 #endif
 
 #define UPLOADS_DIR "uploads"
-#define WRITE_BUF (256 * 1024) /* body bytes gathered before one write() */
+#define WRITE_BUF (64 * 1024)  /* body bytes gathered before one write(): what
+                                  a stalled PUT holds (libmicrohttpd hands
+                                  over a few KiB at a time) */
 #define COPY_BUF (256 * 1024)
 #define FILE_MODE 0644         /* of a stored file (the part is 0600) */
 #define TEXT_MAX 512

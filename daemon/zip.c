@@ -1,7 +1,7 @@
 /*
  * zip.c — a folder answered as one zip download, streamed.
  *
- * Owns: the walk of the folder (a stack of open folders, each child opened
+ * Owns: the walk of the folder (a stack of folders, each child opened
  * with openat(O_NOFOLLOW) relative to its parent's fd, never by a path
  * string, so the walk cannot leave the folder), what the walk leaves out,
  * the entries handed to libarchive's zip writer, the output buffer between
@@ -19,6 +19,17 @@
  * as large as the entry count makes it (about 100 bytes an entry, which
  * libarchive keeps in memory until then anyway).
  *
+ * Descriptors: only the downloaded folder and the ZIP_OPEN_MAX innermost
+ * folders of the stack stay open (plus the file being sent). Going deeper
+ * closes the outermost open one, after noting where its reading stood
+ * (telldir before the entry it descended into) and its device and inode.
+ * Coming back up to a closed folder opens it again one name at a time from
+ * the downloaded folder (openat, O_NOFOLLOW), checks that it is the same
+ * folder, and goes on after the entry it had descended into: seekdir to
+ * the noted place if that entry is found there, else by reading from the
+ * start up to it. A folder replaced or renamed meanwhile has the rest of
+ * its entries left out (logged), as a folder that cannot be read.
+ *
  * Ownership: a struct zip_stream belongs to its MHD response; the response's
  * free callback (stream_free) closes every fd of the walk and frees
  * libarchive, whether the archive was finished, failed or was cut.
@@ -31,6 +42,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,10 +66,13 @@
                                   fields, data descriptor */
 #define TICKET_MAX 32          /* longest ?ticket= kept */
 
-/* One open folder of the walk. */
+/* One folder of the walk. */
 struct level {
-    DIR *dir;        /* owns its fd */
+    DIR *dir;        /* owns its fd; NULL while closed (above the open ones) */
     size_t path_len; /* length of the entry prefix before this folder */
+    long pos;        /* telldir() before the entry last read */
+    dev_t dev;       /* the folder's identity, checked when it is opened */
+    ino_t ino;       /* again */
 };
 
 enum phase {
@@ -76,7 +91,9 @@ struct zip_stream {
     char *folder; /* the folder's URL path, "/a/b/", for log lines */
 
     struct level stack[ZIP_DEPTH_MAX + 1]; /* [0] is the folder itself */
-    int depth;                             /* open levels */
+    int depth;                             /* levels */
+    int lo;                                /* levels [lo, depth) and [0] are
+                                              open; [1, lo) closed */
     char path[PATHS_MAX + 2]; /* the current entry's name, e.g. "a/b/c.jpg" */
     size_t path_len;          /* the innermost folder's prefix ("a/b/") */
 
@@ -210,9 +227,111 @@ static int enter_folder(struct zip_stream *z, const char *name, size_t entry_len
         closedir(d);
         return rc < 0 ? -1 : 0;
     }
-    z->stack[z->depth++] = (struct level){.dir = d, .path_len = z->path_len};
+    z->stack[z->depth++] = (struct level){.dir = d, .path_len = z->path_len,
+                                          .dev = st.st_dev, .ino = st.st_ino};
     z->path_len = entry_len;
+    if (z->depth - z->lo > ZIP_OPEN_MAX) { /* close the outermost open one */
+        closedir(z->stack[z->lo].dir);
+        z->stack[z->lo].dir = NULL;
+        z->lo++;
+    }
     return 0;
+}
+
+/*
+ * Opens the closed level z->depth - 1 again (its path below the downloaded
+ * folder is z->path[0, z->path_len)) and places its reading just after the
+ * entry `child` (the folder the walk came back from). Returns 0, or -1 when
+ * it is gone, replaced or `child` is no longer in it (logged: the rest of
+ * it is left out).
+ */
+static int reopen_level(struct zip_stream *z, const char *child)
+{
+    struct level *lv = &z->stack[z->depth - 1];
+    int fd = dup(dirfd(z->stack[0].dir)), found = 0;
+    size_t at = 0;
+    struct dirent *de;
+    struct stat st;
+    DIR *d;
+
+    while (fd >= 0 && at < z->path_len) {
+        char name[NAME_MAX + 1];
+        size_t n = strcspn(z->path + at, "/");
+        int next;
+
+        if (n == 0 || n > NAME_MAX)
+            break;
+        memcpy(name, z->path + at, n);
+        name[n] = '\0';
+        at += n + 1;
+        next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        close(fd);
+        fd = next;
+    }
+    if (fd < 0 || at != z->path_len || fstat(fd, &st) < 0 || st.st_dev != lv->dev ||
+        st.st_ino != lv->ino || !(d = fdopendir(fd))) {
+        if (fd >= 0)
+            close(fd);
+        goto gone;
+    }
+    seekdir(d, lv->pos);
+    errno = 0;
+    de = readdir(d);
+    found = de && strcmp(de->d_name, child) == 0;
+    if (!found) { /* the noted place did not hold: read up to it */
+        rewinddir(d);
+        while (!found && (de = readdir(d)))
+            found = strcmp(de->d_name, child) == 0;
+    }
+    if (!found) {
+        closedir(d);
+        goto gone;
+    }
+    lv->dir = d;
+    z->lo = z->depth - 1;
+    return 0;
+gone:
+    z->path[z->path_len] = '\0';
+    srv_log(z->srv, FERRY_LOG_WARN, "zip of '%s': '%s' changed while it was sent: the rest "
+            "of it is left out", z->folder, z->path);
+    return -1;
+}
+
+/*
+ * Ends the innermost level: closes it and goes back to its parent, opening
+ * that again when it was closed (and past it too when it is gone).
+ */
+static void leave_level(struct zip_stream *z)
+{
+    char child[NAME_MAX + 1];
+
+    for (;;) {
+        struct level *top = &z->stack[z->depth - 1];
+        size_t n = z->path_len - top->path_len;
+
+        /* the folder left: z->path[top->path_len, z->path_len - 1) */
+        if (n > 1 && n - 1 <= NAME_MAX) {
+            memcpy(child, z->path + top->path_len, n - 1);
+            child[n - 1] = '\0';
+        } else {
+            child[0] = '\0';
+        }
+        if (top->dir)
+            closedir(top->dir);
+        top->dir = NULL;
+        z->path_len = top->path_len;
+        if (--z->depth == 0) {
+            z->phase = PHASE_END;
+            return;
+        }
+        if (z->depth - 1 >= z->lo || z->depth == 1) {
+            if (z->lo > z->depth)
+                z->lo = z->depth;
+            return;
+        }
+        if (reopen_level(z, child) == 0)
+            return;
+    }
 }
 
 /*
@@ -263,6 +382,7 @@ static int step_walk(struct zip_stream *z)
     const char *name;
     size_t nlen;
 
+    top->pos = telldir(top->dir);
     errno = 0;
     de = readdir(top->dir);
     if (!de) {
@@ -270,11 +390,7 @@ static int step_walk(struct zip_stream *z)
             z->path[z->path_len] = '\0';
             log_skip(z, "read the rest of folder", errno);
         }
-        closedir(top->dir);
-        top->dir = NULL;
-        z->path_len = top->path_len;
-        if (--z->depth == 0)
-            z->phase = PHASE_END;
+        leave_level(z);
         return 0;
     }
     name = de->d_name;
@@ -417,7 +533,8 @@ static void stream_free(void *cls)
     if (z->fd >= 0)
         close(z->fd);
     for (int i = 0; i < z->depth; i++)
-        closedir(z->stack[i].dir);
+        if (z->stack[i].dir)
+            closedir(z->stack[i].dir);
     if (z->folder)
         srv_log(z->srv, FERRY_LOG_DEBUG, "zip of '%s': %" PRIu64 " entries, %" PRIu64
                 " bytes sent%s", z->folder, z->entries, z->bytes,
@@ -450,6 +567,7 @@ static struct zip_stream *stream_new(struct ferry_server *srv, int dir_fd, const
         goto fail;
     }
     z->stack[z->depth++] = (struct level){.dir = d};
+    z->lo = 1;
     z->folder = malloc(rlen + 3);
     z->block = malloc(READ_BLOCK);
     z->entry = archive_entry_new();

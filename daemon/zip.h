@@ -13,9 +13,15 @@ struct MHD_Connection;
 struct ferry_server;
 
 /* Deepest folder nesting walked below the downloaded folder; deeper folders
- * are left out (logged). Bounds the fds one download holds to
- * ZIP_DEPTH_MAX + 2. The same as tree-size.h's TREE_DEPTH_MAX. */
+ * are left out (logged). The same as tree-size.h's TREE_DEPTH_MAX. */
 #define ZIP_DEPTH_MAX 64
+
+/* Folders a download keeps open besides the downloaded one: the innermost
+ * ones of the walk; those above are closed and opened again (below the
+ * downloaded folder, never following a link) when the walk comes back up.
+ * So a download holds at most ZIP_OPEN_MAX + 2 fds (and a stalled one
+ * keeps them), whatever the depth. */
+#define ZIP_OPEN_MAX 4
 
 /* What was answered, for the access log and the transfer registry. */
 struct zip_outcome {

@@ -117,7 +117,16 @@ typedef struct ferry_config {
     size_t connection_memory; /* per-connection buffer pool in bytes;
                                  0 = the default (8 KiB: request headers
                                  up to about 4 KiB) */
-    unsigned max_connections; /* 0 = the default (4096) */
+    unsigned max_connections; /* most connections at once (HTTP and HTTPS,
+                                 from accept until closed); more are
+                                 refused at once (plain HTTP with a short
+                                 503). 0 = the default: 1024, lowered to
+                                 fit the open-file limit (about 4 fds a
+                                 connection), which is logged */
+    unsigned max_connections_per_addr; /* most of those from one client
+                                 address (IPv4, or a whole IPv6 address);
+                                 0 = the default: 128, at most
+                                 max_connections */
     unsigned idle_timeout_s;  /* idle keep-alive timeout; 0 = default (120) */
     enum ferry_log_level log_level; /* lines above this level are dropped */
     ferry_log_fn log;   /* NULL: no logging */
