@@ -262,6 +262,7 @@ int ferry_server_new(const ferry_config *cfg, ferry_server **out)
     srv->state_fd = -1;
     pthread_mutex_init(&srv->conns_lock, NULL);
     pthread_rwlock_init(&srv->engine_lock, NULL);
+    pthread_rwlock_init(&srv->links_lock, NULL);
     srv->registry = lc_registry_new();
     srv->listings = listing_cache_new(LISTING_CACHE_ENTRIES, LISTING_CACHE_BYTES,
                                       LISTING_CACHE_TTL_MS);
@@ -573,6 +574,7 @@ void ferry_server_free(ferry_server *srv)
     free(srv->tls_key);
     pthread_mutex_destroy(&srv->conns_lock);
     pthread_rwlock_destroy(&srv->engine_lock);
+    pthread_rwlock_destroy(&srv->links_lock);
     for (size_t i = 0; i < FERRY_MAX_BINDS; i++)
         free(srv->binds[i]);
     free(srv->root);
