@@ -42,6 +42,7 @@
 #include "engine.h"
 #include "fileops.h"
 #include "files.h"
+#include "http-framing.h"
 #include "listing-cache.h"
 #include "listing.h"
 #include "routes.h"
@@ -505,9 +506,18 @@ enum MHD_Result routes_handle(void *cls, struct MHD_Connection *c, const char *u
 
     is_head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     if (!rq) {
+        const char *bad_framing;
+
         *req_cls = rq = request_begin(srv, method, url);
         if (!rq)
             return MHD_NO;
+        /* Ambiguous framing (two lengths, a length and chunked, no Host):
+         * 400 before the body is read, and the connection closes, since
+         * where this request ends cannot be known. */
+        bad_framing = framing_check(c, version);
+        if (bad_framing)
+            return srv_answer_text(c, 400, bad_framing, MHD_HTTP_HEADER_CONNECTION, "close",
+                                   NULL, NULL, &rq->status);
         /* The gate, before anything else: a refused upload is answered
          * before its body; other refusals on the next call (keep-alive). */
         auth_check(srv, c, url, method, &rq->auth);

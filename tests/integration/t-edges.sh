@@ -25,7 +25,7 @@
 . "$(dirname "$0")/lib.sh"
 need_cmd curl
 
-plan 57
+plan 58
 
 # ---------------------------------------------------------------- setup
 root=$FERRY_TMP/root
