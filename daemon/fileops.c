@@ -438,7 +438,7 @@ static int copy_link(int sdir, const char *sname, const struct stat *st, int ddi
         goto done;
     }
     target[n] = '\0';
-    if (links && !paths_link_stays_inside(target, links->depth + at)) {
+    if (links && !paths_link_movable(target, links->depth + at)) {
         rc = FILEOPS_ELINKOUT;
         goto done;
     }
@@ -626,7 +626,7 @@ static int link_check(int dir_fd, const char *name, size_t depth)
         rc = FILEOPS_ELINKOUT; /* cannot be judged whole */
     else {
         target[n] = '\0';
-        rc = paths_link_stays_inside(target, depth) ? 0 : FILEOPS_ELINKOUT;
+        rc = paths_link_movable(target, depth) ? 0 : FILEOPS_ELINKOUT;
     }
     free(target);
     return rc;
@@ -1435,8 +1435,9 @@ static unsigned links_prepare(struct op *op, int move, struct fileops_links *lin
  * MOVE and COPY. A symlink keeps its target text, and a relative one is
  * resolved from its new folder: so unless the item stays in its folder
  * (a rename or a copy beside it, which changes nothing any link reaches),
- * every symlink in it must stay inside the root from its new place
- * (paths_link_stays_inside()), else 403 and nothing changes. srv->links_lock
+ * every relative symlink in it must stay inside the root from its new
+ * place (absolute ones point where they did: paths_link_movable()), else
+ * 403 and nothing changes. srv->links_lock
  * keeps the folders' depths still meanwhile: a MOVE of a folder into
  * another folder holds it for writing (it changes the depth of everything
  * below), every other MOVE and COPY for reading.

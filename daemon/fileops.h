@@ -126,8 +126,8 @@ int fileops_copy(int src_dir, const char *src, int dst_dir, const char *dst, int
 
 /*
  * Where links may go: the item is being put into a folder `depth` physical
- * levels below the root; a link that would not stay inside from its new
- * folder (paths_link_stays_inside()) stops the operation. Its path below
+ * levels below the root; a relative link that would not stay inside from
+ * its new folder (paths_link_movable()) stops the operation. Its path below
  * the item ("" for the item itself) is written into bad (badlen bytes, cut
  * if longer; bad may be NULL).
  */
@@ -138,7 +138,7 @@ struct fileops_links {
 };
 
 /*
- * fileops_copy(), refusing any symlink that would not stay inside the root
+ * fileops_copy(), refusing any symlink that paths_link_movable() refuses
  * in its new place (see struct fileops_links; NULL: no check): returns
  * FILEOPS_ELINKOUT with nothing left at dst_dir/dst when one is met.
  */
@@ -148,9 +148,9 @@ int fileops_copy_links(int src_dir, const char *src, int dst_dir, const char *ds
 /*
  * Looks at every symlink in dir_fd/name (the item itself, or below it when
  * it is a folder, never following one) as if the item were put into a
- * folder links->depth levels below the root. Returns 0 when each stays
- * inside, FILEOPS_ELINKOUT for the first one that would not (named in
- * links->bad), or -errno (-ELOOP deeper than FILEOPS_DEPTH_MAX). Changes
+ * folder links->depth levels below the root. Returns 0 when each may go
+ * there (paths_link_movable()), FILEOPS_ELINKOUT for the first one that
+ * may not (named in links->bad), or -errno (-ELOOP deeper than FILEOPS_DEPTH_MAX). Changes
  * nothing. dir_fd stays the caller's.
  */
 int fileops_links_check(int dir_fd, const char *name, const struct fileops_links *links);

@@ -513,3 +513,9 @@ int paths_link_stays_inside(const char *target, size_t depth)
     }
     return 1;
 }
+
+/* See paths.h. */
+int paths_link_movable(const char *target, size_t depth)
+{
+    return (target && target[0] == '/') || paths_link_stays_inside(target, depth);
+}

@@ -85,8 +85,18 @@ int paths_open(int root_fd, const char *rel, int flags,
  * than depth, or a ".." after a name ("a/.." is not the link's own folder
  * when "a" is a symlink, so it cannot be judged from the text). Empty and
  * "." segments count for nothing; NULL gives 0. Pure: MOVE and COPY use it
- * for every link they put in a new place (fileops.c).
+ * for every link they put in a new place, through paths_link_movable().
  */
 int paths_link_stays_inside(const char *target, size_t depth);
+
+/*
+ * Whether MOVE or COPY may put a symlink with `target` into a folder
+ * `depth` levels below the root: 1 when it stays inside from there
+ * (paths_link_stays_inside()) or its target is absolute — an absolute link
+ * points at the same place from any folder, so moving it changes nothing
+ * it reaches (without --follow-symlinks it is never followed at all) —
+ * else 0. Pure.
+ */
+int paths_link_movable(const char *target, size_t depth);
 
 #endif

@@ -1018,6 +1018,12 @@ static void test_link_table(void **state)
                      cases[i].inside);
     }
     assert_int_equal(paths_link_stays_inside(NULL, 3), 0);
+    /* movable: what stays inside, and absolute links (they point where
+     * they did from any folder) */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_int_equal(paths_link_movable(cases[i].target, cases[i].depth),
+                         cases[i].target[0] == '/' ? 1 : cases[i].inside);
+    assert_int_equal(paths_link_movable(NULL, 3), 0);
 }
 
 /*
