@@ -118,16 +118,22 @@ static int open_trash(struct ferry_server *srv, int create)
 /* Writes <id>.json atomically (through <id>.json.tmp, fsynced, no-replace
  * rename). Returns 0, -EEXIST or another -errno; nothing left on failure. */
 static int write_record(int tfd, const char *id, const char *path, int folder,
-                        uint64_t size, time_t deleted)
+                        uint64_t size, time_t deleted, long long depth)
 {
     char tmp[NAME_BUF], rec[NAME_BUF];
     json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I}", "id", id, "path", path, "kind",
                           folder ? "folder" : "file", "size", (json_int_t)size, "deleted",
                           (json_int_t)deleted);
-    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    size_t len = s ? strlen(s) : 0, off = 0;
+    char *s;
+    size_t len, off = 0;
     int fd = -1, rc = 0;
 
+    /* where it was, in folders below the root: a restore to the same depth
+     * leaves every relative symlink in it reaching what it reached */
+    if (j && depth >= 0)
+        json_object_set_new(j, "depth", json_integer((json_int_t)depth));
+    s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    len = s ? strlen(s) : 0;
     json_decref(j);
     if (!s)
         return -ENOMEM; /* or a path jansson refused (not UTF-8) */
@@ -167,6 +173,7 @@ struct record {
     int folder;
     uint64_t size;
     time_t deleted;
+    long long depth;          /* folders below the root it was in; -1: unknown */
 };
 
 /* Reads <id>.json into *r. Returns 0, -ENOENT or -EBADMSG (unreadable). */
@@ -175,7 +182,7 @@ static int read_record(int tfd, const char *id, struct record *r)
     char rec[NAME_BUF];
     struct stat st;
     json_error_t err;
-    json_t *j = NULL, *path, *kind, *size, *del;
+    json_t *j = NULL, *path, *kind, *size, *del, *depth;
     int fd, rc = -EBADMSG;
 
     snprintf(rec, sizeof rec, "%s.json", id);
@@ -189,6 +196,7 @@ static int read_record(int tfd, const char *id, struct record *r)
     kind = json_object_get(j, "kind");
     size = json_object_get(j, "size");
     del = json_object_get(j, "deleted");
+    depth = json_object_get(j, "depth");
     if (json_is_string(path) && json_string_value(path)[0] == '/' &&
         json_string_length(path) < sizeof r->path && json_is_string(kind) &&
         json_is_integer(size) && json_integer_value(size) >= 0 && json_is_integer(del)) {
@@ -197,6 +205,9 @@ static int read_record(int tfd, const char *id, struct record *r)
         r->folder = strcmp(json_string_value(kind), "folder") == 0;
         r->size = (uint64_t)json_integer_value(size);
         r->deleted = (time_t)json_integer_value(del);
+        r->depth = json_is_integer(depth) && json_integer_value(depth) >= 0
+                       ? (long long)json_integer_value(depth)
+                       : -1;
         rc = 0;
     }
     json_decref(j);
@@ -218,9 +229,10 @@ int trash_put(struct ferry_server *srv, int dir_fd, const char *name, const char
               char *id_out)
 {
     char id[TRASH_ID_MAX], hex[17], *path = NULL;
-    struct stat st, tst;
+    struct stat st, tst, rst;
     time_t now = time(NULL);
     uint64_t size;
+    size_t depth;
     int tfd, rc;
 
     if (id_out)
@@ -245,11 +257,14 @@ int trash_put(struct ferry_server *srv, int dir_fd, const char *name, const char
     }
     sprintf(path, "/%s", rel);
     size = fileops_size(dir_fd, name);
+    if (fstat(srv->root_fd, &rst) < 0 || fileops_depth(dir_fd, &rst, &depth) < 0)
+        depth = (size_t)-1; /* unknown: a restore checks every link */
     rc = -EEXIST;
     for (int tries = 0; tries < 16 && rc == -EEXIST; tries++) {
         put_random_hex(hex);
         snprintf(id, sizeof id, "%lld-%s", (long long)now, hex);
-        rc = write_record(tfd, id, path, S_ISDIR(st.st_mode), size, now);
+        rc = write_record(tfd, id, path, S_ISDIR(st.st_mode), size, now,
+                          depth == (size_t)-1 ? -1 : (long long)depth);
     }
     if (rc < 0)
         goto out;
@@ -439,8 +454,9 @@ int trash_restore(struct ferry_server *srv, const char *id, char *path, size_t p
                   int *folder)
 {
     struct paths_opts po = srv->paths;
+    struct fileops_links links = {0};
     struct record r;
-    struct stat st;
+    struct stat st, rst;
     char *rel, *slash;
     int tfd, pfd = -1, rc;
 
@@ -480,7 +496,19 @@ int trash_restore(struct ferry_server *srv, const char *id, char *path, size_t p
     }
     if (rc < 0)
         goto out;
-    rc = put_place(tfd, id, pfd, slash ? slash + 1 : rel, 1);
+    /* Back where it was, but that folder may now be at another depth (a
+     * symlink on the way): then every relative symlink in the entry must
+     * stay inside from there, as for a MOVE (fileops.c). */
+    pthread_rwlock_rdlock(&srv->links_lock);
+    rc = fstat(srv->root_fd, &rst) < 0 ? -errno : fileops_depth(pfd, &rst, &links.depth);
+    if (rc == 0 && (r.depth < 0 || (size_t)r.depth != links.depth)) {
+        rc = fileops_links_check(tfd, id, &links);
+        if (rc == FILEOPS_ELINKOUT)
+            rc = -EXDEV;
+    }
+    if (rc == 0)
+        rc = put_place(tfd, id, pfd, slash ? slash + 1 : rel, 1);
+    pthread_rwlock_unlock(&srv->links_lock);
     if (rc == 1)
         unlinkat(tfd, id, 0);
     if (rc < 0)
@@ -620,6 +648,11 @@ static enum MHD_Result serve_restore(struct ferry_server *srv, struct MHD_Connec
     case -EACCES:
         return fileops_answer(c, 403, "403 Forbidden: the folder it was in is no longer "
                               "reachable inside the shared folder; nothing was restored.\n",
+                              NULL, NULL, status);
+    case -EXDEV:
+        return fileops_answer(c, 403, "403 Forbidden: the folder it was in is now at another "
+                              "depth (a symlink on the way), from where a symlink in it would "
+                              "point outside the shared folder; nothing was restored.\n",
                               NULL, NULL, status);
     default:
         srv_log(srv, FERRY_LOG_ERROR, "trash: cannot restore %s: %s", id,

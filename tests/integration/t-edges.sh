@@ -6,7 +6,8 @@
 #     at the root's parent); a link, or a folder holding one, may be moved
 #     or copied only where every relative link in it still resolves inside,
 #     or within its own folder (a rename keeps what each link reaches);
-#     absolute links point where they did from anywhere.
+#     absolute links point where they did from anywhere. A trash restore
+#     into a folder now at another depth is checked the same way.
 #  2. Listings never show the size or date of a symlink's target outside the
 #     shared folder: without --follow-symlinks such links are left out (GET
 #     refuses them anyway); with it they are listed, as GET serves them.
@@ -26,7 +27,7 @@
 . "$(dirname "$0")/lib.sh"
 need_cmd curl
 
-plan 59
+plan 67
 
 # ---------------------------------------------------------------- setup
 root=$FERRY_TMP/root
@@ -41,6 +42,9 @@ ln -s ../ok.txt "$root/photos/in"              # inside
 ln -s "$FERRY_TMP" "$root/keep/abs"            # absolute, outside (the host's)
 ln -s sub/../ok.txt "$root/twisty"             # ".." after a name
 ln -s ../.. "$root/keep/host_up"               # the host's own link that leaves
+mkdir -p "$root/r1/r2/r3" "$root/hosts"
+ln -s ../../.. "$root/r1/r2/r3/home"           # inside: r1/r2/r3/../../.. is the root
+ln -s .. "$root/hosts/x"                       # inside
 
 # t_is / t_like / t_unlike DESC GOT EXPECTED: lib.sh's is / like / unlike
 # with the description first, which reads better in the lists below.
@@ -112,6 +116,30 @@ t_is "rename of a folder holding the host's outward links: 201" "$HTTP_STATUS" 2
 mkdir -p "$root/deep/er"
 mc MOVE /photos /deep/er/photos
 t_is "MOVE of photos (all_up2 -> ..) deeper: 201" "$HTTP_STATUS" 201
+
+# The trash: a restore goes back by name, and the folder may now be at
+# another depth. r1/r2/r3/home -> ../../.. reaches the root; once r1/r2 is
+# a link to the root, r3 would land one level below the root and home
+# would reach two levels above it.
+http -X DELETE "$B/r1/r2/r3"
+tid=$(hdr Ferry-Trash-Id)
+t_is "DELETE r1/r2/r3 (holding home -> ../../..): 204 with a trash id" "$HTTP_STATUS:${tid:+id}" \
+    204:id
+rmdir "$root/r1/r2"
+mc MOVE /hosts/x /r1/r2
+t_is "  r1/r2 becomes the host's link x -> .. (the root; still inside): 201" "$HTTP_STATUS" 201
+http -X POST "$B/.ferry/trash/$tid/restore"
+t_is "restore into a folder now at another depth: 403" "$HTTP_STATUS" 403
+t_like "  the 403 says why" "$(cat "$HTTP_BODY")" "symlink.*outside the shared folder"
+ok_if "  nothing was restored" test ! -e "$root/r3" -a ! -L "$root/r3"
+http "$B/r1/r2/r3/home/$(basename "$FERRY_TMP")/secret.txt"
+t_unlike "  nothing outside is served through it" "$(cat "$HTTP_BODY")" "$marker"
+http -X DELETE "$B/kept"
+tid=$(hdr Ferry-Trash-Id)
+http -X POST "$B/.ferry/trash/$tid/restore"
+t_is "restore of a folder holding the host's own outward links, where it was: 201" \
+    "$HTTP_STATUS" 201
+ok_if "  they are back as they were" test "$(readlink "$root/kept/host_up")" = ../..
 ferry_stop
 
 # ---------------------------------------------------------------- 2. listings
