@@ -413,8 +413,9 @@ static void name_bad(const struct fileops_links *links, const struct frame *f, i
 
 /*
  * A symlink, as a symlink: its target is copied, never followed. With
- * `links`, only when the target stays inside the root from a folder
- * links->depth + at levels below it (FILEOPS_ELINKOUT, nothing made).
+ * `links`, only when paths_link_movable() allows its target in a folder
+ * links->depth + at levels below the root (else FILEOPS_ELINKOUT, nothing
+ * made).
  */
 static int copy_link(int sdir, const char *sname, const struct stat *st, int ddir,
                      const char *dname, int *made, const struct fileops_links *links,
