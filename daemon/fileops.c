@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,13 @@
 #define URL_MAX (3 * PATHS_MAX + 8)
 #define FOLDER_MODE 0755            /* of a folder made by MKCOL (less umask) */
 #define TEMP_SUFFIX_LEN 21          /* "." + ".ferry-copy-" + 8 hex digits */
+
+/* Folders climbed by fileops_depth(): search only, never through a link. */
+#if defined(O_PATH)
+#define DEPTH_DIR_FLAGS (O_PATH | O_DIRECTORY | O_CLOEXEC)
+#else
+#define DEPTH_DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+#endif
 
 #define DEPTH_NONE (-1)             /* no Depth header */
 #define DEPTH_BAD (-2)              /* not 0, 1 or infinity */
@@ -382,9 +390,36 @@ done:
     return rc;
 }
 
-/* A symlink, as a symlink: its target is copied, never followed. */
+/*
+ * Writes into links->bad the path below the copied or checked item of the
+ * entry being looked at in frame top: the names current in f[0..top].
+ */
+static void name_bad(const struct fileops_links *links, const struct frame *f, int top)
+{
+    size_t len = 0;
+
+    if (!links->bad || !links->badlen)
+        return;
+    links->bad[0] = '\0';
+    for (int k = 0; k <= top; k++) {
+        int w = snprintf(links->bad + len, links->badlen - len, "%s%s", k ? "/" : "",
+                         f[k].names[f[k].i - 1]);
+
+        if (w < 0 || (size_t)w >= links->badlen - len)
+            return; /* cut: what fits */
+        len += (size_t)w;
+    }
+}
+
+/*
+ * A symlink, as a symlink: its target is copied, never followed. With
+ * `links`, only when paths_link_movable() allows its target in a folder
+ * links->depth + at levels below the root (else FILEOPS_ELINKOUT, nothing
+ * made).
+ */
 static int copy_link(int sdir, const char *sname, const struct stat *st, int ddir,
-                     const char *dname, int *made)
+                     const char *dname, int *made, const struct fileops_links *links,
+                     size_t at)
 {
     size_t cap = st->st_size > 0 && st->st_size < PATH_MAX ? (size_t)st->st_size + 1 : PATH_MAX;
     char *target = malloc(cap);
@@ -404,6 +439,10 @@ static int copy_link(int sdir, const char *sname, const struct stat *st, int ddi
         goto done;
     }
     target[n] = '\0';
+    if (links && !paths_link_movable(target, links->depth + at)) {
+        rc = FILEOPS_ELINKOUT;
+        goto done;
+    }
     if (symlinkat(target, ddir, dname) < 0) {
         rc = -errno;
         goto done;
@@ -476,9 +515,11 @@ static int leave_copy(struct frame *f)
     return rc;
 }
 
-/* Copies a folder (lstat st) with what is in it when `recurse`. */
+/* Copies a folder (lstat st) with what is in it when `recurse`; links as
+ * copy_link() says. */
 static int copy_tree(int sdir, const char *sname, const struct stat *st, int ddir,
-                     const char *dname, int recurse, int *made)
+                     const char *dname, int recurse, int *made,
+                     const struct fileops_links *links)
 {
     struct stat top;
     struct frame *f = frames_new();
@@ -519,7 +560,10 @@ static int copy_tree(int sdir, const char *sname, const struct stat *st, int ddi
         if (S_ISREG(cst.st_mode)) {
             rc = copy_file(cur->fd, nm, cur->dfd, nm, &m);
         } else if (S_ISLNK(cst.st_mode)) {
-            rc = copy_link(cur->fd, nm, &cst, cur->dfd, nm, &m);
+            /* frame 0 is the item, one level below where it is put */
+            rc = copy_link(cur->fd, nm, &cst, cur->dfd, nm, &m, links, (size_t)depth + 1);
+            if (rc == FILEOPS_ELINKOUT)
+                name_bad(links, f, depth);
         } else if (S_ISDIR(cst.st_mode)) {
             if (same_file(&cst, &top))
                 continue; /* the copy being made, seen from inside the source */
@@ -540,21 +584,154 @@ static int copy_tree(int sdir, const char *sname, const struct stat *st, int ddi
 
 int fileops_copy(int src_dir, const char *src, int dst_dir, const char *dst, int recurse)
 {
+    return fileops_copy_links(src_dir, src, dst_dir, dst, recurse, NULL);
+}
+
+int fileops_copy_links(int src_dir, const char *src, int dst_dir, const char *dst,
+                       int recurse, const struct fileops_links *links)
+{
     struct stat st;
     int made = 0, rc;
 
+    if (links && links->bad && links->badlen)
+        links->bad[0] = '\0';
     if (fstatat(src_dir, src, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return -errno;
     if (S_ISREG(st.st_mode))
         rc = copy_file(src_dir, src, dst_dir, dst, &made);
     else if (S_ISLNK(st.st_mode))
-        rc = copy_link(src_dir, src, &st, dst_dir, dst, &made);
+        rc = copy_link(src_dir, src, &st, dst_dir, dst, &made, links, 0);
     else if (S_ISDIR(st.st_mode))
-        rc = copy_tree(src_dir, src, &st, dst_dir, dst, recurse, &made);
+        rc = copy_tree(src_dir, src, &st, dst_dir, dst, recurse, &made, links);
     else
         rc = -ENOTSUP;
     if (rc < 0 && made)
         fileops_remove(dst_dir, dst);
+    return rc;
+}
+
+/* Whether the link dir_fd/name stays inside from a folder `depth` levels
+ * below the root: 0, FILEOPS_ELINKOUT, or -errno. */
+static int link_check(int dir_fd, const char *name, size_t depth)
+{
+    char *target = malloc(PATH_MAX);
+    ssize_t n;
+    int rc;
+
+    if (!target)
+        return -ENOMEM;
+    n = readlinkat(dir_fd, name, target, PATH_MAX);
+    if (n < 0)
+        rc = errno == EINVAL ? 0 : -errno; /* EINVAL: replaced by a non-link */
+    else if ((size_t)n >= PATH_MAX)
+        rc = FILEOPS_ELINKOUT; /* cannot be judged whole */
+    else {
+        target[n] = '\0';
+        rc = paths_link_movable(target, depth) ? 0 : FILEOPS_ELINKOUT;
+    }
+    free(target);
+    return rc;
+}
+
+int fileops_links_check(int dir_fd, const char *name, const struct fileops_links *links)
+{
+    struct stat st;
+    struct frame *f;
+    int depth = 0, rc, fd;
+
+    if (links->bad && links->badlen)
+        links->bad[0] = '\0';
+    if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return -errno;
+    if (S_ISLNK(st.st_mode))
+        return link_check(dir_fd, name, links->depth);
+    if (!S_ISDIR(st.st_mode))
+        return 0;
+    f = frames_new();
+    if (!f)
+        return -ENOMEM;
+    f[0].dfd = -1;
+    f[0].fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (f[0].fd < 0) {
+        rc = -errno;
+        free(f);
+        return rc;
+    }
+    rc = fileops_names(f[0].fd, &f[0].names, &f[0].n);
+    while (rc == 0 && depth >= 0) {
+        struct frame *cur = &f[depth];
+        const char *nm;
+
+        if (cur->i >= cur->n) {
+            close(cur->fd);
+            fileops_names_free(cur->names, cur->n);
+            depth--;
+            continue;
+        }
+        nm = cur->names[cur->i++];
+        if (fstatat(cur->fd, nm, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno != ENOENT) /* ENOENT: deleted since listed; not moved */
+                rc = -errno;
+            continue;
+        }
+        if (S_ISLNK(st.st_mode)) {
+            /* frame 0 is the item, one level below where it is put */
+            rc = link_check(cur->fd, nm, links->depth + (size_t)depth + 1);
+            if (rc == FILEOPS_ELINKOUT)
+                name_bad(links, f, depth);
+            continue;
+        }
+        if (!S_ISDIR(st.st_mode))
+            continue;
+        if (depth + 1 >= FILEOPS_DEPTH_MAX) {
+            rc = -ELOOP;
+            continue;
+        }
+        fd = openat(cur->fd, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+            if (errno != ENOENT)
+                rc = -errno;
+            continue;
+        }
+        f[depth + 1] = (struct frame){.fd = fd, .dfd = -1};
+        rc = fileops_names(fd, &f[depth + 1].names, &f[depth + 1].n);
+        depth++; /* also on failure: frames_free() closes it */
+    }
+    frames_free(f, rc < 0 ? depth : -1);
+    return rc;
+}
+
+int fileops_depth(int dir_fd, const struct stat *root, size_t *depth)
+{
+    struct stat st, prev;
+    int fd = openat(dir_fd, ".", DEPTH_DIR_FLAGS), up, rc = -EXDEV;
+
+    *depth = 0;
+    if (fd < 0)
+        return -errno;
+    memset(&prev, 0, sizeof prev);
+    for (size_t i = 0; i <= PATHS_MAX; i++) {
+        if (fstat(fd, &st) < 0) {
+            rc = -errno;
+            break;
+        }
+        if (same_file(&st, root)) {
+            *depth = i;
+            rc = 0;
+            break;
+        }
+        if (i && same_file(&st, &prev))
+            break; /* "/", whose ".." is itself: the root is not above */
+        prev = st;
+        up = openat(fd, "..", DEPTH_DIR_FLAGS);
+        if (up < 0) {
+            rc = -errno;
+            break;
+        }
+        close(fd);
+        fd = up;
+    }
+    close(fd);
     return rc;
 }
 
@@ -632,6 +809,9 @@ struct op {
     char raw[3 * PATHS_MAX + 2]; /* the request's path, then the Destination's,
                                     still percent-encoded */
     char tmp[NAME_MAX + 1];      /* a copy being built, in dst's folder */
+    int same_folder;             /* MOVE/COPY: src and dst share their folder */
+    struct stat root_st;         /* MOVE/COPY: the root's */
+    char bad[PATHS_MAX + 1];     /* a symlink that would leave, below src */
     char text[TEXT_MAX];
     char loc[URL_MAX];
 };
@@ -883,13 +1063,14 @@ static void hidden_name(const char *name, const char *kind, char *out)
  * Copies src into a new hidden temporary name in dst's folder (op->tmp),
  * fsynced. Returns 0, or -errno with nothing left behind.
  */
-static int copy_to_temp(struct op *op, int recurse)
+static int copy_to_temp(struct op *op, int recurse, const struct fileops_links *links)
 {
     int rc = -EEXIST;
 
     for (int tries = 0; tries < 16 && rc == -EEXIST; tries++) {
         hidden_name(op->dst.name, "copy", op->tmp);
-        rc = fileops_copy(op->src.dir_fd, op->src.name, op->dst.dir_fd, op->tmp, recurse);
+        rc = fileops_copy_links(op->src.dir_fd, op->src.name, op->dst.dir_fd, op->tmp,
+                                recurse, links);
     }
     return rc;
 }
@@ -1153,13 +1334,13 @@ static enum MHD_Result do_delete(struct op *op, unsigned *status)
 
 /*
  * MOVE across file systems: a copy under a hidden name in the destination
- * folder, moved into place, then the source removed. Returns 0, 1 (in
- * place, but the source could only be partly removed) or -errno (nothing
- * changed).
+ * folder (symlinks checked as `links` says), moved into place, then the
+ * source removed. Returns 0, 1 (in place, but the source could only be
+ * partly removed) or -errno / FILEOPS_ELINKOUT (nothing changed).
  */
-static int move_across(struct op *op)
+static int move_across(struct op *op, const struct fileops_links *links)
 {
-    int rc = copy_to_temp(op, 1);
+    int rc = copy_to_temp(op, 1, links);
 
     if (rc < 0) {
         op->tmp[0] = '\0'; /* fileops_copy() left nothing */
@@ -1256,7 +1437,9 @@ static unsigned transfer_check(struct op *op, int move, int *overwrite, int *rec
         srv_log(srv, FERRY_LOG_ERROR, "fstat: %s", strerror(errno));
         return 500;
     }
-    if (same_file(&sdir, &ddir) && strcmp(op->src.name, op->dst.name) == 0) {
+    op->same_folder = same_file(&sdir, &ddir);
+    op->root_st = root;
+    if (op->same_folder && strcmp(op->src.name, op->dst.name) == 0) {
         snprintf(op->text, sizeof op->text, "403 Forbidden: the source and the Destination "
                  "are the same; nothing was %s.\n", verb);
         return 403;
@@ -1294,12 +1477,65 @@ static unsigned transfer_check(struct op *op, int move, int *overwrite, int *rec
     return 0;
 }
 
-/* MOVE and COPY. */
+/* The 403 for a symlink (op->bad below the source) that would point
+ * outside the root from the Destination. */
+static unsigned link_refused(struct op *op, const char *verb)
+{
+    if (op->bad[0])
+        snprintf(op->text, sizeof op->text, "403 Forbidden: '/%s' holds a symlink, '%s', "
+                 "that would point outside the shared folder from '/%s'; nothing was %s. "
+                 "Symlinks are moved and copied only where they still point inside (or "
+                 "within their own folder).\n", op->src.rel, op->bad, op->dst.rel, verb);
+    else
+        snprintf(op->text, sizeof op->text, "403 Forbidden: '/%s' is a symlink that would "
+                 "point outside the shared folder from '/%s'; nothing was %s. Symlinks are "
+                 "moved and copied only where they still point inside (or within their own "
+                 "folder).\n", op->src.rel, op->dst.rel, verb);
+    return 403;
+}
+
+/*
+ * Before a MOVE or COPY into another folder: how deep that folder is below
+ * the root (links->depth), and for a MOVE, whether every symlink in the
+ * source stays inside from there (a COPY checks each one as it copies it).
+ * Called with srv->links_lock held. Returns 0 or the status to answer with
+ * op->text.
+ */
+static unsigned links_prepare(struct op *op, int move, struct fileops_links *links)
+{
+    const char *verb = move ? "moved" : "copied";
+    int rc = fileops_depth(op->dst.dir_fd, &op->root_st, &links->depth);
+
+    if (rc < 0)
+        return os_failure(op, rc, "checking the Destination's folder", "nothing changed");
+    if (!move)
+        return 0;
+    rc = fileops_links_check(op->src.dir_fd, op->src.name, links);
+    if (rc == FILEOPS_ELINKOUT)
+        return link_refused(op, verb);
+    if (rc < 0)
+        return os_failure(op, rc, "checking the symlinks in the source", "nothing changed");
+    return 0;
+}
+
+/*
+ * MOVE and COPY. A symlink keeps its target text, and a relative one is
+ * resolved from its new folder: so unless the item stays in its folder
+ * (a rename or a copy beside it, which changes nothing any link reaches),
+ * every relative symlink in it must stay inside the root from its new
+ * place (absolute ones point where they did: paths_link_movable()), else
+ * 403 and nothing changes. srv->links_lock
+ * keeps the folders' depths still meanwhile: a MOVE of a folder into
+ * another folder holds it for writing (it changes the depth of everything
+ * below), every other MOVE and COPY for reading.
+ */
 static enum MHD_Result do_transfer(struct op *op, int move, unsigned *status)
 {
+    struct ferry_server *srv = op->srv;
     struct aside a = {.how = ASIDE_NONE};
+    struct fileops_links links = {.bad = op->bad, .badlen = sizeof op->bad}, *lk = NULL;
     char *doing = NULL;
-    int overwrite = 1, recurse = 1, rc, src_left = 0, replaced = 0;
+    int overwrite = 1, recurse = 1, rc, src_left = 0, replaced = 0, locked = 0;
     size_t dlen = 2 * PATHS_MAX + 64;
     unsigned code = transfer_check(op, move, &overwrite, &recurse);
     enum MHD_Result ret;
@@ -1312,9 +1548,21 @@ static enum MHD_Result do_transfer(struct op *op, int move, unsigned *status)
     snprintf(doing, dlen, "%s '/%s' to '/%s'", move ? "moving" : "copying", op->src.rel,
              op->dst.rel);
     op->tmp[0] = '\0';
-    if (!move && (rc = copy_to_temp(op, recurse)) < 0) {
+    if (move && !op->same_folder && S_ISDIR(op->src.st.st_mode))
+        pthread_rwlock_wrlock(&srv->links_lock);
+    else
+        pthread_rwlock_rdlock(&srv->links_lock);
+    locked = 1;
+    if (!op->same_folder) {
+        code = links_prepare(op, move, &links);
+        if (code)
+            goto out;
+        lk = &links;
+    }
+    if (!move && (rc = copy_to_temp(op, recurse, lk)) < 0) {
         op->tmp[0] = '\0'; /* fileops_copy() left nothing */
-        code = os_failure(op, rc, doing, "nothing was copied");
+        code = rc == FILEOPS_ELINKOUT ? link_refused(op, "copied")
+                                      : os_failure(op, rc, doing, "nothing was copied");
         goto out;
     }
     replaced = op->dst.exists;
@@ -1328,7 +1576,7 @@ static enum MHD_Result do_transfer(struct op *op, int move, unsigned *status)
             srv_log(op->srv, FERRY_LOG_ERROR, "%s: the old name stays too: %s", doing,
                     strerror(errno));
         if (rc == -EXDEV) {
-            rc = move_across(op);
+            rc = move_across(op, lk);
             src_left = rc == 1;
         }
     } else {
@@ -1338,7 +1586,9 @@ static enum MHD_Result do_transfer(struct op *op, int move, unsigned *status)
     }
     if (rc < 0) {
         aside_undo(op, &a);
-        code = rc == -EEXIST && !overwrite ? 412 : os_failure(op, rc, doing, "nothing changed");
+        code = rc == -EEXIST && !overwrite ? 412
+               : rc == FILEOPS_ELINKOUT    ? link_refused(op, "moved")
+                                           : os_failure(op, rc, doing, "nothing changed");
         if (code == 412)
             snprintf(op->text, sizeof op->text, "412 Precondition Failed: '/%s' was created "
                      "during the request and Overwrite: F was sent; nothing changed.\n",
@@ -1346,6 +1596,8 @@ static enum MHD_Result do_transfer(struct op *op, int move, unsigned *status)
         goto out;
     }
     op->tmp[0] = '\0'; /* in place now */
+    pthread_rwlock_unlock(&srv->links_lock);
+    locked = 0;
     aside_end(op, &a);
     fsync(op->dst.dir_fd);
     if (move)
@@ -1364,6 +1616,8 @@ static enum MHD_Result do_transfer(struct op *op, int move, unsigned *status)
 out:
     if (op->tmp[0])
         fileops_remove(op->dst.dir_fd, op->tmp);
+    if (locked)
+        pthread_rwlock_unlock(&srv->links_lock);
     free(doing);
     ret = answer(op, code, status);
     return ret;

@@ -36,7 +36,9 @@
 #define FERRY_FILEOPS_H
 
 #include <microhttpd.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 struct ferry_server;
 
@@ -123,6 +125,48 @@ int fileops_remove(int dir_fd, const char *name);
  * the caller's.
  */
 int fileops_copy(int src_dir, const char *src, int dst_dir, const char *dst, int recurse);
+
+/* A symlink would reach outside the root from where it is being put. */
+#define FILEOPS_ELINKOUT (-403)
+
+/*
+ * Where links may go: the item is being put into a folder `depth` physical
+ * levels below the root; a relative link that would not stay inside from
+ * its new folder (paths_link_movable()) stops the operation. Its path below
+ * the item ("" for the item itself) is written into bad (badlen bytes, cut
+ * if longer; bad may be NULL).
+ */
+struct fileops_links {
+    size_t depth;
+    char *bad;
+    size_t badlen;
+};
+
+/*
+ * fileops_copy(), refusing any symlink that paths_link_movable() refuses
+ * in its new place (see struct fileops_links; NULL: no check): returns
+ * FILEOPS_ELINKOUT with nothing left at dst_dir/dst when one is met.
+ */
+int fileops_copy_links(int src_dir, const char *src, int dst_dir, const char *dst,
+                       int recurse, const struct fileops_links *links);
+
+/*
+ * Looks at every symlink in dir_fd/name (the item itself, or below it when
+ * it is a folder, never following one) as if the item were put into a
+ * folder links->depth levels below the root. Returns 0 when each may go
+ * there (paths_link_movable()), FILEOPS_ELINKOUT for the first one that
+ * may not (named in links->bad), or -errno (-ELOOP deeper than FILEOPS_DEPTH_MAX). Changes
+ * nothing. dir_fd stays the caller's.
+ */
+int fileops_links_check(int dir_fd, const char *name, const struct fileops_links *links);
+
+/*
+ * How many folders the folder open at dir_fd is below the root (stat
+ * `root`), climbing ".." as the kernel does: 0 for the root itself.
+ * Returns 0 with *depth set, -EXDEV when the root is not above it, or
+ * -errno.
+ */
+int fileops_depth(int dir_fd, const struct stat *root, size_t *depth);
 
 /*
  * Copies src_dir/src to dst_dir/dst as fileops_copy() with `recurse`, but

@@ -3,9 +3,11 @@
  * script; it links the browser UI (www/, from /.ferry/ui/ with ?v= the
  * ASSETS_VERSION of the build), which enhances it when scripts run.
  *
- * Owns: reading a folder (one readdir pass, one fstatat per entry), the
- * filtering rules (".", "..", dot-files, names that are not valid UTF-8,
- * entries that cannot be stat()ed or are neither regular files nor folders),
+ * Owns: reading a folder (one readdir pass, one fstatat per entry, and for
+ * a symlink the resolver's open of it), the filtering rules (".", "..",
+ * dot-files, names that are not valid UTF-8, entries that cannot be
+ * stat()ed or are neither regular files nor folders, symlinks that GET
+ * would refuse),
  * the sort order, the JSON shape, the HTML page (markup and its inline
  * style) and the percent-encoding of links. It does not decide which folder
  * a URL may reach (paths.c) nor send anything (routes.c).
@@ -19,6 +21,7 @@
 
 #include "daemon/assets-version.h" /* generated: ASSETS_VERSION */
 #include "listing.h"
+#include "paths.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -297,14 +300,50 @@ int listing_name_servable(const char *name, size_t n)
 }
 
 /*
+ * The stat of what the symlink `name` in the folder open at fd points to,
+ * as GET would reach it (see struct listing_opts). Returns 0, or -1 when
+ * it is dangling, refused (it leaves the root) or unreadable: then it is
+ * not listed.
+ */
+static int link_stat(int fd, const char *name, size_t nlen,
+                     const struct listing_opts *opts, struct stat *st)
+{
+    char rel[PATHS_MAX + 1];
+    size_t rlen;
+    int lfd = -1, rc;
+
+    if (!opts || !opts->paths)
+        return fstatat(fd, name, st, 0);
+    rlen = opts->rel ? strlen(opts->rel) : 0;
+    if (rlen + 1 + nlen >= sizeof rel)
+        return -1;
+    if (rlen) {
+        memcpy(rel, opts->rel, rlen);
+        rel[rlen++] = '/';
+    }
+    memcpy(rel + rlen, name, nlen + 1);
+#if defined(O_PATH)
+    rc = paths_open(opts->root_fd, rel, O_PATH, opts->paths, &lfd);
+#else
+    rc = paths_open(opts->root_fd, rel, O_RDONLY | O_NONBLOCK, opts->paths, &lfd);
+#endif
+    if (rc < 0)
+        return -1;
+    rc = fstat(lfd, st);
+    close(lfd);
+    return rc;
+}
+
+/*
  * Reads the folder open at dir_fd (borrowed: a fresh descriptor for "." is
  * opened and closed here, so the caller's offset and flags are untouched)
- * into f, unsorted. Returns 0, or -errno when the folder cannot be opened
- * or read, or memory runs out; f then holds whatever was read and the
- * caller frees it either way.
+ * into f, unsorted; symlinks as link_stat() says. Returns 0, or -errno when
+ * the folder cannot be opened or read, or memory runs out; f then holds
+ * whatever was read and the caller frees it either way.
  */
-static int folder_read(int dir_fd, int show_hidden, struct folder *f)
+static int folder_read(int dir_fd, const struct listing_opts *opts, struct folder *f)
 {
+    int show_hidden = opts && opts->show_hidden;
     int rc = 0;
     int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -333,8 +372,10 @@ static int folder_read(int dir_fd, int show_hidden, struct folder *f)
             continue;
 
         struct stat st;
-        if (fstatat(fd, name, &st, 0) < 0)
-            continue; /* dangling symlink, raced unlink, no permission */
+        if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue; /* raced unlink, no permission */
+        if (S_ISLNK(st.st_mode) && link_stat(fd, name, nlen, opts, &st) < 0)
+            continue; /* dangling, or leaving the shared folder */
         if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
             continue; /* fifos, sockets, devices: nothing to browse */
 
@@ -734,7 +775,7 @@ int listing_render(int dir_fd, const char *url_path, enum listing_format fmt,
         (fmt != LISTING_HTML && fmt != LISTING_JSON))
         return -EINVAL;
 
-    rc = folder_read(dir_fd, opts && opts->show_hidden, &f);
+    rc = folder_read(dir_fd, opts, &f);
     if (rc < 0)
         goto fail;
     if (f.n > 1)

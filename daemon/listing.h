@@ -9,8 +9,20 @@
 
 enum listing_format { LISTING_HTML, LISTING_JSON };
 
+struct paths_opts;
+
 struct listing_opts {
     int show_hidden; /* include entries whose name starts with '.' */
+    /* Where symlinks may lead: with `paths`, a symlink in the folder
+     * (whose path below the root_fd folder is `rel`, "" or NULL for the
+     * root) is listed only when paths_open(root_fd, rel/name, ..., paths)
+     * opens it — so never one that leaves the root unless
+     * paths->follow_symlinks — and shows what that opens. paths NULL (or
+     * opts NULL): every symlink is followed wherever it leads. root_fd
+     * stays the caller's. */
+    int root_fd;
+    const char *rel;
+    const struct paths_opts *paths;
 };
 
 /*
@@ -22,7 +34,9 @@ struct listing_opts {
  * whose names could not be requested back (not valid UTF-8, or holding a
  * control character or a backslash) are left out; entries that cannot be
  * stat()ed are left out. Symlinks are followed (a symlink is listed as what
- * it points to); entries that are neither regular files nor folders (fifos,
+ * it points to) as far as opts allows (see struct listing_opts): one that
+ * GET would refuse is left out, so that nothing about a file outside the
+ * shared folder shows (its size, its date); entries that are neither regular files nor folders (fifos,
  * sockets, devices) are left out. "." and ".." never appear; other names
  * starting with '.' only with opts->show_hidden. `opts` may be NULL for the
  * defaults.

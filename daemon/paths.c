@@ -486,3 +486,36 @@ int paths_open(int root_fd, const char *rel, int flags,
     }
     return walk_open(root_fd, rel, flags, out_fd);
 }
+
+/* ------------------------------------------------------------- symlinks */
+
+/* See paths.h. */
+int paths_link_stays_inside(const char *target, size_t depth)
+{
+    const char *s = target;
+    size_t up = 0;
+    int named = 0; /* a name was seen: a later ".." cannot be judged */
+
+    if (!s || *s == '/')
+        return 0;
+    while (*s) {
+        size_t n = strcspn(s, "/");
+
+        if (n == 2 && s[0] == '.' && s[1] == '.') {
+            if (named || ++up > depth)
+                return 0;
+        } else if (n > 0 && !(n == 1 && s[0] == '.')) {
+            named = 1;
+        }
+        s += n;
+        if (*s == '/')
+            s++;
+    }
+    return 1;
+}
+
+/* See paths.h. */
+int paths_link_movable(const char *target, size_t depth)
+{
+    return (target && target[0] == '/') || paths_link_stays_inside(target, depth);
+}

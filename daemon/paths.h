@@ -74,4 +74,29 @@ int paths_decode(const char *raw, const struct paths_opts *opts, char *out,
 int paths_open(int root_fd, const char *rel, int flags,
                const struct paths_opts *opts, int *out_fd);
 
+/*
+ * Whether a symlink with target `target` (as readlink(2) gives it, NUL-
+ * terminated) stays inside the root when it sits in a folder `depth` levels
+ * below the root (0: the root itself; physical levels, as ".." climbs them).
+ * Returns 1 when the target is relative and all its ".." segments come
+ * first and are at most `depth` (so that neither the text nor the kernel
+ * takes it above the root from there), 0 otherwise: an absolute target (a
+ * link that leaves, or that only --follow-symlinks follows), more ".."
+ * than depth, or a ".." after a name ("a/.." is not the link's own folder
+ * when "a" is a symlink, so it cannot be judged from the text). Empty and
+ * "." segments count for nothing; NULL gives 0. Pure: MOVE and COPY use it
+ * for every link they put in a new place, through paths_link_movable().
+ */
+int paths_link_stays_inside(const char *target, size_t depth);
+
+/*
+ * Whether MOVE or COPY may put a symlink with `target` into a folder
+ * `depth` levels below the root: 1 when it stays inside from there
+ * (paths_link_stays_inside()) or its target is absolute — an absolute link
+ * points at the same place from any folder, so moving it changes nothing
+ * it reaches (without --follow-symlinks it is never followed at all) —
+ * else 0. Pure.
+ */
+int paths_link_movable(const char *target, size_t depth);
+
 #endif

@@ -44,6 +44,7 @@
 #include "engine.h"
 #include "fileops.h"
 #include "files.h"
+#include "http-framing.h"
 #include "listing-cache.h"
 #include "listing.h"
 #include "routes.h"
@@ -259,21 +260,32 @@ static enum MHD_Result append_arg(void *cls, enum MHD_ValueKind kind,
     return MHD_YES;
 }
 
-/* 301 from /folder to /folder/, keeping the query string. */
+/*
+ * 301 from /folder to /folder/, keeping the query string (as sent: MHD
+ * leaves it escaped here). The Location is made from `rel`, the decoded
+ * path below the root, never from the request's own bytes: "/" + rel
+ * percent-encoded + "/", so that it is always path-absolute: a request
+ * for "//x" (paths_decode collapses empty segments) can never become a
+ * protocol-relative //x/ that a browser would send off-site.
+ */
 static enum MHD_Result redirect_to_slash(struct ferry_server *srv,
                                          struct MHD_Connection *c, struct request *rq,
-                                         const char *url)
+                                         const char *rel)
 {
     char query[1024] = "";
     struct query_buf q = {query, 0, sizeof query};
-    size_t len = strlen(url);
-    char *loc = malloc(len + sizeof query + 2);
+    size_t plen = 3 * strlen(rel) + 8, len = plen + sizeof query;
+    char *loc = malloc(len);
     struct MHD_Response *r;
 
     if (!loc)
         return MHD_NO;
+    if (fileops_url(rel, 1, loc, plen) < 0) {
+        free(loc);
+        return error_page(srv, c, rq, SRV_PAGE_500);
+    }
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, append_arg, &q);
-    snprintf(loc, len + sizeof query + 2, "%s/%s", url, query);
+    snprintf(loc + strlen(loc), len - strlen(loc), "%s", query);
     r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     if (r)
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc);
@@ -298,7 +310,8 @@ static enum MHD_Result serve_listing(struct ferry_server *srv, struct MHD_Connec
                                      struct request *rq, int fd, const struct stat *st,
                                      const char *rel)
 {
-    struct listing_opts lo = {.show_hidden = srv->cfg.show_hidden};
+    struct listing_opts lo = {.show_hidden = srv->cfg.show_hidden, .root_fd = srv->root_fd,
+                              .rel = rel, .paths = &srv->paths};
     int json = wants_json(c);
     enum listing_format fmt = json ? LISTING_JSON : LISTING_HTML;
     size_t rlen = strlen(rel), len = 0;
@@ -408,7 +421,7 @@ static enum MHD_Result serve_path(struct ferry_server *srv, struct MHD_Connectio
     if (S_ISDIR(st.st_mode)) {
         if (!trailing && rel[0]) {
             close(fd);
-            return redirect_to_slash(srv, c, rq, url);
+            return redirect_to_slash(srv, c, rq, rel);
         }
         if (zip_requested(c)) {
             struct zip_outcome zo;
@@ -525,9 +538,18 @@ enum MHD_Result routes_handle(void *cls, struct MHD_Connection *c, const char *u
 
     is_head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     if (!rq) {
+        const char *bad_framing;
+
         *req_cls = rq = request_begin(srv, method, url);
         if (!rq)
             return MHD_NO;
+        /* Ambiguous framing (two lengths, a length and chunked, no Host):
+         * 400 before the body is read, and the connection closes, since
+         * where this request ends cannot be known. */
+        bad_framing = framing_check(c, version);
+        if (bad_framing)
+            return srv_answer_text(c, 400, bad_framing, MHD_HTTP_HEADER_CONNECTION, "close",
+                                   NULL, NULL, &rq->status);
         /* The gate, before anything else: a refused upload is answered
          * before its body; other refusals on the next call (keep-alive). */
         auth_check(srv, c, url, method, &rq->auth);

@@ -283,6 +283,7 @@ int ferry_server_new(const ferry_config *cfg, ferry_server **out)
     pthread_rwlock_init(&srv->engine_lock, NULL);
     srv_log_limit_init(&srv->refused_log, 0, 1);
     srv_log_limit_init(&srv->mhd_log, 0, 5);
+    pthread_rwlock_init(&srv->links_lock, NULL);
     srv->registry = lc_registry_new();
     srv->listings = listing_cache_new(LISTING_CACHE_ENTRIES, LISTING_CACHE_BYTES,
                                       LISTING_CACHE_TTL_MS);
@@ -738,6 +739,7 @@ void ferry_server_free(ferry_server *srv)
     srv_log_limit_destroy(srv, &srv->mhd_log, FERRY_LOG_WARN, "libmicrohttpd's lines");
     pthread_mutex_destroy(&srv->conns_lock);
     pthread_rwlock_destroy(&srv->engine_lock);
+    pthread_rwlock_destroy(&srv->links_lock);
     for (size_t i = 0; i < FERRY_MAX_BINDS; i++)
         free(srv->binds[i]);
     free(srv->root);

@@ -83,6 +83,8 @@ struct ferry_server {
     char *binds[FERRY_MAX_BINDS];
     int root_fd;                /* O_DIRECTORY fd of the root, owned */
     struct paths_opts paths;    /* derived from cfg */
+    pthread_rwlock_t links_lock; /* MOVE/COPY: folders' depths hold still
+                                    while symlinks are checked (fileops.c) */
     atomic_int openat2_missing; /* paths.openat2_missing points here */
     struct MHD_Daemon *mhd;     /* NULL when stopped */
     struct listener *listener;  /* NULL when stopped */

@@ -684,31 +684,17 @@ static void header_value(const char *req, const char *name, char *out, size_t le
     }
 }
 
-/* The request target of a request line, if it is a plain path; else "/". */
-static void request_path(const char *req, char *out, size_t len)
-{
-    const char *p = strchr(req, ' '), *end;
-
-    snprintf(out, len, "/");
-    if (!p || p[1] != '/')
-        return;
-    p++;
-    end = p + strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                        "0123456789/._~-%!$&'()*+,;=:@?");
-    if (*end == ' ' && (size_t)(end - p) < len) {
-        memcpy(out, p, (size_t)(end - p));
-        out[end - p] = '\0';
-    }
-}
-
 /*
  * A plain-HTTP request (or noise) on the HTTPS port: reads what has come,
- * answers 400 with the https:// URL, half-closes and lingers until the
- * client closes or REFUSE_LINGER_MS pass.
+ * answers 400 naming https://HOST/ (the Host header, or the local address
+ * and port), half-closes and lingers until the client closes or
+ * REFUSE_LINGER_MS pass. The request target is never logged nor echoed:
+ * it may carry a pairing token (/.ferry/pair?token=...) that must not
+ * reach the log or travel back in clear once more.
  */
 static void refuse_start(struct tls_conn *c)
 {
-    char req[SNIFF_MAX + 1], host[256], path[512], body[1024], resp[1536];
+    char req[SNIFF_MAX + 1], host[256], body[1024], resp[1536];
     ssize_t n;
     int blen, rlen;
 
@@ -722,9 +708,8 @@ static void refuse_start(struct tls_conn *c)
         if (getsockname(c->fd, (struct sockaddr *)&ss, &sl) == 0)
             addr_text((struct sockaddr *)&ss, host, sizeof host);
     }
-    request_path(req, path, sizeof path);
     blen = snprintf(body, sizeof body, "400 Bad Request: this port speaks HTTPS, not plain "
-                    "HTTP.\nOpen https://%s%s instead.\n", host, path);
+                    "HTTP.\nOpen https://%s/ instead.\n", host);
     if (blen < 0 || (size_t)blen >= sizeof body)
         blen = snprintf(body, sizeof body, "400 Bad Request: this port speaks HTTPS, not "
                         "plain HTTP.\n");
@@ -732,7 +717,7 @@ static void refuse_start(struct tls_conn *c)
                     "charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
                     blen, body);
     srv_log(c->t->srv, FERRY_LOG_INFO, "%s sent plain HTTP (or no TLS) to the HTTPS port: "
-            "answered 400 (https://%s%s)", c->peer_text, host, path);
+            "answered 400 (https://%s/)", c->peer_text, host);
     if (send(c->fd, resp, (size_t)rlen, MSG_NOSIGNAL) < 0 || shutdown(c->fd, SHUT_WR) < 0) {
         conn_kill(c);
         return;

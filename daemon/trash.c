@@ -128,16 +128,22 @@ static int open_trash(struct ferry_server *srv, int create)
 /* Writes <id>.json atomically (through <id>.json.tmp, fsynced, no-replace
  * rename). Returns 0, -EEXIST or another -errno; nothing left on failure. */
 static int write_record(int tfd, const char *id, const char *path, int folder,
-                        uint64_t size, time_t deleted)
+                        uint64_t size, time_t deleted, long long depth)
 {
     char tmp[NAME_BUF], rec[NAME_BUF];
     json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I}", "id", id, "path", path, "kind",
                           folder ? "folder" : "file", "size", (json_int_t)size, "deleted",
                           (json_int_t)deleted);
-    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    size_t len = s ? strlen(s) : 0, off = 0;
+    char *s;
+    size_t len, off = 0;
     int fd = -1, rc = 0;
 
+    /* where it was, in folders below the root: a restore to the same depth
+     * leaves every relative symlink in it reaching what it reached */
+    if (j && depth >= 0)
+        json_object_set_new(j, "depth", json_integer((json_int_t)depth));
+    s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    len = s ? strlen(s) : 0;
     json_decref(j);
     if (!s)
         return -ENOMEM; /* or a path jansson refused (not UTF-8) */
@@ -177,6 +183,7 @@ struct record {
     int folder;
     uint64_t size;
     time_t deleted;
+    long long depth;          /* folders below the root it was in; -1: unknown */
 };
 
 /* Reads <id>.json into *r. Returns 0, -ENOENT or -EBADMSG (unreadable). */
@@ -185,7 +192,7 @@ static int read_record(int tfd, const char *id, struct record *r)
     char rec[NAME_BUF];
     struct stat st;
     json_error_t err;
-    json_t *j = NULL, *path, *kind, *size, *del;
+    json_t *j = NULL, *path, *kind, *size, *del, *depth;
     int fd, rc = -EBADMSG;
 
     snprintf(rec, sizeof rec, "%s.json", id);
@@ -199,6 +206,7 @@ static int read_record(int tfd, const char *id, struct record *r)
     kind = json_object_get(j, "kind");
     size = json_object_get(j, "size");
     del = json_object_get(j, "deleted");
+    depth = json_object_get(j, "depth");
     if (json_is_string(path) && json_string_value(path)[0] == '/' &&
         json_string_length(path) < sizeof r->path && json_is_string(kind) &&
         json_is_integer(size) && json_integer_value(size) >= 0 && json_is_integer(del)) {
@@ -207,6 +215,9 @@ static int read_record(int tfd, const char *id, struct record *r)
         r->folder = strcmp(json_string_value(kind), "folder") == 0;
         r->size = (uint64_t)json_integer_value(size);
         r->deleted = (time_t)json_integer_value(del);
+        r->depth = json_is_integer(depth) && json_integer_value(depth) >= 0
+                       ? (long long)json_integer_value(depth)
+                       : -1;
         rc = 0;
     }
     json_decref(j);
@@ -427,11 +438,26 @@ static void trim(struct ferry_server *srv, int tfd, uint64_t adding, uint64_t ne
 
 /* ---------------------------------------------------------------- put */
 
+/* How many folders below the shared root dir_fd is (what a restore compares
+ * to decide whether relative symlinks must be checked again); -1 when it
+ * cannot be told (a restore then checks every link). */
+static long long depth_of(struct ferry_server *srv, int dir_fd)
+{
+    struct stat rst;
+    size_t depth;
+
+    if (fstat(srv->root_fd, &rst) < 0 || fileops_depth(dir_fd, &rst, &depth) < 0)
+        return -1;
+    return (long long)depth;
+}
+
 /*
- * Writes a record for rel (a path below the root) under a new id, into id
+ * Writes a record for rel (a path below the root), which sits `depth`
+ * folders below the root (-1: unknown), under a new id, into id
  * (TRASH_ID_MAX bytes). Returns 0 or -errno (nothing left).
  */
-static int new_record(int tfd, const char *rel, int folder, uint64_t size, char *id)
+static int new_record(int tfd, const char *rel, int folder, uint64_t size, long long depth,
+                      char *id)
 {
     char hex[17], *path = malloc(strlen(rel) + 2);
     time_t now = time(NULL);
@@ -443,7 +469,7 @@ static int new_record(int tfd, const char *rel, int folder, uint64_t size, char 
     for (int tries = 0; tries < 16 && rc == -EEXIST; tries++) {
         put_random_hex(hex);
         snprintf(id, TRASH_ID_MAX, "%lld-%s", (long long)now, hex);
-        rc = write_record(tfd, id, path, folder, size, now);
+        rc = write_record(tfd, id, path, folder, size, now, depth);
     }
     free(path);
     return rc;
@@ -451,10 +477,10 @@ static int new_record(int tfd, const char *rel, int folder, uint64_t size, char 
 
 /* Moves dir_fd/name into the trash folder tfd by rename, with a record,
  * as entry `id`. Returns 0 or -errno (nothing moved, no record). */
-static int put_rename(int tfd, int dir_fd, const char *name, const char *rel, int folder,
-                      uint64_t size, char *id)
+static int put_rename(struct ferry_server *srv, int tfd, int dir_fd, const char *name,
+                      const char *rel, int folder, uint64_t size, char *id)
 {
-    int rc = new_record(tfd, rel, folder, size, id);
+    int rc = new_record(tfd, rel, folder, size, depth_of(srv, dir_fd), id);
 
     if (rc < 0)
         return rc;
@@ -474,11 +500,11 @@ static int put_rename(int tfd, int dir_fd, const char *name, const char *rel, in
 /* Copies dir_fd/name into the trash folder tfd (through "<id>.part"), with
  * a record, as entry `id`; the item stays. Returns 0 or -errno (nothing
  * left in the trash). */
-static int put_copy(int tfd, int dir_fd, const char *name, const char *rel, int folder,
-                    uint64_t size, char *id)
+static int put_copy(struct ferry_server *srv, int tfd, int dir_fd, const char *name,
+                    const char *rel, int folder, uint64_t size, char *id)
 {
     char part[NAME_BUF];
-    int rc = new_record(tfd, rel, folder, size, id);
+    int rc = new_record(tfd, rel, folder, size, depth_of(srv, dir_fd), id);
 
     if (rc < 0)
         return rc;
@@ -524,7 +550,7 @@ int trash_put(struct ferry_server *srv, int dir_fd, const char *name, const char
     }
     size = fileops_size(dir_fd, name);
     trim(srv, tfd, size, 0); /* older entries make room; this one always goes in */
-    rc = put_rename(tfd, dir_fd, name, rel, S_ISDIR(st.st_mode), size, id);
+    rc = put_rename(srv, tfd, dir_fd, name, rel, S_ISDIR(st.st_mode), size, id);
     if (rc == 0 && id_out)
         snprintf(id_out, TRASH_ID_MAX, "%s", id);
 out:
@@ -569,7 +595,7 @@ int trash_delete(struct ferry_server *srv, int dir_fd, const char *name, const c
             goto out;
         }
         trim(srv, tfd, size, 0);
-        rc = put_rename(tfd, dir_fd, name, rel, folder, size, id);
+        rc = put_rename(srv, tfd, dir_fd, name, rel, folder, size, id);
     } else {
         if (size > TRASH_COPY_MAX || (!S_ISREG(st.st_mode) && !folder &&
                                       !S_ISLNK(st.st_mode))) {
@@ -582,7 +608,7 @@ int trash_delete(struct ferry_server *srv, int dir_fd, const char *name, const c
             rc = TRASH_EFULL;
             goto out;
         }
-        rc = put_copy(tfd, dir_fd, name, rel, folder, size, id);
+        rc = put_copy(srv, tfd, dir_fd, name, rel, folder, size, id);
         if (rc == 0) {
             snprintf(id_out, TRASH_ID_MAX, "%s", id);
             rc = fileops_remove(dir_fd, name) < 0 ? 1 : 0;
@@ -800,8 +826,9 @@ int trash_restore(struct ferry_server *srv, const char *id, char *path, size_t p
                   int *folder)
 {
     struct paths_opts po = srv->paths;
+    struct fileops_links links = {0};
     struct record r;
-    struct stat st;
+    struct stat st, rst;
     char *rel, *slash;
     int tfd, pfd = -1, rc;
 
@@ -841,7 +868,20 @@ int trash_restore(struct ferry_server *srv, const char *id, char *path, size_t p
     }
     if (rc < 0)
         goto out;
-    rc = put_place(tfd, id, pfd, slash ? slash + 1 : rel, 1);
+    /* Back where it was, but that folder may now be at another depth (a
+     * symlink on the way): then every relative symlink in the entry must
+     * stay inside from there, as for a MOVE (fileops.c). */
+    pthread_rwlock_rdlock(&srv->links_lock);
+    rc = fstat(srv->root_fd, &rst) < 0 ? -errno : fileops_depth(pfd, &rst, &links.depth);
+    if (rc == 0 && (r.depth < 0 || (size_t)r.depth != links.depth))
+        rc = fileops_links_check(tfd, id, &links);
+    if (rc == 0)
+        rc = put_place(tfd, id, pfd, slash ? slash + 1 : rel, 1);
+    pthread_rwlock_unlock(&srv->links_lock);
+    if (rc == FILEOPS_ELINKOUT) {
+        rc = -EXDEV; /* a link would point outside: nothing is put back */
+        goto out;
+    }
     if (rc == 1)
         unlinkat(tfd, id, 0);
     if (rc == -EXDEV) { /* copied in from another file system: copy it back */
@@ -958,6 +998,11 @@ static enum MHD_Result serve_restore(struct ferry_server *srv, struct MHD_Connec
     case -EACCES:
         return fileops_answer(c, 403, "403 Forbidden: the folder it was in is no longer "
                               "reachable inside the shared folder; nothing was restored.\n",
+                              NULL, NULL, status);
+    case -EXDEV:
+        return fileops_answer(c, 403, "403 Forbidden: the folder it was in is now at another "
+                              "depth (a symlink on the way), from where a symlink in it would "
+                              "point outside the shared folder; nothing was restored.\n",
                               NULL, NULL, status);
     default:
         srv_log(srv, FERRY_LOG_ERROR, "trash: cannot restore %s: %s", id,

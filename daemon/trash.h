@@ -139,7 +139,9 @@ void trash_sweep_at(struct ferry_server *srv, time_t now);
  * (pathlen bytes) when not NULL, and *folder says whether it is a folder.
  * Returns 0, -ENOENT (no such entry, or a malformed id), -EEXIST (the name
  * is taken), -ENOTDIR (the folder it was in is gone), -EACCES (that folder
- * is no longer reachable inside the root) or another -errno.
+ * is no longer reachable inside the root), -EXDEV (that folder is now at
+ * another depth below the root, from where a relative symlink in the entry
+ * would point outside: see fileops_links_check()) or another -errno.
  */
 int trash_restore(struct ferry_server *srv, const char *id, char *path, size_t pathlen,
                   int *folder);

@@ -8,7 +8,8 @@
  * on the raw input against a small symlink-laden tree (made once, removed at
  * exit), through openat2 and through the portable walk: both must agree,
  * never reach outside the root without follow_symlinks, and leak no fd.
- * Any violation aborts.
+ * The input is also judged as a symlink target (paths_link_stays_inside)
+ * against a lexical walk. Any violation aborts.
  */
 #include "config.h"
 
@@ -312,6 +313,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         encode(out[1], enc);
         require(paths_decode(enc, &opts, again, sizeof again, NULL) == ret[1] &&
                 strcmp(again, out[1]) == 0, "encode/decode round trip", raw);
+    }
+
+    /* the input as a symlink's target (paths_link_stays_inside): against a
+     * lexical walk from a folder `d` levels deep; more depth never hurts */
+    for (size_t d = 0; d <= 4; d++) {
+        int in = paths_link_stays_inside(raw, d), named = 0, low = 0, late = 0;
+        long level = (long)d;
+
+        require(in == 0 || in == 1, "link verdict is 0 or 1", raw);
+        require(paths_link_movable(raw, d) == (raw[0] == '/' || in), "movable", raw);
+        if (d < 4)
+            require(!in || paths_link_stays_inside(raw, d + 1), "deeper stays inside", raw);
+        for (const char *q = raw; *q;) {
+            size_t n = strcspn(q, "/");
+
+            if (n == 2 && q[0] == '.' && q[1] == '.') {
+                late |= named;
+                low |= --level < 0;
+            } else if (n && !(n == 1 && q[0] == '.')) {
+                named = 1;
+                level++;
+            }
+            q += n + (q[n] == '/');
+        }
+        if (raw[0] != '/' && !late)
+            require(in == !low, "relative link: inside exactly when the walk stays", raw);
+        else
+            require(!in, "absolute, or '..' after a name: never inside", raw);
     }
 
     /* paths_open, on what the server would open and on the raw bytes */

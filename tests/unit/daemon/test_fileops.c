@@ -818,6 +818,69 @@ static void test_trash_bound(void **state)
     assert_int_equal(count_fds(), fds);
 }
 
+/* fileops_depth, fileops_links_check and fileops_copy_links: the depth
+ * of a folder as ".." climbs it, and every symlink of a tree judged from
+ * where it would land, the first bad one named. */
+static void test_links(void **state)
+{
+    struct tree *t = *state;
+    struct stat rst;
+    char bad[64];
+    struct fileops_links lk = {.bad = bad, .badlen = sizeof bad};
+    int a, ab, fds = count_fds();
+    size_t d = 99;
+
+    assert_int_equal(fstat(t->root, &rst), 0);
+    assert_int_equal(mkdirat(t->root, "a", 0755), 0);
+    a = open_dir(t->root, "a");
+    assert_int_equal(mkdirat(a, "b", 0755), 0);
+    ab = open_dir(a, "b");
+    assert_int_equal(fileops_depth(t->root, &rst, &d), 0);
+    assert_int_equal(d, 0);
+    assert_int_equal(fileops_depth(ab, &rst, &d), 0);
+    assert_int_equal(d, 2);
+    assert_int_equal(fileops_depth(t->outside, &rst, &d), -EXDEV);
+
+    /* a/b/t/{x/up -> ../../.., abs -> /etc, in -> ../in.txt} */
+    assert_int_equal(mkdirat(ab, "t", 0755), 0);
+    assert_int_equal(mkdirat(ab, "t/x", 0755), 0);
+    assert_int_equal(symlinkat("../../..", ab, "t/x/up"), 0);
+    assert_int_equal(symlinkat("/etc", ab, "t/abs"), 0);
+    assert_int_equal(symlinkat("../in.txt", ab, "t/in"), 0);
+    put_file(ab, "t/x/f.txt", "f");
+
+    /* t moved into a/b (where it is): up reaches a; fine */
+    lk.depth = 2;
+    assert_int_equal(fileops_links_check(ab, "t", &lk), 0);
+    /* into the root: t/x/up would reach the root's parent */
+    lk.depth = 0;
+    assert_int_equal(fileops_links_check(ab, "t", &lk), FILEOPS_ELINKOUT);
+    assert_string_equal(bad, "x/up");
+    lk.depth = 1;
+    assert_int_equal(fileops_links_check(ab, "t", &lk), 0);
+    /* a link alone */
+    lk.depth = 0;
+    assert_int_equal(fileops_links_check(ab, "t/x/up", &lk), FILEOPS_ELINKOUT);
+    assert_string_equal(bad, "");
+    assert_int_equal(fileops_links_check(ab, "t/abs", &lk), 0);
+    assert_int_equal(fileops_links_check(ab, "t/x/f.txt", &lk), 0);
+    assert_int_equal(fileops_links_check(ab, "nope", &lk), -ENOENT);
+
+    /* a copy into the root: refused, nothing left; into a: made */
+    lk.depth = 0;
+    assert_int_equal(fileops_copy_links(ab, "t", t->root, "t2", 1, &lk), FILEOPS_ELINKOUT);
+    assert_string_equal(bad, "x/up");
+    assert_false(exists(t->root, "t2"));
+    lk.depth = 1;
+    assert_int_equal(fileops_copy_links(ab, "t", a, "t2", 1, &lk), 0);
+    assert_true(exists(a, "t2/x/up"));
+    assert_int_equal(fileops_copy_links(ab, "t/x/up", t->root, "up", 1, NULL), 0);
+    assert_true(exists(t->root, "up")); /* no check without links */
+    close(ab);
+    close(a);
+    assert_int_equal(count_fds(), fds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -832,6 +895,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trash_bad_record, tree_setup, tree_teardown),
         cmocka_unit_test_setup_teardown(test_trash_sweep, tree_setup, tree_teardown),
         cmocka_unit_test_setup_teardown(test_trash_without_state, tree_setup, tree_teardown),
+        cmocka_unit_test_setup_teardown(test_links, tree_setup, tree_teardown),
         cmocka_unit_test_setup_teardown(test_trash_other_file_system, tree_setup,
                                         tree_teardown),
         cmocka_unit_test_setup_teardown(test_trash_bound, tree_setup, tree_teardown),

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "listing.h"
+#include "paths.h"
 
 struct fixture {
     char dir[PATH_MAX];
@@ -464,6 +465,59 @@ static void test_symlinks_and_special_files(void **state)
     json_decref(root);
 }
 
+/* With the resolver's options, a symlink GET would refuse (it leaves the
+ * root) is left out, and nothing of its target shows; one that stays
+ * inside is listed as what it points to; with follow_symlinks both are. */
+static void test_symlinks_that_leave(void **state)
+{
+    struct fixture *fx = *state;
+    struct paths_opts po = {0};
+    struct listing_opts opts = {.root_fd = -1, .rel = "share/in", .paths = &po};
+    char *body = NULL;
+    size_t n = 0;
+    int share, in;
+
+    make_file(fx, "outside.bin", 12345, 981173106);
+    make_dir(fx, "share", 600);
+    share = openat(fx->fd, "share", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(share >= 0);
+    assert_int_equal(mkdirat(share, "in", 0755), 0);
+    make_file(fx, "share/f.txt", 7, 700);
+    in = openat(share, "in", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(in >= 0);
+    assert_int_equal(symlinkat("../../outside.bin", in, "rel_out"), 0);
+    assert_int_equal(symlinkat("../f.txt", in, "rel_in"), 0);
+    assert_int_equal(symlinkat("../..", in, "dir_out"), 0);
+    {
+        char abs[PATH_MAX + 32];
+
+        snprintf(abs, sizeof abs, "%s/outside.bin", fx->dir);
+        assert_int_equal(symlinkat(abs, in, "abs_out"), 0);
+    }
+
+    opts.root_fd = share;
+    opts.rel = "in";
+    assert_int_equal(listing_render(in, "/in/", LISTING_JSON, &opts, &body, &n), 0);
+    assert_null(strstr(body, "rel_out"));
+    assert_null(strstr(body, "abs_out"));
+    assert_null(strstr(body, "dir_out"));
+    assert_null(strstr(body, "12345"));
+    assert_null(strstr(body, "981173106"));
+    assert_non_null(strstr(body, "\"rel_in\""));
+    assert_non_null(strstr(body, "\"size\":7"));
+    free(body);
+
+    po.follow_symlinks = 1;
+    assert_int_equal(listing_render(in, "/in/", LISTING_JSON, &opts, &body, &n), 0);
+    assert_non_null(strstr(body, "\"rel_out\""));
+    assert_non_null(strstr(body, "\"abs_out\""));
+    assert_non_null(strstr(body, "\"dir_out\""));
+    assert_non_null(strstr(body, "12345"));
+    free(body);
+    close(in);
+    close(share);
+}
+
 static void test_html_escapes_names(void **state)
 {
     struct fixture *fx = *state;
@@ -748,6 +802,7 @@ int main(void)
         T(test_hidden_files),
         T(test_unrequestable_names_left_out),
         T(test_symlinks_and_special_files),
+        T(test_symlinks_that_leave),
         T(test_html_escapes_names),
         T(test_html_page),
         T(test_html_root_and_empty),

@@ -979,6 +979,101 @@ static void test_decode_then_open(void **state)
     close(root);
 }
 
+/* ------------------------------------------------ paths_link_stays_inside */
+
+/* The verdicts, from the text alone. */
+static void test_link_table(void **state)
+{
+    static const struct {
+        const char *target;
+        size_t depth;
+        int inside;
+    } cases[] = {
+        {"..", 0, 0},            /* F8: photos/up -> .. moved to the root */
+        {"..", 1, 1},
+        {"../..", 1, 0},
+        {"../../..", 3, 1},
+        {"../../../x", 2, 0},
+        {"ok.txt", 0, 1},
+        {"a/b/c", 0, 1},
+        {"./../x", 1, 1},
+        {".//..//x/", 1, 1},
+        {"../.", 0, 0},
+        {".", 0, 1},
+        {"", 0, 1},              /* no such link on Linux; harmless */
+        {"sub/../ok.txt", 5, 0}, /* ".." after a name: cannot be judged */
+        {"../a/..", 5, 0},
+        {"..a/b", 0, 1},         /* a name, not ".." */
+        {"a..", 0, 1},
+        {"...", 0, 1},
+        {"/etc/shadow", 9, 0},   /* absolute: leaves, or is refused */
+        {"/", 0, 0},
+        {"//x", 3, 0},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (paths_link_stays_inside(cases[i].target, cases[i].depth) != cases[i].inside)
+            fail_msg("'%s' at depth %zu: expected %d", cases[i].target, cases[i].depth,
+                     cases[i].inside);
+    }
+    assert_int_equal(paths_link_stays_inside(NULL, 3), 0);
+    /* movable: what stays inside, and absolute links (they point where
+     * they did from any folder) */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_int_equal(paths_link_movable(cases[i].target, cases[i].depth),
+                         cases[i].target[0] == '/' ? 1 : cases[i].inside);
+    assert_int_equal(paths_link_movable(NULL, 3), 0);
+}
+
+/*
+ * The resolver agrees: a link said to stay inside, put at that depth in a
+ * real tree, opens (or is missing) through paths_open without leaving the
+ * root; one that climbs too high is refused by paths_open
+ * (PATHS_EFORBIDDEN), through openat2 and through the walk alike.
+ */
+static void test_link_resolver_agrees(void **state)
+{
+    static const char *targets[] = {"..", "../..", "../../..", "../../../..",
+                                    "../f", "../../f", "../../../f", "f", "./../f"};
+    char p[256], rel[64];
+    int root;
+
+    (void)state;
+    /* base/root/lk/d1/d2/d3: folders 1..4 below the root */
+    mk_dir("root/lk");
+    mk_dir("root/lk/d1");
+    mk_dir("root/lk/d1/d2");
+    mk_dir("root/lk/d1/d2/d3");
+    root = open_root();
+    for (size_t depth = 1; depth <= 4; depth++) {
+        static const char *dirs[] = {"", "lk", "lk/d1", "lk/d1/d2", "lk/d1/d2/d3"};
+
+        for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+            int want = paths_link_stays_inside(targets[i], depth);
+
+            snprintf(rel, sizeof rel, "%s/ln%zu", dirs[depth], i);
+            snprintf(p, sizeof p, "%s/root/%s", base, rel);
+            assert_int_equal(symlink(targets[i], p), 0);
+            for (int walk = 0; walk <= 1; walk++) {
+                struct paths_opts opts = {.force_walk = walk};
+                int fd = -1, o = paths_open(root, rel, O_RDONLY, &opts, &fd);
+
+                if (o == 0)
+                    close(fd);
+                if (want && o != 0 && o != PATHS_ENOTFOUND)
+                    fail_msg("'%s' at depth %zu (walk %d): inside by the text, "
+                             "paths_open says %d", targets[i], depth, walk, o);
+                if (!want && o != PATHS_EFORBIDDEN)
+                    fail_msg("'%s' at depth %zu (walk %d): outside by the text, "
+                             "paths_open says %d", targets[i], depth, walk, o);
+            }
+            unlink(p);
+        }
+    }
+    close(root);
+}
+
 int main(void)
 {
     /* one group, so that TAP sees one plan; the tree is only used by the
@@ -997,6 +1092,8 @@ int main(void)
         cmocka_unit_test(test_open_without_openat2),
 #endif
         cmocka_unit_test(test_decode_then_open),
+        cmocka_unit_test(test_link_table),
+        cmocka_unit_test(test_link_resolver_agrees),
     };
 
     return cmocka_run_group_tests_name("paths", tests, tree_setup, tree_teardown);
