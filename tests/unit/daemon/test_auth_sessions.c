@@ -316,7 +316,7 @@ static void test_pairing_live_max(void **state)
         assert_int_equal(auth_pair_redeem(f->s, tok[i].text, AUTH_SECRET_LEN, NULL, NULL,
                                           T0 + 20, &sec, NULL), 0);
     /* Each redeem compared with every slot of both pools, in constant time. */
-    assert_int_equal(ct_calls, AUTH_PAIR_LIVE_MAX * 2 * AUTH_PAIR_LIVE_MAX);
+    assert_int_equal(ct_calls, AUTH_PAIR_LIVE_MAX * (AUTH_PAIR_LIVE_MAX + AUTH_SHARE_POOL));
 
     /* Clearing drops every token. */
     assert_int_equal(auth_pair_new(f->s, AUTH_RIGHTS_RW, 0, T0, &tok[0], NULL), 0);
@@ -337,10 +337,10 @@ static void test_share_pool(void **state)
     f->s = open_store(NULL);
     assert_int_equal(auth_pair_new(f->s, AUTH_RIGHTS_RW, 0, T0, &host, NULL), 0);
     for (int i = 0; i < AUTH_PAIR_LIVE_MAX + 2; i++)
-        assert_int_equal(auth_share_new(f->s, AUTH_RIGHTS_RO, 0, T0 + 1 + i, &share[i],
-                                        &exp), 0);
+        assert_int_equal(auth_share_new(f->s, AUTH_RIGHTS_RO, 0, T0 + 1 + i, "0000000a", 0,
+                                        &share[i], &exp), 0);
     assert_int_equal(exp, T0 + AUTH_PAIR_LIVE_MAX + 2 + 300);
-    /* The two made first fell out of the share pool, not the host's token. */
+    /* The two made first fell out of the maker's links, not the host's token. */
     for (int i = 0; i < 2; i++)
         assert_int_equal(auth_pair_redeem(f->s, share[i].text, AUTH_SECRET_LEN, NULL,
                                           NULL, T0 + 20, &sec, NULL), AUTH_S_ENOTFOUND);
@@ -352,9 +352,11 @@ static void test_share_pool(void **state)
     assert_int_equal(auth_pair_redeem(f->s, host.text, AUTH_SECRET_LEN, NULL, NULL,
                                       T0 + 20, &sec, &info), 0);
     assert_int_equal(info.rights, AUTH_RIGHTS_RW);
-    assert_int_equal(auth_share_new(f->s, (enum auth_rights)0, 0, T0, &sec, NULL), -EINVAL);
+    assert_int_equal(auth_share_new(f->s, (enum auth_rights)0, 0, T0, "0000000a", 0, &sec,
+                                    NULL), -EINVAL);
     /* Clearing drops share links too. */
-    assert_int_equal(auth_share_new(f->s, AUTH_RIGHTS_RO, 0, T0, &share[0], NULL), 0);
+    assert_int_equal(auth_share_new(f->s, AUTH_RIGHTS_RO, 0, T0, "0000000a", 0, &share[0],
+                                    NULL), 0);
     auth_pair_clear(f->s);
     assert_int_equal(auth_pair_redeem(f->s, share[0].text, AUTH_SECRET_LEN, NULL, NULL,
                                       T0, &sec, NULL), AUTH_S_ENOTFOUND);
@@ -815,7 +817,8 @@ static void test_persist_corrupt(void **state)
         "not json",
         "{\"version\": 1, \"sessions\": [], \"tokens\": []",     /* truncated */
         "[]",
-        "{\"version\": 2, \"sessions\": [], \"tokens\": []}",
+        "{\"version\": 3, \"sessions\": [], \"tokens\": []}",
+        "{\"version\": 0, \"sessions\": [], \"tokens\": []}",
         "{\"version\": \"1\", \"sessions\": [], \"tokens\": []}",
         "{\"version\": 1, \"sessions\": []}",
         "{\"version\": 1, \"sessions\": [], \"tokens\": [], \"x\": 1}",
