@@ -51,6 +51,8 @@ struct entry {
     char name[AUTH_NAME_MAX];
     char maker[AUTH_ID_LEN + 1];    /* sessions: "" for the host's */
     unsigned depth;
+    uint64_t seq;                   /* order of making in this process (0:
+                                       loaded), after `created` */
 };
 
 struct pair {
@@ -81,6 +83,7 @@ struct auth_sessions {
     struct table sessions, tokens;
     struct pair pairs[PAIRS];      /* the host's, then shares' */
     uint64_t pair_seq;
+    uint64_t entry_seq;
     uint64_t gen;
 
     pthread_mutex_t rng_mu;
@@ -409,7 +412,9 @@ static int make_room(struct auth_sessions *s, const char *maker)
         else if (!maker[0] ? e->last_seen < t->e[pick].last_seen ||
                                  (e->last_seen == t->e[pick].last_seen &&
                                   e->created < t->e[pick].created)
-                           : e->created < t->e[pick].created)
+                           : e->created < t->e[pick].created ||
+                                 (e->created == t->e[pick].created &&
+                                  e->seq < t->e[pick].seq))
             pick = (long)i;
     }
     if (!maker[0]) {
@@ -447,6 +452,7 @@ static int add_session(struct auth_sessions *s, enum auth_rights rights,
     sanitise(e.agent, sizeof e.agent, agent);
     snprintf(e.maker, sizeof e.maker, "%s", maker);
     e.depth = depth;
+    e.seq = ++s->entry_seq;
     rc = make_room(s, maker);
     if (rc == 0 && t->n == t->cap) /* cannot happen: the bounds add up */
         rc = AUTH_S_EFULL;
