@@ -493,25 +493,48 @@ static json_t *entry_json(const struct table *t, const struct entry *e)
                      (json_int_t)e->last_seen, "name", e->name);
 }
 
-/* The file's text for the tables (malloc'd), or NULL (ENOMEM). mu held. */
+/* Orders pointers to entries by making: created, then seq. */
+static int cmp_made(const void *a, const void *b)
+{
+    const struct entry *x = *(const struct entry *const *)a, *y = *(const struct entry *const *)b;
+
+    if (x->created != y->created)
+        return (x->created > y->created) - (x->created < y->created);
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* The file's text for the tables (malloc'd), or NULL (ENOMEM). Entries
+ * are written in the order they were made, which loading takes as their
+ * order within one second. mu held. */
 static char *encode(const struct auth_sessions *s)
 {
     const struct table *tables[2] = {&s->sessions, &s->tokens};
     json_t *root = json_pack("{s:i, s:[], s:[]}", "version", FORMAT_VERSION,
                              "sessions", "tokens");
+    const struct entry **order = NULL;
     char *text = NULL;
 
     if (!root)
         return NULL;
     for (int k = 0; k < 2; k++) {
         json_t *arr = json_object_get(root, k == 0 ? "sessions" : "tokens");
+        size_t n = tables[k]->n;
 
-        for (size_t i = 0; i < tables[k]->n; i++)
-            if (json_array_append_new(arr, entry_json(tables[k], &tables[k]->e[i])) != 0)
+        free(order);
+        order = malloc((n ? n : 1) * sizeof *order);
+        if (!order)
+            goto done;
+        for (size_t i = 0; i < n; i++)
+            order[i] = &tables[k]->e[i];
+        if (n > 1)
+            qsort(order, n, sizeof *order, cmp_made);
+        for (size_t i = 0; i < n; i++)
+            if (json_array_append_new(arr, entry_json(tables[k], order[i])) != 0)
                 goto done;
     }
     text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 done:
+    free(order);
     json_decref(root);
     return text;
 }
@@ -711,6 +734,8 @@ static int list_from_json(const json_t *arr, enum auth_kind kind, int version,
     for (size_t i = 0; i < count; i++)
         if (entry_from_json(json_array_get(arr, i), kind, version, &(*out)[i]) != 0)
             return -1;
+        else
+            (*out)[i].seq = i + 1; /* the file is in the order of making */
     *n = count;
     /* Hashes unique within the list. */
     qsort(*out, count, sizeof **out, cmp_hash);
@@ -860,6 +885,8 @@ apply:
                 continue;
             }
             (*count)++;
+            if (ses[i].seq > s->entry_seq)
+                s->entry_seq = ses[i].seq;
             s->sessions.e[s->sessions.n++] = ses[i];
         }
         if (n_tok > 1)
