@@ -1324,7 +1324,7 @@ size_t auth_revoke_all(struct auth_sessions *s, enum auth_kind kind)
 
     pthread_mutex_lock(&s->mu);
     n = t->n;
-    mbedtls_platform_zeroize(t->e, t->cap * sizeof t->e[0]);
+    mbedtls_platform_zeroize(t->e, t->n * sizeof t->e[0]); /* past n: zero already */
     t->n = 0;
     if (n > 0)
         s->gen++;

@@ -60,7 +60,7 @@
  * lookup: the entry is gone from memory at once.
  *
  * Memory: max_sessions + max_guests + max_tokens entries of 352 bytes,
- * allocated when the store is made (465 KiB of address space with the
+ * allocated when the store is made (462 KiB of address space with the
  * defaults; pages are touched only as entries are used); a lookup scans
  * its table (1,280 hash comparisons at most by default: microseconds).
  *
