@@ -370,22 +370,35 @@ static void fill_info(const struct auth_sessions *s, const struct table *t,
     info->depth = e->depth;
 }
 
-/* Removes the session at i and, after it, every session it made (and what
- * those made). mu held. */
-static void remove_with_made(struct table *t, size_t i)
-{
-    char id[AUTH_ID_LEN + 1];
+static void remove_with_made(struct auth_sessions *s, size_t i);
 
-    memcpy(id, t->e[i].id, sizeof id);
-    remove_at(t, i);
+/* Removes what `id` made: its live share links, and its sessions with
+ * what those made. mu held. */
+static void remove_made_by(struct auth_sessions *s, const char *id)
+{
+    struct table *t = &s->sessions;
+
+    for (size_t i = AUTH_PAIR_LIVE_MAX; i < PAIRS; i++)
+        if (s->pairs[i].live && strcmp(s->pairs[i].maker, id) == 0)
+            mbedtls_platform_zeroize(&s->pairs[i], sizeof s->pairs[i]);
     for (size_t k = 0; k < t->n;) {
         if (strcmp(t->e[k].maker, id) == 0) {
-            remove_with_made(t, k); /* depth is bounded: so is the recursion */
+            remove_with_made(s, k); /* depth is bounded: so is the recursion */
             k = 0;                  /* entries moved */
         } else {
             k++;
         }
     }
+}
+
+/* Removes the session at i and what it made. mu held. */
+static void remove_with_made(struct auth_sessions *s, size_t i)
+{
+    char id[AUTH_ID_LEN + 1];
+
+    memcpy(id, s->sessions.e[i].id, sizeof id);
+    remove_at(&s->sessions, i);
+    remove_made_by(s, id);
 }
 
 /*
@@ -425,7 +438,7 @@ static int make_room(struct auth_sessions *s, const char *maker)
     if (mine >= s->cfg.max_made || guests >= s->cfg.max_guests) {
         if (pick < 0)
             return AUTH_S_EFULL;
-        remove_with_made(t, (size_t)pick);
+        remove_with_made(s, (size_t)pick);
     }
     return 0;
 }
@@ -1305,7 +1318,11 @@ int auth_revoke(struct auth_sessions *s, const char *id)
     for (int k = 0; k < 2 && rc != 0; k++)
         for (size_t i = 0; i < tables[k]->n; i++)
             if (strcmp(tables[k]->e[i].id, id) == 0) {
+                char copy[AUTH_ID_LEN + 1];
+
+                memcpy(copy, id, sizeof copy); /* id may be the entry's */
                 remove_at(tables[k], i);
+                remove_made_by(s, copy);
                 s->gen++;
                 rc = 0;
                 break;

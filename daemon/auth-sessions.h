@@ -57,7 +57,7 @@
  * client silently losing its token would be worse).
  *
  * Revocation (by id, of a session or a token) takes effect at the next
- * lookup: the entry is gone from memory at once.
+ * lookup: the entry is gone from memory at once, with what it made.
  *
  * Memory: max_sessions + max_guests + max_tokens entries of 352 bytes,
  * allocated when the store is made (462 KiB of address space with the
@@ -337,7 +337,10 @@ int auth_list(struct auth_sessions *s, int64_t now, struct auth_info **list,
 
 /*
  * Revokes the session or token with the public id (NUL-terminated): it
- * fails its next lookup. Returns 0 or AUTH_S_ENOTFOUND. The file is written
+ * fails its next lookup, and so do what it made (its live share links and
+ * the sessions made from them, with what those made), so that a guest
+ * keeps no way in through cookies it made for itself. Returns 0 or
+ * AUTH_S_ENOTFOUND. The file is written
  * after; call auth_sessions_flush() to know that the revocation will
  * survive a restart.
  */

@@ -607,6 +607,38 @@ static void test_guest_depth_and_cascade(void **state)
     assert_int_equal(lookup(f->s, &host, now, NULL), 0);
 }
 
+/* Revoking a session or token ends what it made: links, sessions, and
+ * what those made (F5: a guest kept a cookie for every session it made). */
+static void test_revoke_ends_what_it_made(void **state)
+{
+    struct fx *f = *state;
+    struct auth_secret host, g, gk[2], link, t, tk, sec;
+    struct auth_info hi, gi, gki, ti;
+    int64_t now = T0;
+
+    f->s = open_store(NULL);
+    assert_int_equal(auth_session_create(f->s, AUTH_RIGHTS_RW, NULL, NULL, now, &host, &hi), 0);
+    assert_int_equal(share_redeem(f->s, &hi, now, &g, &gi), 0);
+    assert_int_equal(share_redeem(f->s, &gi, now, &gk[0], &gki), 0);
+    assert_int_equal(share_redeem(f->s, &gi, now, &gk[1], NULL), 0);
+    assert_int_equal(auth_share_new(f->s, AUTH_RIGHTS_RO, 0, now, gi.id, gi.depth, &link, NULL),
+                     0);
+    assert_int_equal(auth_revoke(f->s, gi.id), 0);
+    assert_int_equal(lookup(f->s, &g, now, NULL), AUTH_S_ENOTFOUND);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(lookup(f->s, &gk[i], now, NULL), AUTH_S_ENOTFOUND);
+    assert_int_equal(auth_pair_redeem(f->s, link.text, AUTH_SECRET_LEN, NULL, NULL, now, &sec,
+                                      NULL), AUTH_S_ENOTFOUND);
+    assert_int_equal(lookup(f->s, &host, now, NULL), 0);
+    /* A token's made sessions go with it. */
+    assert_int_equal(auth_token_create(f->s, "api", AUTH_RIGHTS_RO, now, &t, &ti), 0);
+    assert_int_equal(share_redeem(f->s, &ti, now, &tk, NULL), 0);
+    assert_int_equal(lookup(f->s, &tk, now, NULL), 0);
+    assert_int_equal(auth_revoke(f->s, ti.id), 0);
+    assert_int_equal(lookup(f->s, &tk, now, NULL), AUTH_S_ENOTFOUND);
+    assert_int_equal(lookup(f->s, &host, now, NULL), 0);
+}
+
 /* The host's sessions are bounded apart; guests in all too: a maker with
  * nothing to give up is refused and its link stays live. */
 static void test_guest_bounds(void **state)
@@ -1285,6 +1317,7 @@ int main(void)
         T(test_session_bound),
         T(test_guest_evicts_only_its_own),
         T(test_guest_depth_and_cascade),
+        T(test_revoke_ends_what_it_made),
         T(test_guest_bounds),
         T(test_persist_makers),
         T(test_constant_time_lookups),
