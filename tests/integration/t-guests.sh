@@ -15,11 +15,12 @@
 #   - a session made from the guest's link may share; one made from that
 #     link may not (403);
 #   - after a restart the same holds (the sessions file keeps who made
-#     what), and one more session of the guest's pushes out its oldest.
+#     what), and one more session of the guest's pushes out its oldest;
+#   - ferryctl revoke of the guest ends the sessions it made as well.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 need_cmd curl
-plan 16
+plan 18
 
 root=$FERRY_TMP/root
 state=$FERRY_TMP/state
@@ -192,5 +193,24 @@ is "$(pyj "$A" 'j["one_more"]')" 303 "the guest makes one more after the restart
 is "$(pyj "$A" '"".join("1" if s == 200 else "0" for s in j["made_after"]), j["host_after"]')" \
     "('$(printf '0%.0s' $(seq 256))$(printf '1%.0s' $(seq 14))', 200)" \
     "... which pushes out its oldest, and only that; the host is still in"
+
+# the host revokes the guest: what it made goes with it
+guest_id=$(pyj "$state/auth-sessions.json" '[s["id"] for s in j["sessions"] if s["maker"] == "" and s["rights"] == "ro"][0]')
+ctl_ok revoke "$guest_id"
+"$PYTHON" - "$FERRY_PORT" "$FERRY_TMP" >"$FERRY_TMP/revoked.json" 2>&1 <<'PY'
+import http.client, json, sys
+port, tmp = int(sys.argv[1]), sys.argv[2]
+ck = json.load(open(tmp + "/cookies.json"))
+def get(cookie):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("GET", "/album/", headers={"Cookie": "ferry_session=" + cookie})
+    r = c.getresponse(); r.read(); c.close()
+    return r.status
+print(json.dumps({"guest": get(ck["guest"]), "made": sorted(set(get(c) for c in ck["made"])),
+                  "host": get(ck["host"]), "other": get(ck["other"])}))
+PY
+is "$(pyj "$FERRY_TMP/revoked.json" 'j["guest"], j["made"], j["host"], j["other"]')" \
+    "(401, [401], 200, 200)" \
+    "ferryctl revoke of the guest ends every session it made too; the others stay"
 ferry_stop
 finish
