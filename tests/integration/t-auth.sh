@@ -26,7 +26,7 @@ echo "inner" >"$root/sub/b.txt"
 tree_state() { (cd "$root" && find . -print0 | sort -z | xargs -0 ls -ld --time-style=+%s | md5sum); }
 
 # ---------------------------------------------------------------- token mode
-ferry_start "$root" --auth token --state-dir "$state" --control "$SOCK" --pairing-ttl 2 ||
+ferry_start "$root" --auth token --state-dir "$state" --control "$SOCK" --pairing-ttl 4 ||
     bail_out "ferryd --auth token did not start"
 B=$FERRY_BASE
 same=(-H "Origin: $B" -H "Sec-Fetch-Site: same-origin")
@@ -91,7 +91,8 @@ is "$HTTP_STATUS" 403 "pairing: a wrong token is 403"
 ctl_ok pair
 exp_url=$(printf '%s\n' $CTL_OUT | grep -m1 "^http://127\.0\.0\.1:")
 like "$exp_url" 'pair[?]token=' "ferryctl pair prints a pairing URL"
-sleep 3 # --pairing-ttl 2
+sleep 5 # --pairing-ttl 4 (whole seconds: the banner's token must outlive the
+        # 22 requests above, also on a loaded machine)
 http "$exp_url"
 is "$HTTP_STATUS" 403 "pairing: an expired token is 403"
 
