@@ -28,6 +28,9 @@ struct auth_summary {
     int writes;              /* the method can change something */
     enum auth_cred cred;
     enum auth_rights rights; /* of cred (ignored for AUTH_CRED_NONE) */
+    char id[AUTH_ID_LEN + 1]; /* of cred: the session's or token's id,
+                                AUTH_MAKER_HOST for Basic ("" none) */
+    unsigned depth;          /* of cred: the session's depth */
     unsigned wait_s;         /* credentials were presented but not checked:
                                 the limiter says wait this long (0: none) */
     enum auth_origin origin; /* auth_origin_check() */

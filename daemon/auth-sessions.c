@@ -33,7 +33,7 @@
 #include "auth-sessions.h"
 
 #define HASH_LEN 32
-#define FORMAT_VERSION 1
+#define FORMAT_VERSION 2
 #define FILE_MAX ((size_t)16 << 20)
 #define TIME_MAX ((int64_t)1 << 62)
 #define ID_ATTEMPTS 64
@@ -49,6 +49,10 @@ struct entry {
     char peer[AUTH_PEER_MAX];
     char agent[AUTH_AGENT_MAX];
     char name[AUTH_NAME_MAX];
+    char maker[AUTH_ID_LEN + 1];    /* sessions: "" for the host's */
+    unsigned depth;
+    uint64_t seq;                   /* order of making in this process (0:
+                                       loaded), after `created` */
 };
 
 struct pair {
@@ -56,7 +60,12 @@ struct pair {
     int64_t expires;
     enum auth_rights rights;
     int live;
+    uint64_t seq;                   /* order of making */
+    char maker[AUTH_ID_LEN + 1];    /* share links: who made it */
+    unsigned depth;                 /* share links: the maker's depth */
 };
+
+#define PAIRS (AUTH_PAIR_LIVE_MAX + AUTH_SHARE_POOL)
 
 /* One of the two tables. */
 struct table {
@@ -72,7 +81,9 @@ struct auth_sessions {
 
     pthread_mutex_t mu;
     struct table sessions, tokens;
-    struct pair pairs[2 * AUTH_PAIR_LIVE_MAX]; /* the host's, then shares' */
+    struct pair pairs[PAIRS];      /* the host's, then shares' */
+    uint64_t pair_seq;
+    uint64_t entry_seq;
     uint64_t gen;
 
     pthread_mutex_t rng_mu;
@@ -100,6 +111,8 @@ const char *auth_sessions_strerror(int code)
         return "the sessions file is corrupt";
     case AUTH_S_ECRYPTO:
         return "the crypto library failed";
+    case AUTH_S_EDEPTH:
+        return "a session made from a guest's link cannot share further";
     }
     return "unknown error";
 }
@@ -112,6 +125,8 @@ void auth_sessions_defaults(struct auth_sessions_config *cfg)
     cfg->idle_s = 7 * 86400;
     cfg->absolute_s = 30 * 86400;
     cfg->max_sessions = 256;
+    cfg->max_made = 16;
+    cfg->max_guests = 1024;
     cfg->max_tokens = 64;
     cfg->seen_persist_s = 3600;
     cfg->state_fd = -1;
@@ -331,7 +346,7 @@ static void sweep(struct auth_sessions *s, int64_t now)
         else
             i++;
     }
-    for (size_t i = 0; i < 2 * AUTH_PAIR_LIVE_MAX; i++)
+    for (size_t i = 0; i < PAIRS; i++)
         if (s->pairs[i].live && now >= s->pairs[i].expires)
             mbedtls_platform_zeroize(&s->pairs[i], sizeof s->pairs[i]);
 }
@@ -351,13 +366,90 @@ static void fill_info(const struct auth_sessions *s, const struct table *t,
     memcpy(info->peer, e->peer, sizeof info->peer);
     memcpy(info->agent, e->agent, sizeof info->agent);
     memcpy(info->name, e->name, sizeof info->name);
+    memcpy(info->maker, e->maker, sizeof info->maker);
+    info->depth = e->depth;
 }
 
-/* Creates a session, evicting the least recently seen when full. mu held.
- * Returns 0 or AUTH_S_ECRYPTO (nothing changed). */
+static void remove_with_made(struct auth_sessions *s, size_t i);
+
+/* Removes what `id` made: its live share links, and its sessions with
+ * what those made. mu held. */
+static void remove_made_by(struct auth_sessions *s, const char *id)
+{
+    struct table *t = &s->sessions;
+
+    for (size_t i = AUTH_PAIR_LIVE_MAX; i < PAIRS; i++)
+        if (s->pairs[i].live && strcmp(s->pairs[i].maker, id) == 0)
+            mbedtls_platform_zeroize(&s->pairs[i], sizeof s->pairs[i]);
+    for (size_t k = 0; k < t->n;) {
+        if (strcmp(t->e[k].maker, id) == 0) {
+            remove_with_made(s, k); /* depth is bounded: so is the recursion */
+            k = 0;                  /* entries moved */
+        } else {
+            k++;
+        }
+    }
+}
+
+/* Removes the session at i and what it made. mu held. */
+static void remove_with_made(struct auth_sessions *s, size_t i)
+{
+    char id[AUTH_ID_LEN + 1];
+
+    memcpy(id, s->sessions.e[i].id, sizeof id);
+    remove_at(&s->sessions, i);
+    remove_made_by(s, id);
+}
+
+/*
+ * Makes room for a session of `maker` ("" for the host's) as the bounds of
+ * auth-sessions.h say, evicting only the host's own least recently seen
+ * session or the maker's own oldest. mu held. Returns 0 or AUTH_S_EFULL.
+ */
+static int make_room(struct auth_sessions *s, const char *maker)
+{
+    struct table *t = &s->sessions;
+    size_t mine = 0, guests = 0;
+    long pick = -1;
+
+    for (size_t i = 0; i < t->n; i++) {
+        const struct entry *e = &t->e[i];
+
+        if (e->maker[0])
+            guests++;
+        if (strcmp(e->maker, maker) != 0)
+            continue;
+        mine++;
+        if (pick < 0)
+            pick = (long)i;
+        else if (!maker[0] ? e->last_seen < t->e[pick].last_seen ||
+                                 (e->last_seen == t->e[pick].last_seen &&
+                                  e->created < t->e[pick].created)
+                           : e->created < t->e[pick].created ||
+                                 (e->created == t->e[pick].created &&
+                                  e->seq < t->e[pick].seq))
+            pick = (long)i;
+    }
+    if (!maker[0]) {
+        if (mine >= s->cfg.max_sessions)
+            remove_at(t, (size_t)pick);
+        return 0;
+    }
+    if (mine >= s->cfg.max_made || guests >= s->cfg.max_guests) {
+        if (pick < 0)
+            return AUTH_S_EFULL;
+        remove_with_made(s, (size_t)pick);
+    }
+    return 0;
+}
+
+/* Creates a session made by `maker` ("" for the host's) of `depth`,
+ * making room first. mu held. Returns 0, AUTH_S_EFULL or AUTH_S_ECRYPTO
+ * (nothing changed but what the room took). */
 static int add_session(struct auth_sessions *s, enum auth_rights rights,
-                       const char *peer, const char *agent, int64_t now,
-                       struct auth_secret *secret, struct auth_info *info)
+                       const char *peer, const char *agent, const char *maker,
+                       unsigned depth, int64_t now, struct auth_secret *secret,
+                       struct auth_info *info)
 {
     struct table *t = &s->sessions;
     struct entry e;
@@ -371,15 +463,16 @@ static int add_session(struct auth_sessions *s, enum auth_rights rights,
     e.created = e.last_seen = e.written_seen = now;
     sanitise(e.peer, sizeof e.peer, peer);
     sanitise(e.agent, sizeof e.agent, agent);
-    if (t->n == t->cap) {
-        size_t lru = 0;
-
-        for (size_t i = 1; i < t->n; i++)
-            if (t->e[i].last_seen < t->e[lru].last_seen ||
-                (t->e[i].last_seen == t->e[lru].last_seen &&
-                 t->e[i].created < t->e[lru].created))
-                lru = i;
-        remove_at(t, lru);
+    snprintf(e.maker, sizeof e.maker, "%s", maker);
+    e.depth = depth;
+    e.seq = ++s->entry_seq;
+    rc = make_room(s, maker);
+    if (rc == 0 && t->n == t->cap) /* cannot happen: the bounds add up */
+        rc = AUTH_S_EFULL;
+    if (rc != 0) {
+        mbedtls_platform_zeroize(&e, sizeof e);
+        mbedtls_platform_zeroize(secret, sizeof *secret);
+        return rc;
     }
     t->e[t->n++] = e;
     s->gen++;
@@ -402,36 +495,59 @@ static json_t *entry_json(const struct table *t, const struct entry *e)
 
     hex(e->hash, HASH_LEN, h);
     if (t->kind == AUTH_KIND_SESSION)
-        return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "id", e->id,
+        return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:I}", "id", e->id,
                          "hash", h, "rights", rights_name(e->rights), "created",
                          (json_int_t)e->created, "last_seen",
                          (json_int_t)e->last_seen, "peer", e->peer, "agent",
-                         e->agent);
+                         e->agent, "maker", e->maker, "depth", (json_int_t)e->depth);
     return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "id", e->id, "hash", h,
                      "rights", rights_name(e->rights), "created",
                      (json_int_t)e->created, "last_used",
                      (json_int_t)e->last_seen, "name", e->name);
 }
 
-/* The file's text for the tables (malloc'd), or NULL (ENOMEM). mu held. */
+/* Orders pointers to entries by making: created, then seq. */
+static int cmp_made(const void *a, const void *b)
+{
+    const struct entry *x = *(const struct entry *const *)a, *y = *(const struct entry *const *)b;
+
+    if (x->created != y->created)
+        return (x->created > y->created) - (x->created < y->created);
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* The file's text for the tables (malloc'd), or NULL (ENOMEM). Entries
+ * are written in the order they were made, which loading takes as their
+ * order within one second. mu held. */
 static char *encode(const struct auth_sessions *s)
 {
     const struct table *tables[2] = {&s->sessions, &s->tokens};
     json_t *root = json_pack("{s:i, s:[], s:[]}", "version", FORMAT_VERSION,
                              "sessions", "tokens");
+    const struct entry **order = NULL;
     char *text = NULL;
 
     if (!root)
         return NULL;
     for (int k = 0; k < 2; k++) {
         json_t *arr = json_object_get(root, k == 0 ? "sessions" : "tokens");
+        size_t n = tables[k]->n;
 
-        for (size_t i = 0; i < tables[k]->n; i++)
-            if (json_array_append_new(arr, entry_json(tables[k], &tables[k]->e[i])) != 0)
+        free(order);
+        order = malloc((n ? n : 1) * sizeof *order);
+        if (!order)
+            goto done;
+        for (size_t i = 0; i < n; i++)
+            order[i] = &tables[k]->e[i];
+        if (n > 1)
+            qsort(order, n, sizeof *order, cmp_made);
+        for (size_t i = 0; i < n; i++)
+            if (json_array_append_new(arr, entry_json(tables[k], order[i])) != 0)
                 goto done;
     }
     text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 done:
+    free(order);
     json_decref(root);
     return text;
 }
@@ -527,15 +643,24 @@ static int get_str(const json_t *o, const char *key, char *dst, size_t cap)
     return 0;
 }
 
-/* Reads one entry of the file into *e. Returns 0 or -1. */
-static int entry_from_json(const json_t *o, enum auth_kind kind, struct entry *e)
+/* Whether a maker read from the file is "", AUTH_MAKER_HOST or an id. */
+static int maker_ok(const char *m)
 {
+    return !m[0] || strcmp(m, AUTH_MAKER_HOST) == 0 ||
+           unhex(m, AUTH_ID_LEN / 2, NULL) == 0;
+}
+
+/* Reads one entry of a file of `version` into *e. Returns 0 or -1. */
+static int entry_from_json(const json_t *o, enum auth_kind kind, int version,
+                           struct entry *e)
+{
+    size_t keys = kind == AUTH_KIND_TOKEN ? 6u : version >= 2 ? 9u : 7u;
     const json_t *rights = json_object_get(o, "rights");
     const json_t *id = json_object_get(o, "id");
     const json_t *h = json_object_get(o, "hash");
 
     memset(e, 0, sizeof *e);
-    if (!json_is_object(o) || json_object_size(o) != (kind == AUTH_KIND_SESSION ? 7u : 6u) ||
+    if (!json_is_object(o) || json_object_size(o) != keys ||
         !json_is_string(id) || unhex(json_string_value(id), AUTH_ID_LEN / 2, NULL) != 0 ||
         !json_is_string(h) || unhex(json_string_value(h), HASH_LEN, e->hash) != 0 ||
         !json_is_string(rights) || get_time(o, "created", &e->created) != 0)
@@ -552,6 +677,17 @@ static int entry_from_json(const json_t *o, enum auth_kind kind, struct entry *e
             get_str(o, "peer", e->peer, sizeof e->peer) != 0 ||
             get_str(o, "agent", e->agent, sizeof e->agent) != 0)
             return -1;
+        if (version >= 2) {
+            json_int_t depth;
+
+            if (get_str(o, "maker", e->maker, sizeof e->maker) != 0 ||
+                !maker_ok(e->maker) || !json_is_integer(json_object_get(o, "depth")))
+                return -1;
+            depth = json_integer_value(json_object_get(o, "depth"));
+            if (e->maker[0] ? depth < 1 || depth > AUTH_SHARE_DEPTH_MAX : depth != 0)
+                return -1;
+            e->depth = (unsigned)depth;
+        }
     } else {
         if (get_time(o, "last_used", &e->last_seen) != 0 ||
             (e->last_seen != 0 && e->last_seen < e->created) ||
@@ -591,7 +727,7 @@ static int cmp_created(const void *a, const void *b)
 
 /* Reads one list of the file into a new array *out of *n entries. Returns
  * 0, -1 (corrupt) or FERRY_ENOMEM. */
-static int list_from_json(const json_t *arr, enum auth_kind kind,
+static int list_from_json(const json_t *arr, enum auth_kind kind, int version,
                           struct entry **out, size_t *n)
 {
     size_t count;
@@ -609,8 +745,10 @@ static int list_from_json(const json_t *arr, enum auth_kind kind,
     if (!*out)
         return FERRY_ENOMEM;
     for (size_t i = 0; i < count; i++)
-        if (entry_from_json(json_array_get(arr, i), kind, &(*out)[i]) != 0)
+        if (entry_from_json(json_array_get(arr, i), kind, version, &(*out)[i]) != 0)
             return -1;
+        else
+            (*out)[i].seq = i + 1; /* the file is in the order of making */
     *n = count;
     /* Hashes unique within the list. */
     qsort(*out, count, sizeof **out, cmp_hash);
@@ -651,7 +789,7 @@ static int decode(const char *buf, size_t len, struct entry **ses, size_t *n_ses
     json_error_t err;
     json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
     const json_t *version;
-    int rc = AUTH_S_ECORRUPT, r;
+    int rc = AUTH_S_ECORRUPT, r, v;
 
     *ses = *tok = NULL;
     *n_ses = *n_tok = 0;
@@ -662,18 +800,20 @@ static int decode(const char *buf, size_t len, struct entry **ses, size_t *n_ses
         goto fail;
     }
     version = json_object_get(root, "version");
-    *why = "not a version 1 sessions file";
+    *why = "not a version 1 or 2 sessions file";
     if (!json_is_object(root) || json_object_size(root) != 3 ||
-        !json_is_integer(version) || json_integer_value(version) != FORMAT_VERSION)
+        !json_is_integer(version) || json_integer_value(version) < 1 ||
+        json_integer_value(version) > FORMAT_VERSION)
         goto fail;
+    v = (int)json_integer_value(version);
     *why = "a session breaks the format";
-    r = list_from_json(json_object_get(root, "sessions"), AUTH_KIND_SESSION, ses, n_ses);
+    r = list_from_json(json_object_get(root, "sessions"), AUTH_KIND_SESSION, v, ses, n_ses);
     if (r != 0) {
         rc = r == FERRY_ENOMEM ? r : AUTH_S_ECORRUPT;
         goto fail;
     }
     *why = "a token breaks the format";
-    r = list_from_json(json_object_get(root, "tokens"), AUTH_KIND_TOKEN, tok, n_tok);
+    r = list_from_json(json_object_get(root, "tokens"), AUTH_KIND_TOKEN, v, tok, n_tok);
     if (r != 0) {
         rc = r == FERRY_ENOMEM ? r : AUTH_S_ECORRUPT;
         goto fail;
@@ -698,8 +838,9 @@ fail:
 /* Empties both tables. mu held. */
 static void clear_tables(struct auth_sessions *s)
 {
-    mbedtls_platform_zeroize(s->sessions.e, s->sessions.cap * sizeof s->sessions.e[0]);
-    mbedtls_platform_zeroize(s->tokens.e, s->tokens.cap * sizeof s->tokens.e[0]);
+    /* Entries past n are zero already (remove_at): only n are touched. */
+    mbedtls_platform_zeroize(s->sessions.e, s->sessions.n * sizeof s->sessions.e[0]);
+    mbedtls_platform_zeroize(s->tokens.e, s->tokens.n * sizeof s->tokens.e[0]);
     s->sessions.n = s->tokens.n = 0;
 }
 
@@ -745,13 +886,20 @@ apply:
         /* Live sessions, most recently seen first, within the bound. */
         if (n_ses > 1)
             qsort(ses, n_ses, sizeof *ses, cmp_recent);
+        size_t host = 0, guests = 0;
+
         for (size_t i = 0; i < n_ses; i++) {
+            size_t *count = ses[i].maker[0] ? &guests : &host;
+
             if (now >= session_expires(s, &ses[i]))
                 continue;
-            if (s->sessions.n == s->sessions.cap) {
+            if (*count >= (ses[i].maker[0] ? s->cfg.max_guests : s->cfg.max_sessions)) {
                 ses_dropped++;
                 continue;
             }
+            (*count)++;
+            if (ses[i].seq > s->entry_seq)
+                s->entry_seq = ses[i].seq;
             s->sessions.e[s->sessions.n++] = ses[i];
         }
         if (n_tok > 1)
@@ -802,6 +950,8 @@ int auth_sessions_new(const struct auth_sessions_config *cfg,
     mbedtls_ctr_drbg_init(&s->drbg);
     if (s->cfg.pair_ttl_s < 1 || s->cfg.idle_s < 1 || s->cfg.absolute_s < s->cfg.idle_s ||
         s->cfg.max_sessions < 1 || s->cfg.max_sessions > AUTH_SESSIONS_HARD_MAX ||
+        s->cfg.max_made < 1 || s->cfg.max_guests < 1 ||
+        s->cfg.max_guests > AUTH_SESSIONS_HARD_MAX ||
         s->cfg.max_tokens < 1 || s->cfg.max_tokens > AUTH_SESSIONS_HARD_MAX) {
         rc = FERRY_EINVAL_CONFIG;
         goto fail;
@@ -816,7 +966,7 @@ int auth_sessions_new(const struct auth_sessions_config *cfg,
         goto fail;
     locks++;
     s->sessions.kind = AUTH_KIND_SESSION;
-    s->sessions.cap = s->cfg.max_sessions;
+    s->sessions.cap = s->cfg.max_sessions + s->cfg.max_guests;
     s->sessions.e = calloc(s->sessions.cap, sizeof *s->sessions.e);
     s->tokens.kind = AUTH_KIND_TOKEN;
     s->tokens.cap = s->cfg.max_tokens;
@@ -875,17 +1025,26 @@ void auth_sessions_free(struct auth_sessions *s)
 
 /* ------------------------------------------------------------ pairing */
 
-/* auth_pair_new() into the pool of AUTH_PAIR_LIVE_MAX slots at `base`. */
-static int pair_new(struct auth_sessions *s, size_t base, enum auth_rights rights,
-                    unsigned ttl_s, int64_t now, struct auth_secret *token,
-                    int64_t *expires)
+/*
+ * Makes a pairing token: the host's (maker NULL: in the first
+ * AUTH_PAIR_LIVE_MAX slots, replacing the one that expires first) or a
+ * share link of `maker` (in the share pool: a free slot unless the maker
+ * has AUTH_PAIR_LIVE_MAX live links, then its oldest; AUTH_S_EFULL when
+ * there is neither).
+ */
+static int pair_new(struct auth_sessions *s, const char *maker, unsigned depth,
+                    enum auth_rights rights, unsigned ttl_s, int64_t now,
+                    struct auth_secret *token, int64_t *expires)
 {
     struct pair p;
-    size_t slot = base;
+    long slot = -1, oldest = -1, free_slot = -1;
+    size_t mine = 0;
     int rc;
 
     if (!rights_ok(rights))
         return -EINVAL;
+    if (maker && depth >= AUTH_SHARE_DEPTH_MAX)
+        return AUTH_S_EDEPTH;
     memset(&p, 0, sizeof p);
     rc = new_secret(s, token, p.hash);
     if (rc != 0)
@@ -893,23 +1052,48 @@ static int pair_new(struct auth_sessions *s, size_t base, enum auth_rights right
     p.rights = rights;
     p.expires = add_s(now, ttl_s ? ttl_s : s->cfg.pair_ttl_s);
     p.live = 1;
+    p.depth = depth;
+    snprintf(p.maker, sizeof p.maker, "%s", maker ? maker : "");
     pthread_mutex_lock(&s->mu);
     sweep(s, now);
-    /* A free slot, else the one that expires first. */
-    for (size_t i = base; i < base + AUTH_PAIR_LIVE_MAX; i++) {
-        if (!s->pairs[i].live) {
-            slot = i;
-            break;
+    p.seq = ++s->pair_seq;
+    if (!maker) {
+        /* A free slot, else the one that expires first. */
+        slot = 0;
+        for (size_t i = 0; i < AUTH_PAIR_LIVE_MAX; i++) {
+            if (!s->pairs[i].live) {
+                slot = (long)i;
+                break;
+            }
+            if (s->pairs[i].expires < s->pairs[slot].expires)
+                slot = (long)i;
         }
-        if (s->pairs[i].expires < s->pairs[slot].expires)
-            slot = i;
+    } else {
+        for (size_t i = AUTH_PAIR_LIVE_MAX; i < PAIRS; i++) {
+            const struct pair *q = &s->pairs[i];
+
+            if (!q->live) {
+                if (free_slot < 0)
+                    free_slot = (long)i;
+            } else if (strcmp(q->maker, p.maker) == 0) {
+                mine++;
+                if (oldest < 0 || q->seq < s->pairs[oldest].seq)
+                    oldest = (long)i;
+            }
+        }
+        slot = mine >= AUTH_PAIR_LIVE_MAX || free_slot < 0 ? oldest : free_slot;
     }
-    s->pairs[slot] = p;
+    if (slot >= 0)
+        s->pairs[slot] = p;
     pthread_mutex_unlock(&s->mu);
-    if (expires)
+    if (slot < 0) {
+        mbedtls_platform_zeroize(token, sizeof *token);
+        rc = AUTH_S_EFULL;
+    } else if (expires) {
         *expires = p.expires;
+    }
     mbedtls_platform_zeroize(&p, sizeof p);
-    return 0;
+    return rc;
 }
 
 /* See auth-sessions.h. */
@@ -917,15 +1101,17 @@ int auth_pair_new(struct auth_sessions *s, enum auth_rights rights,
                   unsigned ttl_s, int64_t now, struct auth_secret *token,
                   int64_t *expires)
 {
-    return pair_new(s, 0, rights, ttl_s, now, token, expires);
+    return pair_new(s, NULL, 0, rights, ttl_s, now, token, expires);
 }
 
 /* See auth-sessions.h. */
 int auth_share_new(struct auth_sessions *s, enum auth_rights rights,
-                   unsigned ttl_s, int64_t now, struct auth_secret *token,
-                   int64_t *expires)
+                   unsigned ttl_s, int64_t now, const char *maker, unsigned depth,
+                   struct auth_secret *token, int64_t *expires)
 {
-    return pair_new(s, AUTH_PAIR_LIVE_MAX, rights, ttl_s, now, token, expires);
+    if (!maker || !maker[0] || strlen(maker) > AUTH_ID_LEN)
+        return -EINVAL;
+    return pair_new(s, maker, depth, rights, ttl_s, now, token, expires);
 }
 
 /* See auth-sessions.h. */
@@ -943,7 +1129,7 @@ int auth_pair_redeem(struct auth_sessions *s, const char *token, size_t len,
     if (rc != 0)
         return rc;
     pthread_mutex_lock(&s->mu);
-    for (size_t i = 0; i < 2 * AUTH_PAIR_LIVE_MAX; i++)
+    for (size_t i = 0; i < PAIRS; i++)
         if (auth_ct_equal(s->pairs[i].hash, h, HASH_LEN) && s->pairs[i].live)
             found = (long)i;
     if (found < 0) {
@@ -952,7 +1138,10 @@ int auth_pair_redeem(struct auth_sessions *s, const char *token, size_t len,
         mbedtls_platform_zeroize(&s->pairs[found], sizeof s->pairs[found]);
         rc = AUTH_S_EEXPIRED;
     } else {
-        rc = add_session(s, s->pairs[found].rights, peer, agent, now, secret, info);
+        const struct pair *q = &s->pairs[found];
+
+        rc = add_session(s, q->rights, peer, agent, q->maker, q->maker[0] ? q->depth + 1 : 0,
+                         now, secret, info);
         if (rc == 0)
             mbedtls_platform_zeroize(&s->pairs[found], sizeof s->pairs[found]);
     }
@@ -982,7 +1171,7 @@ int auth_session_create(struct auth_sessions *s, enum auth_rights rights,
     if (!rights_ok(rights))
         return -EINVAL;
     pthread_mutex_lock(&s->mu);
-    rc = add_session(s, rights, peer, agent, now, secret, info);
+    rc = add_session(s, rights, peer, agent, "", 0, now, secret, info);
     pthread_mutex_unlock(&s->mu);
     if (rc == 0)
         save(s);
@@ -1129,7 +1318,11 @@ int auth_revoke(struct auth_sessions *s, const char *id)
     for (int k = 0; k < 2 && rc != 0; k++)
         for (size_t i = 0; i < tables[k]->n; i++)
             if (strcmp(tables[k]->e[i].id, id) == 0) {
+                char copy[AUTH_ID_LEN + 1];
+
+                memcpy(copy, id, sizeof copy); /* id may be the entry's */
                 remove_at(tables[k], i);
+                remove_made_by(s, copy);
                 s->gen++;
                 rc = 0;
                 break;
@@ -1148,7 +1341,7 @@ size_t auth_revoke_all(struct auth_sessions *s, enum auth_kind kind)
 
     pthread_mutex_lock(&s->mu);
     n = t->n;
-    mbedtls_platform_zeroize(t->e, t->cap * sizeof t->e[0]);
+    mbedtls_platform_zeroize(t->e, t->n * sizeof t->e[0]); /* past n: zero already */
     t->n = 0;
     if (n > 0)
         s->gen++;

@@ -16,11 +16,13 @@
  * their making; a new one can be made at any time (the QR code shows the
  * newest) and earlier ones stay valid until used or expired, at most
  * AUTH_PAIR_LIVE_MAX at once (making one more drops the one that expires
- * first). Share links (auth_share_new) are pairing tokens too, in a pool
- * of AUTH_PAIR_LIVE_MAX of their own, so that browsers making them never
- * push out the host's. Redeeming one removes it and creates a session
- * under one lock, so two requests racing with one token get one session
- * between them.
+ * first). Share links (auth_share_new) are pairing tokens too, made by a
+ * session or token (their maker) in a pool of AUTH_SHARE_POOL of their
+ * own: at most AUTH_PAIR_LIVE_MAX live links per maker, one more drops
+ * that maker's oldest link, never anyone else's (AUTH_S_EFULL when the
+ * pool is full of other makers' live links). Redeeming one removes it and
+ * creates a session under one lock, so two requests racing with one token
+ * get one session between them.
  * Never written to disk: a restart invalidates every pairing token.
  *
  * Sessions: created by redeeming a pairing token or after a password login.
@@ -29,11 +31,25 @@
  * (the cookie value), rights (read-only or read-write), the wall-clock
  * times it was created and last seen, the peer address it was created from
  * and the client's User-Agent (both sanitised: bytes outside 0x20-0x7e
- * become '?', cut to fit). It expires `idle_s` (default 7 days) after it
- * was last seen or `absolute_s` (default 30 days) after it was created,
- * whichever comes first. At most `max_sessions` (default 256): creating
- * one more evicts the least recently seen session (sessions are only made
- * from valid credentials, so only an admitted person can push one out).
+ * become '?', cut to fit), and its maker. It expires `idle_s` (default 7
+ * days) after it was last seen or `absolute_s` (default 30 days) after it
+ * was created, whichever comes first.
+ *
+ * Makers and bounds. The host's sessions (a pairing URL of ferryd's or
+ * ferryctl pair, a password login) have no maker and depth 0: at most
+ * `max_sessions` (default 256) of them; one more evicts the least recently
+ * seen of them, so only the host's own pairing can push one out. A session
+ * made from a share link is a guest session: its maker is the session or
+ * token that made the link (AUTH_MAKER_HOST when made with the password),
+ * its depth one more than the maker's (a token's depth is 0). Each maker
+ * has at most `max_made` (default 16) live sessions made through its
+ * links; one more evicts the maker's oldest (and what that one made), so
+ * a guest's activity only ever ends its own sessions. Links may be made by
+ * sessions of depth below AUTH_SHARE_DEPTH_MAX (2): a guest's guest cannot
+ * share further (AUTH_S_EDEPTH), which bounds what one host session or
+ * token can grow to (16 + 16 x 16 sessions). All guest sessions together
+ * are at most `max_guests` (default 1024): one more evicts the maker's own
+ * oldest, and fails with AUTH_S_EFULL when the maker has none.
  *
  * Bearer tokens: for API clients, made and revoked by the host, named
  * (sanitised like a User-Agent), with rights, no expiry; at most
@@ -41,11 +57,12 @@
  * client silently losing its token would be worse).
  *
  * Revocation (by id, of a session or a token) takes effect at the next
- * lookup: the entry is gone from memory at once.
+ * lookup: the entry is gone from memory at once, with what it made.
  *
- * Memory: max_sessions + max_tokens entries of 328 bytes, allocated when
- * the store is made (105 KiB with the defaults); a lookup scans its table
- * (256 hash comparisons at most by default: a few microseconds).
+ * Memory: max_sessions + max_guests + max_tokens entries of 352 bytes,
+ * allocated when the store is made (462 KiB of address space with the
+ * defaults; pages are touched only as entries are used); a lookup scans
+ * its table (1,280 hash comparisons at most by default: microseconds).
  *
  * Persistence. With a state folder, sessions and tokens are kept in
  * AUTH_SESSIONS_FILE there (JSON via jansson, mode 0600, written
@@ -57,22 +74,26 @@
  * than it was. Writes happen after the change, outside the table lock,
  * the newest state winning; a failed write is logged (once per distinct
  * error), the change stands in memory, and the next change or
- * auth_sessions_flush() writes again. The file format (version 1):
- *   {"version": 1,
+ * auth_sessions_flush() writes again. The file format (version 2; version
+ * 1, without "maker" and "depth", is read as the host's sessions):
+ *   {"version": 2,
  *    "sessions": [{"id", "hash", "rights", "created", "last_seen", "peer",
- *                  "agent"}, ...],
+ *                  "agent", "maker", "depth"}, ...],
  *    "tokens": [{"id", "hash", "rights", "created", "last_used", "name"},
  *               ...]}
  * with exactly these keys, no duplicates, id AUTH_ID_LEN lowercase hex
  * digits unique across both lists, hash 64 lowercase hex digits (SHA-256
- * of the secret text) unique within its list, rights "ro" or "rw", times
+ * of the secret text) unique within its list, rights "ro" or "rw", maker
+ * "" (then depth 0), AUTH_MAKER_HOST or an id (then depth 1 to
+ * AUTH_SHARE_DEPTH_MAX), times
  * integers in [0, 2^62] (a session's last_seen >= created; a token's
  * last_used 0 for never, else >= created), strings of printable ASCII
  * within their field sizes. A file that breaks any rule is corrupt:
  * reported and ignored whole (never partly trusted); it is replaced at the
  * next change. Entries beyond the bounds (after a lower bound was
- * configured) are dropped: sessions least recently seen first, tokens last
- * made first; expired sessions are dropped when loading.
+ * configured) are dropped: sessions least recently seen first (the host's
+ * and guests' bounds apart), tokens last made first; expired sessions are
+ * dropped when loading.
  *
  * Time. Every function takes `now`, wall-clock Unix seconds, from the
  * caller (the server passes time(NULL); tests a virtual clock). If the
@@ -97,7 +118,11 @@
 #define AUTH_PEER_MAX 64         /* with the NUL */
 #define AUTH_AGENT_MAX 128       /* with the NUL */
 #define AUTH_NAME_MAX 64         /* with the NUL */
-#define AUTH_PAIR_LIVE_MAX 4
+#define AUTH_PAIR_LIVE_MAX 4     /* the host's pairing tokens; share links
+                                    per maker */
+#define AUTH_SHARE_POOL 64       /* live share links of all makers */
+#define AUTH_SHARE_DEPTH_MAX 2   /* sessions this deep make no links */
+#define AUTH_MAKER_HOST "host"   /* the maker of links made with the password */
 #define AUTH_SESSIONS_HARD_MAX 100000 /* largest max_sessions / max_tokens */
 
 #define AUTH_SESSIONS_FILE "auth-sessions.json"
@@ -109,6 +134,7 @@ enum auth_sessions_error {
     AUTH_S_EFULL = -3203,     /* max_tokens bearer tokens exist already */
     AUTH_S_ECORRUPT = -3204,  /* the file breaks the format: ignored */
     AUTH_S_ECRYPTO = -3205,   /* mbedTLS failed (entropy, DRBG, SHA-256) */
+    AUTH_S_EDEPTH = -3206,    /* a guest's guest makes no share links */
 };
 
 /* A static text for an auth_sessions_error (or "unknown error"). */
@@ -142,13 +168,22 @@ struct auth_info {
     char peer[AUTH_PEER_MAX];   /* sessions: created from; tokens: "" */
     char agent[AUTH_AGENT_MAX]; /* sessions: User-Agent; tokens: "" */
     char name[AUTH_NAME_MAX];   /* tokens: the name; sessions: "" */
+    char maker[AUTH_ID_LEN + 1]; /* sessions: who made the link it came
+                                    from ("" for the host's sessions) */
+    unsigned depth;          /* sessions: 0 for the host's, else the
+                                maker's depth + 1; tokens: 0 */
 };
 
 struct auth_sessions_config {
     unsigned pair_ttl_s;     /* default 300 */
     unsigned idle_s;         /* default 604800 (7 days) */
     unsigned absolute_s;     /* default 2592000 (30 days), >= idle_s */
-    size_t max_sessions;     /* default 256, 1..AUTH_SESSIONS_HARD_MAX */
+    size_t max_sessions;     /* the host's sessions: default 256,
+                                1..AUTH_SESSIONS_HARD_MAX */
+    size_t max_made;         /* sessions made through one maker's links:
+                                default 16, >= 1 */
+    size_t max_guests;       /* guest sessions in all: default 1024,
+                                1..AUTH_SESSIONS_HARD_MAX */
     size_t max_tokens;       /* default 64, 1..AUTH_SESSIONS_HARD_MAX */
     unsigned seen_persist_s; /* default 3600 */
     int state_fd;            /* the state folder (dup'ed: stays the
@@ -219,20 +254,26 @@ int auth_pair_new(struct auth_sessions *s, enum auth_rights rights,
 
 /*
  * Makes a pairing token for a share link (POST /.ferry/share) as
- * auth_pair_new() does, in the share links' own pool (see above).
+ * auth_pair_new() does, in the share links' pool (see above), for `maker`
+ * (the id of the session or token asking, or AUTH_MAKER_HOST; NUL-
+ * terminated) of `depth`. Returns 0, -EINVAL, AUTH_S_EDEPTH (depth >=
+ * AUTH_SHARE_DEPTH_MAX), AUTH_S_EFULL (the pool is full of other makers'
+ * live links; try again when some expire) or AUTH_S_ECRYPTO.
  */
 int auth_share_new(struct auth_sessions *s, enum auth_rights rights,
-                   unsigned ttl_s, int64_t now, struct auth_secret *token,
-                   int64_t *expires);
+                   unsigned ttl_s, int64_t now, const char *maker, unsigned depth,
+                   struct auth_secret *token, int64_t *expires);
 
 /*
  * Redeems the pairing token (len bytes at token, from the request): if it
  * is live, removes it and creates a session with its rights for the
  * client `peer` and `agent` (NUL-terminated, may be NULL), as one atomic
- * step. Returns 0 with the new session's secret in *secret (for the
- * cookie) and its description in *info (may be NULL);
- * AUTH_S_ENOTFOUND (unknown, or already used), AUTH_S_EEXPIRED (dropped),
- * or AUTH_S_ECRYPTO (the token is then still live). The file is written
+ * step (a share link's session is its maker's, see Makers and bounds).
+ * Returns 0 with the new session's secret in *secret (for the cookie) and
+ * its description in *info (may be NULL); AUTH_S_ENOTFOUND (unknown, or
+ * already used), AUTH_S_EEXPIRED (dropped), AUTH_S_EFULL (every guest
+ * session is taken and the maker has none to give up: the token is then
+ * still live) or AUTH_S_ECRYPTO (the token is then still live). The file is written
  * after (see Persistence).
  */
 int auth_pair_redeem(struct auth_sessions *s, const char *token, size_t len,
@@ -245,8 +286,8 @@ void auth_pair_clear(struct auth_sessions *s);
 /* ------------------------------------------------------------ sessions */
 
 /*
- * Creates a session directly (after a successful password login), like
- * auth_pair_redeem without a token. Returns 0, -EINVAL for bad rights, or
+ * Creates a host's session directly (after a successful password login),
+ * like auth_pair_redeem without a token. Returns 0, -EINVAL for bad rights, or
  * AUTH_S_ECRYPTO.
  */
 int auth_session_create(struct auth_sessions *s, enum auth_rights rights,
@@ -296,7 +337,10 @@ int auth_list(struct auth_sessions *s, int64_t now, struct auth_info **list,
 
 /*
  * Revokes the session or token with the public id (NUL-terminated): it
- * fails its next lookup. Returns 0 or AUTH_S_ENOTFOUND. The file is written
+ * fails its next lookup, and so do what it made (its live share links and
+ * the sessions made from them, with what those made), so that a guest
+ * keeps no way in through cookies it made for itself. Returns 0 or
+ * AUTH_S_ENOTFOUND. The file is written
  * after; call auth_sessions_flush() to know that the revocation will
  * survive a restart.
  */

@@ -262,7 +262,7 @@ static void check_authorization(struct ferry_server *srv, struct MHD_Connection 
         auth_credentials_wipe(&cr);
         return;
     }
-    s->wait_s = auth_limit_check(g->limit, peer, now_ms());
+    s->wait_s = auth_limit_begin(g->limit, peer, now_ms());
     if (s->wait_s) {
         auth_credentials_wipe(&cr);
         return;
@@ -273,19 +273,24 @@ static void check_authorization(struct ferry_server *srv, struct MHD_Connection 
         if (ok) {
             s->cred = AUTH_CRED_BEARER;
             s->rights = info.rights;
+            memcpy(s->id, info.id, sizeof s->id);
+            s->depth = info.depth;
         }
     } else {
         ok = basic_verify(g, cr.password, cr.password_len); /* the user is ignored */
         if (ok) {
             s->cred = AUTH_CRED_BASIC;
             s->rights = AUTH_RIGHTS_RW;
+            snprintf(s->id, sizeof s->id, "%s", AUTH_MAKER_HOST);
         }
     }
     auth_credentials_wipe(&cr);
-    if (ok)
-        auth_limit_success(g->limit, peer);
-    else
+    if (!ok)
         auth_limit_fail(g->limit, peer, now_ms());
+    else if (cr.scheme == AUTH_SCHEME_BASIC)
+        auth_limit_success(g->limit, peer); /* the password: failures forgotten */
+    else
+        auth_limit_refund(g->limit, peer);  /* a token: a guest's failures stay */
 }
 
 void auth_check(struct ferry_server *srv, struct MHD_Connection *c, const char *url,
@@ -314,12 +319,25 @@ void auth_check(struct ferry_server *srv, struct MHD_Connection *c, const char *
         (strcmp(url, "/.ferry/pair") == 0 ||
          (srv->cfg.auth == FERRY_AUTH_PASSWORD && strcmp(url, "/.ferry/login") == 0))) {
         t->endpoint = url[8] == 'p' ? AUTH_EP_PAIR : AUTH_EP_LOGIN;
-        if (t->endpoint == AUTH_EP_PAIR || s.writes) {
-            t->retry_after = auth_limit_check(g->limit, client_addr(c), now_ms());
-            if (t->retry_after)
+        if (t->endpoint == AUTH_EP_LOGIN && s.writes && s.origin == AUTH_ORIGIN_CROSS) {
+            t->verdict = AUTH_DENY_CROSS; /* login CSRF */
+        } else if (t->endpoint == AUTH_EP_PAIR || s.writes) {
+            /* The attempt counts from now: the body (a password) is read
+             * only within the quota. */
+            const struct sockaddr *peer = client_addr(c);
+
+            t->retry_after = auth_limit_begin(g->limit, peer, now_ms());
+            if (t->retry_after) {
                 t->verdict = AUTH_DENY_LIMITED;
-            else if (s.writes && s.origin == AUTH_ORIGIN_CROSS) /* login CSRF */
-                t->verdict = AUTH_DENY_CROSS;
+            } else {
+                t->attempt = g->limit;
+                if (peer)
+                    memcpy(&t->peer, peer, peer->sa_family == AF_INET6
+                                               ? sizeof(struct sockaddr_in6)
+                                               : peer->sa_family == AF_INET
+                                                     ? sizeof(struct sockaddr_in)
+                                                     : sizeof(struct sockaddr));
+            }
         }
         if (t->verdict != AUTH_ALLOW)
             t->endpoint = AUTH_EP_NONE;
@@ -336,6 +354,8 @@ void auth_check(struct ferry_server *srv, struct MHD_Connection *c, const char *
             auth_session_lookup(g->sessions, v, vlen, (int64_t)time(NULL), &info) == 0) {
             s.cred = AUTH_CRED_COOKIE;
             s.rights = info.rights;
+            memcpy(s.id, info.id, sizeof s.id);
+            s.depth = info.depth;
         }
         if (s.cred == AUTH_CRED_NONE)
             check_authorization(srv, c, &s);
@@ -343,6 +363,8 @@ void auth_check(struct ferry_server *srv, struct MHD_Connection *c, const char *
     t->verdict = auth_decide(&s);
     t->retry_after = s.wait_s;
     t->rights = s.cred == AUTH_CRED_NONE ? AUTH_RIGHTS_RW : s.rights; /* open mode */
+    memcpy(t->maker, s.id, sizeof t->maker);
+    t->depth = s.depth;
     if (t->verdict == AUTH_ALLOW && s.ro_may_write)
         t->endpoint = AUTH_EP_SHARE;
 }
@@ -481,8 +503,9 @@ enum MHD_Result auth_refuse(struct ferry_server *srv, struct MHD_Connection *c,
                                      "to that host name (Host header); open it by its "
                                      "address or its .local name.\n"), 0, NULL);
     case AUTH_DENY_LIMITED:
-        snprintf(text, sizeof text, "429 Too Many Requests: too many failed attempts from "
-                 "your address; try again in %u s.\n", t->retry_after);
+        snprintf(text, sizeof text, "429 Too Many Requests: too many failed (or "
+                 "simultaneous) attempts from your address; try again in %u s.\n",
+                 t->retry_after);
         if (answer(c, 429, strdup(text), 0, &r) != MHD_YES || !r)
             return MHD_NO;
         snprintf(text, sizeof text, "%u", t->retry_after);
@@ -540,8 +563,14 @@ static enum MHD_Result admit(struct ferry_server *srv, struct MHD_Connection *c,
     return queue_owned(c, 303, r);
 }
 
+/* The peer address an attempt of t was reserved for. */
+static const struct sockaddr *attempt_peer(const struct auth_ticket *t)
+{
+    return t->peer.ss_family ? (const struct sockaddr *)&t->peer : NULL;
+}
+
 static enum MHD_Result serve_pair(struct ferry_server *srv, struct MHD_Connection *c,
-                                  unsigned *status)
+                                  struct auth_ticket *t, unsigned *status)
 {
     struct auth_gate *g = srv->auth;
     const char *token = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
@@ -566,13 +595,27 @@ static enum MHD_Result serve_pair(struct ferry_server *srv, struct MHD_Connectio
     if (rc == 0) {
         enum MHD_Result ret;
 
-        auth_limit_success(g->limit, client_addr(c));
+        auth_limit_refund(g->limit, attempt_peer(t)); /* a token: failures stay */
+        t->attempt = NULL;
         srv_log(srv, FERRY_LOG_INFO, "paired a new session from %s", peer);
         ret = admit(srv, c, &secret, to ? to : "/", status);
         memset(&secret, 0, sizeof secret);
         return ret;
     }
-    auth_limit_fail(g->limit, client_addr(c), now_ms());
+    if (rc == AUTH_S_EFULL || rc == AUTH_S_ECRYPTO) { /* a live token: no failure */
+        auth_limit_refund(g->limit, attempt_peer(t));
+        t->attempt = NULL;
+        *status = 503;
+        return answer(c, 503, strdup(rc == AUTH_S_EFULL
+                                         ? "503 Service Unavailable: the server holds as "
+                                           "many guests as it can; whoever shared this link "
+                                           "can free one. The link stays valid.\n"
+                                         : "503 Service Unavailable: cannot make a session "
+                                           "(random source); try again.\n"),
+                      0, NULL);
+    }
+    auth_limit_fail(g->limit, attempt_peer(t), now_ms());
+    t->attempt = NULL;
     *status = 403;
     return answer(c, 403, html_page("Pairing link not valid",
                                     "<p>This pairing link has expired or was already used "
@@ -612,7 +655,8 @@ static enum MHD_Result serve_login(struct ferry_server *srv, struct MHD_Connecti
         enum MHD_Result ret;
 
         srv_peer_address(c, peer, sizeof peer);
-        auth_limit_success(g->limit, client_addr(c));
+        auth_limit_success(g->limit, attempt_peer(t));
+        t->attempt = NULL;
         if (auth_session_create(g->sessions, AUTH_RIGHTS_RW, peer,
                                 hdr(c, MHD_HTTP_HEADER_USER_AGENT), (int64_t)time(NULL),
                                 &secret, NULL) != 0) {
@@ -623,7 +667,8 @@ static enum MHD_Result serve_login(struct ferry_server *srv, struct MHD_Connecti
         memset(&secret, 0, sizeof secret);
         return ret;
     }
-    auth_limit_fail(g->limit, client_addr(c), now_ms());
+    auth_limit_fail(g->limit, attempt_peer(t), now_ms());
+    t->attempt = NULL;
     *status = 401;
     return refuse_401(srv, c, "<p><strong>Wrong password.</strong></p>\n");
 }
@@ -640,7 +685,7 @@ enum MHD_Result auth_endpoint_serve(struct ferry_server *srv, struct MHD_Connect
             return answer(c, 405, strdup("405 Method Not Allowed: GET /.ferry/pair\n"), 0,
                           NULL);
         }
-        return serve_pair(srv, c, status);
+        return serve_pair(srv, c, t, status);
     }
     return serve_login(srv, c, method, t, status);
 }
@@ -649,6 +694,9 @@ void auth_ticket_end(struct auth_ticket *t)
 {
     if (!t)
         return;
+    if (t->attempt)
+        auth_limit_refund(t->attempt, attempt_peer(t));
+    t->attempt = NULL;
     if (t->body)
         memset(t->body, 0, AUTH_FORM_MAX);
     free(t->body);

@@ -17,7 +17,9 @@
  *      mode; the user name is ignored). These two, pairing tokens and
  *      login passwords are checked only while the client's address is not
  *      made to wait by the limiter (429 + Retry-After, answered at once);
- *      a wrong one is a failure.
+ *      a wrong one is a failure. Each check is an attempt reserved before
+ *      it starts (pairing and login: when the headers are in, before the
+ *      body), so concurrent guesses cannot outrun the limiter.
  *   3. A write (any method but GET, HEAD, OPTIONS) needs rights rw and,
  *      unless admitted by a bearer token, a same-origin browser or a
  *      client that sends no browser header at all.
@@ -28,6 +30,7 @@
 
 #include <microhttpd.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "auth-decide.h"
 
@@ -53,6 +56,14 @@ struct auth_ticket {
     enum auth_rights rights; /* what the request was admitted with
                                 (AUTH_RIGHTS_RW in open mode) */
     unsigned retry_after;    /* AUTH_DENY_LIMITED */
+    struct auth_limit *attempt; /* a pairing or login attempt reserved in
+                                   this limiter (auth-limit.h) and not ended
+                                   yet, or NULL; auth_ticket_end() refunds it */
+    struct sockaddr_storage peer; /* the address it was reserved for */
+    char maker[AUTH_ID_LEN + 1]; /* admitted: the session or token id
+                                    (AUTH_MAKER_HOST for the password), for
+                                    share links (auth-sessions.h) */
+    unsigned depth;          /* admitted: that session's depth */
     char *body;              /* an endpoint's form body being received
                                 (owned) */
     size_t body_len;
@@ -102,7 +113,8 @@ enum MHD_Result auth_endpoint_serve(struct ferry_server *srv, struct MHD_Connect
                                     const char *method, struct auth_ticket *t,
                                     unsigned *status);
 
-/* Frees what *t holds. */
+/* Frees what *t holds; refunds an attempt that was reserved and never
+ * ended (the client went away before its body). */
 void auth_ticket_end(struct auth_ticket *t);
 
 #endif

@@ -239,11 +239,20 @@ enum MHD_Result share_serve(struct ferry_server *srv, struct MHD_Connection *c,
         size_t len = strlen(origin) + sizeof "/.ferry/pair?token=&to=" + AUTH_SECRET_LEN +
                      strlen(canon);
 
-        if (auth_share_new(auth_gate_sessions(srv->auth),
-                           read_only ? AUTH_RIGHTS_RO : AUTH_RIGHTS_RW, 0,
-                           (int64_t)time(NULL), &tok, &expires) != 0) {
+        rc = auth_share_new(auth_gate_sessions(srv->auth),
+                            read_only ? AUTH_RIGHTS_RO : AUTH_RIGHTS_RW, 0,
+                            (int64_t)time(NULL), t->maker, t->depth, &tok, &expires);
+        if (rc != 0) {
             free(origin);
             free(canon);
+            if (rc == AUTH_S_EDEPTH)
+                return refuse(c, 403, "403 Forbidden: this session came from a link that "
+                              "a guest made; it cannot share further. Ask whoever shared "
+                              "with you.\n", status);
+            if (rc == AUTH_S_EFULL)
+                return refuse(c, 503, "503 Service Unavailable: too many share links are "
+                              "waiting to be opened; try again in a few minutes.\n",
+                              status);
             return refuse(c, 500, "500 Internal Server Error: cannot make a pairing token "
                           "(random source); see the server's log.\n", status);
         }

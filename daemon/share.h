@@ -20,14 +20,18 @@
  *    code (daemon/qr-svg.h)}
  * In token and password modes the link is a one-time pairing link,
  * ORIGIN/.ferry/pair?token=T&to=P, valid for the pairing TTL, from the
- * share links' own pool (auth_share_new); opening it admits the device to
- * the whole shared folder with those rights and lands it on P. ORIGIN is
+ * share links' own pool (auth_share_new), made by the caller's session or
+ * token (its maker: at most 4 live links and 16 sessions made per maker,
+ * one more gives up the maker's own oldest, see auth-sessions.h); opening
+ * it admits the device to the whole shared folder with those rights and
+ * lands it on P. ORIGIN is
  * the request's Host unless that is a loopback name, then the server's
  * first LAN URL of the same scheme.
  *
  * Errors, text/plain with what to do: 400 (no or malformed path, bad
- * rights), 403 (rw asked by a read-only caller or of a read-only server),
- * 404 (no such entry), 405 (not POST), 500.
+ * rights), 403 (rw asked by a read-only caller or of a read-only server,
+ * or a guest's guest, which cannot share further), 404 (no such entry),
+ * 405 (not POST), 503 (the pool is full of other makers' live links), 500.
  */
 #ifndef FERRY_SHARE_H
 #define FERRY_SHARE_H

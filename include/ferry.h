@@ -284,8 +284,9 @@ typedef struct ferry_session {
 int ferry_server_sessions(ferry_server *srv, ferry_session **list, size_t *n);
 
 /*
- * Revokes the session or token `id`: its next request is refused (401).
- * Returns 0 or FERRY_ENOTFOUND.
+ * Revokes the session or token `id`: its next request is refused (401), and
+ * so are those of the sessions made from its share links (with what they
+ * made); its live share links stop working. Returns 0 or FERRY_ENOTFOUND.
  */
 int ferry_server_revoke(ferry_server *srv, const char *id);
 

@@ -1,7 +1,11 @@
 /*
  * test_auth_limit.c — unit tests of the failed-attempt limiter
  * (daemon/auth-limit.c) on a virtual clock: the back-off schedule, reset by
- * success, forgetting, keys (IPv4, IPv4-mapped, IPv6 /64, other), 1,000
+ * success, forgetting, keys (IPv4, IPv4-mapped, IPv6 address, other);
+ * attempts reserved when they start (200 at once: 5 go), a token's success
+ * that keeps failures, IPv6 neighbours never limited by one host, a /64
+ * limited once 4 of its addresses fail (also at once), the table bounded
+ * under 100,000 IPv6 addresses; 1,000
  * wrong passwords against one address while another logs in, the eviction
  * rule of a full table (and what it takes to push out one's own entry),
  * configuration errors, and several threads at once.
@@ -187,9 +191,9 @@ static void test_keys(void **state)
     uint64_t now = S;
 
     (void)state;
-    /* IPv6: one /64 is one key. */
+    /* IPv6: an address is its own key; its /64 neighbours are others. */
     auth_limit_fail(lim, addr("2001:db8:1:2::1"), now);
-    assert_int_equal(auth_limit_check(lim, addr("2001:db8:1:2:ffff:ffff:ffff:fffe"), now), 1);
+    assert_int_equal(auth_limit_check(lim, addr("2001:db8:1:2:ffff:ffff:ffff:fffe"), now), 0);
     assert_int_equal(auth_limit_check(lim, addr("2001:db8:1:3::1"), now), 0);
     assert_int_equal(auth_limit_check(lim, addr("2001:db8:1:2::1"), now), 1);
     /* IPv4 and its mapped form are one key; the neighbour is another. */
@@ -198,7 +202,7 @@ static void test_keys(void **state)
     assert_int_equal(auth_limit_check(lim, addr("::ffff:192.0.2.10"), now), 0);
     auth_limit_fail(lim, addr("::ffff:198.51.100.1"), now);
     assert_int_equal(auth_limit_check(lim, addr("198.51.100.1"), now), 1);
-    /* An IPv4 key is not the IPv6 /64 that holds the same bytes. */
+    /* An IPv4 key is not the IPv6 address that holds the same bytes. */
     assert_int_equal(auth_limit_check(lim, addr("::"), now), 0);
     assert_int_equal(auth_limit_check(lim, addr("c000:209::"), now), 0);
     /* Other families and NULL share one key. */
@@ -206,7 +210,221 @@ static void test_keys(void **state)
     un.sun_family = AF_UNIX;
     auth_limit_fail(lim, (const struct sockaddr *)&un, now);
     assert_int_equal(auth_limit_check(lim, NULL, now), 1);
-    assert_int_equal(auth_limit_count(lim), 4);
+    /* The IPv6 address, its /64, two IPv4 addresses, the other key. */
+    assert_int_equal(auth_limit_count(lim), 5);
+    auth_limit_free(lim);
+}
+
+/*
+ * F3: 200 attempts begun at once from one address (headers in, bodies not
+ * yet): the first 5 are reserved, the other 195 refused before anything is
+ * checked, the right password among them too; once the 5 failed, one more
+ * may go (then 1 s).
+ */
+static void test_concurrent_attempts(void **state)
+{
+    struct auth_limit *lim = NULL;
+    const struct sockaddr *a = addr("192.0.2.50");
+    uint64_t now = 10 * S;
+    unsigned reserved = 0, refused = 0;
+
+    (void)state;
+    assert_int_equal(auth_limit_new(NULL, &lim), 0);
+    for (int i = 0; i < 200; i++) {
+        unsigned w = auth_limit_begin(lim, a, now);
+
+        if (w == 0)
+            reserved++;
+        else
+            refused++;
+        if (w)
+            assert_true(w >= 1);
+    }
+    assert_int_equal(reserved, 5);
+    assert_int_equal(refused, 195);
+    /* Another address is not slowed meanwhile. */
+    assert_int_equal(auth_limit_begin(lim, addr("192.0.2.51"), now), 0);
+    auth_limit_success(lim, addr("192.0.2.51"));
+    /* The bodies come: all five wrong. */
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(auth_limit_fail(lim, a, now + S), 0);
+    assert_int_equal(auth_limit_begin(lim, a, now + S), 0);
+    /* While the 6th is in flight, a 7th waits. */
+    assert_true(auth_limit_begin(lim, a, now + S) >= 1);
+    assert_int_equal(auth_limit_fail(lim, a, now + S), 1);
+    assert_int_equal(auth_limit_begin(lim, a, now + S), 1);
+    /* An attempt that checked nothing (the client left) gives its place
+     * back: after the wait, one goes; cancelled, another may go. */
+    assert_int_equal(auth_limit_begin(lim, a, now + 2 * S), 0);
+    auth_limit_refund(lim, a);
+    assert_int_equal(auth_limit_begin(lim, a, now + 2 * S), 0);
+    auth_limit_success(lim, a);
+    assert_int_equal(auth_limit_check(lim, a, now + 2 * S), 0);
+    auth_limit_free(lim);
+}
+
+/*
+ * A token's success gives back its reservation but keeps the failures, so
+ * a guest with a read-only token cannot reset its count between password
+ * guesses; the password's success forgets them.
+ */
+static void test_token_success_keeps_failures(void **state)
+{
+    struct auth_limit *lim = make(5, 900, 86400, 64);
+    const struct sockaddr *a = addr("192.0.2.60");
+    uint64_t now = 10 * S;
+
+    (void)state;
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 5 && auth_limit_begin(lim, a, now) == 0; i++)
+            auth_limit_fail(lim, a, now);
+        /* the guest uses its token: no reset */
+        if (auth_limit_begin(lim, a, now) == 0)
+            auth_limit_refund(lim, a);
+    }
+    /* 5 free failures in all, the 6th made it wait. */
+    assert_int_equal(auth_limit_check(lim, a, now), 1);
+    now += 1 * S;
+    assert_int_equal(auth_limit_begin(lim, a, now), 0);
+    auth_limit_success(lim, a); /* the password */
+    assert_int_equal(auth_limit_count(lim), 0);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(auth_limit_begin(lim, a, now), 0);
+        assert_int_equal(auth_limit_fail(lim, a, now), 0);
+    }
+    auth_limit_free(lim);
+}
+
+/* F6: one IPv6 host's failures never limit its /64 neighbours. */
+static void test_ipv6_neighbours(void **state)
+{
+    struct auth_limit *lim = NULL;
+    const struct sockaddr *bad = addr("fd00:1::3"), *other = addr("fd00:1::2");
+    uint64_t now = 10 * S;
+
+    (void)state;
+    assert_int_equal(auth_limit_new(NULL, &lim), 0);
+    for (int i = 0; i < 40; i++) {
+        unsigned w = auth_limit_begin(lim, bad, now);
+
+        if (w) {
+            now += w * S;
+            assert_int_equal(auth_limit_begin(lim, bad, now), 0);
+        }
+        auth_limit_fail(lim, bad, now);
+        /* The neighbour is never made to wait. */
+        assert_int_equal(auth_limit_begin(lim, other, now), 0);
+        auth_limit_refund(lim, other);
+    }
+    assert_int_equal(auth_limit_check(lim, bad, now), 900);
+    assert_int_equal(auth_limit_check(lim, other, now), 0);
+    auth_limit_free(lim);
+}
+
+/*
+ * Many addresses of one /64 failing make the /64 a key: 4 addresses with
+ * their 5 free failures each use its quota of 20; the next failure makes
+ * the whole /64 wait (1 s, 2 s, ...), other /64s and IPv4 not at all.
+ */
+static void test_ipv6_prefix_widens(void **state)
+{
+    struct auth_limit *lim = NULL;
+    char text[64];
+    uint64_t now = 10 * S;
+
+    (void)state;
+    assert_int_equal(auth_limit_new(NULL, &lim), 0);
+    for (unsigned k = 1; k <= 4; k++) {
+        snprintf(text, sizeof text, "fd00:1::%x", 0x100 + k);
+        for (int i = 0; i < 5; i++) {
+            assert_int_equal(auth_limit_begin(lim, addr(text), now), 0);
+            assert_int_equal(auth_limit_fail(lim, addr(text), now), 0);
+        }
+    }
+    /* Quota used, no wait yet: a fifth address fails once more ... */
+    assert_int_equal(auth_limit_begin(lim, addr("fd00:1::105"), now), 0);
+    assert_int_equal(auth_limit_fail(lim, addr("fd00:1::105"), now), 1);
+    /* ... and the /64 waits, a fresh address of it too. */
+    assert_int_equal(auth_limit_begin(lim, addr("fd00:1::9999"), now), 1);
+    assert_int_equal(auth_limit_begin(lim, addr("fd00:2::1"), now), 0);
+    auth_limit_refund(lim, addr("fd00:2::1"));
+    assert_int_equal(auth_limit_begin(lim, addr("192.0.2.1"), now), 0);
+    auth_limit_refund(lim, addr("192.0.2.1"));
+    now += S;
+    assert_int_equal(auth_limit_begin(lim, addr("fd00:1::9999"), now), 0);
+    assert_int_equal(auth_limit_fail(lim, addr("fd00:1::9999"), now), 2);
+    assert_int_equal(auth_limit_check(lim, addr("fd00:1::1"), now), 2);
+    auth_limit_free(lim);
+
+    /* Three addresses, however wrong, never limit the /64. */
+    assert_int_equal(auth_limit_new(NULL, &lim), 0);
+    now = 10 * S;
+    for (unsigned k = 1; k <= 3; k++) {
+        snprintf(text, sizeof text, "fd00:1::%x", 0x200 + k);
+        for (int i = 0; i < 9; i++) { /* 27 failures in the /64 */
+            unsigned w = auth_limit_begin(lim, addr(text), now);
+
+            if (w) {
+                now += w * S;
+                assert_int_equal(auth_limit_begin(lim, addr(text), now), 0);
+            }
+            auth_limit_fail(lim, addr(text), now);
+        }
+    }
+    assert_int_equal(auth_limit_begin(lim, addr("fd00:1::2"), now), 0);
+    auth_limit_refund(lim, addr("fd00:1::2"));
+    /* Trying addresses count while they try: a fourth limits. */
+    assert_int_equal(auth_limit_begin(lim, addr("fd00:1::2"), now), 0);
+    assert_true(auth_limit_begin(lim, addr("fd00:1::3"), now) >= 1);
+    auth_limit_refund(lim, addr("fd00:1::2"));
+    assert_int_equal(auth_limit_begin(lim, addr("fd00:1::3"), now), 0);
+    auth_limit_refund(lim, addr("fd00:1::3"));
+    auth_limit_free(lim);
+}
+
+/* 200 addresses of one /64 begin at once: at most the /64's quota (20)
+ * are reserved. */
+static void test_ipv6_concurrent_addresses(void **state)
+{
+    struct auth_limit *lim = NULL;
+    char text[64];
+    unsigned reserved = 0;
+
+    (void)state;
+    assert_int_equal(auth_limit_new(NULL, &lim), 0);
+    for (unsigned k = 0; k < 200; k++) {
+        snprintf(text, sizeof text, "fd00:1::%x:%x", k, k + 1);
+        for (int i = 0; i < 5; i++)
+            reserved += auth_limit_begin(lim, addr(text), 10 * S) == 0;
+    }
+    assert_true(reserved <= 20);
+    printf("# 200 addresses x 5 attempts of one /64 at once: %u reserved\n", reserved);
+    auth_limit_free(lim);
+}
+
+/* The table stays within its slots under 100,000 IPv6 addresses of one
+ * /64, and the /64 keeps limiting (its entry waits longest). */
+static void test_bounded_ipv6_flood(void **state)
+{
+    struct auth_limit *lim = make(5, 900, 86400, 256);
+    char text[64];
+    uint64_t now = 10 * S;
+    unsigned checked = 0;
+
+    (void)state;
+    for (unsigned k = 0; k < 100000; k++) {
+        snprintf(text, sizeof text, "fd00:7::%x:%x", k >> 16, k & 0xffff);
+        if (auth_limit_begin(lim, addr(text), now) == 0) {
+            checked++;
+            auth_limit_fail(lim, addr(text), now);
+        }
+        if (k % 1000 == 999)
+            now += S;
+        assert_true(auth_limit_count(lim) <= 256);
+    }
+    printf("# 100000 addresses of one /64 over 100 s: %u checked\n", checked);
+    assert_true(checked < 40);
+    assert_true(auth_limit_check(lim, addr("fd00:7::beef"), now) >= 1);
     auth_limit_free(lim);
 }
 
@@ -460,6 +678,12 @@ int main(void)
         cmocka_unit_test(test_reset_and_isolation),
         cmocka_unit_test(test_forget),
         cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_concurrent_attempts),
+        cmocka_unit_test(test_token_success_keeps_failures),
+        cmocka_unit_test(test_ipv6_neighbours),
+        cmocka_unit_test(test_ipv6_prefix_widens),
+        cmocka_unit_test(test_ipv6_concurrent_addresses),
+        cmocka_unit_test(test_bounded_ipv6_flood),
         cmocka_unit_test(test_thousand_wrong_passwords),
         cmocka_unit_test(test_eviction_rule),
         cmocka_unit_test(test_eviction_cost),

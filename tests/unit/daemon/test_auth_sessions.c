@@ -316,7 +316,7 @@ static void test_pairing_live_max(void **state)
         assert_int_equal(auth_pair_redeem(f->s, tok[i].text, AUTH_SECRET_LEN, NULL, NULL,
                                           T0 + 20, &sec, NULL), 0);
     /* Each redeem compared with every slot of both pools, in constant time. */
-    assert_int_equal(ct_calls, AUTH_PAIR_LIVE_MAX * 2 * AUTH_PAIR_LIVE_MAX);
+    assert_int_equal(ct_calls, AUTH_PAIR_LIVE_MAX * (AUTH_PAIR_LIVE_MAX + AUTH_SHARE_POOL));
 
     /* Clearing drops every token. */
     assert_int_equal(auth_pair_new(f->s, AUTH_RIGHTS_RW, 0, T0, &tok[0], NULL), 0);
@@ -337,10 +337,10 @@ static void test_share_pool(void **state)
     f->s = open_store(NULL);
     assert_int_equal(auth_pair_new(f->s, AUTH_RIGHTS_RW, 0, T0, &host, NULL), 0);
     for (int i = 0; i < AUTH_PAIR_LIVE_MAX + 2; i++)
-        assert_int_equal(auth_share_new(f->s, AUTH_RIGHTS_RO, 0, T0 + 1 + i, &share[i],
-                                        &exp), 0);
+        assert_int_equal(auth_share_new(f->s, AUTH_RIGHTS_RO, 0, T0 + 1 + i, "0000000a", 0,
+                                        &share[i], &exp), 0);
     assert_int_equal(exp, T0 + AUTH_PAIR_LIVE_MAX + 2 + 300);
-    /* The two made first fell out of the share pool, not the host's token. */
+    /* The two made first fell out of the maker's links, not the host's token. */
     for (int i = 0; i < 2; i++)
         assert_int_equal(auth_pair_redeem(f->s, share[i].text, AUTH_SECRET_LEN, NULL,
                                           NULL, T0 + 20, &sec, NULL), AUTH_S_ENOTFOUND);
@@ -352,9 +352,11 @@ static void test_share_pool(void **state)
     assert_int_equal(auth_pair_redeem(f->s, host.text, AUTH_SECRET_LEN, NULL, NULL,
                                       T0 + 20, &sec, &info), 0);
     assert_int_equal(info.rights, AUTH_RIGHTS_RW);
-    assert_int_equal(auth_share_new(f->s, (enum auth_rights)0, 0, T0, &sec, NULL), -EINVAL);
+    assert_int_equal(auth_share_new(f->s, (enum auth_rights)0, 0, T0, "0000000a", 0, &sec,
+                                    NULL), -EINVAL);
     /* Clearing drops share links too. */
-    assert_int_equal(auth_share_new(f->s, AUTH_RIGHTS_RO, 0, T0, &share[0], NULL), 0);
+    assert_int_equal(auth_share_new(f->s, AUTH_RIGHTS_RO, 0, T0, "0000000a", 0, &share[0],
+                                    NULL), 0);
     auth_pair_clear(f->s);
     assert_int_equal(auth_pair_redeem(f->s, share[0].text, AUTH_SECRET_LEN, NULL, NULL,
                                       T0, &sec, NULL), AUTH_S_ENOTFOUND);
@@ -507,6 +509,220 @@ static void test_session_bound(void **state)
     for (int i = 0; i < 5; i++)
         if (i != 1)
             assert_int_equal(lookup(f->s, &sec[i], T0 + 12, NULL), 0);
+}
+
+/* A share link of maker (id, depth) redeemed at now: the new session's
+ * secret in *sec, its info in *info; returns the redeem's result. */
+static int share_redeem(struct auth_sessions *s, const struct auth_info *maker, int64_t now,
+                        struct auth_secret *sec, struct auth_info *info)
+{
+    struct auth_secret link;
+
+    assert_int_equal(auth_share_new(s, AUTH_RIGHTS_RO, 0, now, maker->id, maker->depth,
+                                    &link, NULL), 0);
+    return auth_pair_redeem(s, link.text, AUTH_SECRET_LEN, "guest", NULL, now, sec, info);
+}
+
+/*
+ * F5, F16: a read-only guest makes 300 links and redeems them: the host's
+ * session and another user's unredeemed link are untouched; the guest's
+ * own oldest links and made sessions are the ones that go.
+ */
+static void test_guest_evicts_only_its_own(void **state)
+{
+    struct fx *f = *state;
+    struct auth_secret host, guest, other_link, tok, links[300], made[300], sec;
+    struct auth_info hi, gi, info;
+    int64_t now = T0;
+
+    f->s = open_store(NULL);
+    assert_int_equal(auth_session_create(f->s, AUTH_RIGHTS_RW, NULL, NULL, now, &host, &hi), 0);
+    /* The guest: a read-only pairing of the host's (ferryctl pair --read-only). */
+    assert_int_equal(auth_pair_new(f->s, AUTH_RIGHTS_RO, 0, now, &tok, NULL), 0);
+    assert_int_equal(auth_pair_redeem(f->s, tok.text, AUTH_SECRET_LEN, NULL, NULL, now, &guest,
+                                      &gi), 0);
+    assert_string_equal(gi.maker, "");
+    assert_int_equal(gi.depth, 0);
+    /* Another user's read-write link, not opened yet. */
+    assert_int_equal(auth_share_new(f->s, AUTH_RIGHTS_RW, 0, now, hi.id, 0, &other_link, NULL),
+                     0);
+    /* The guest makes 300 links within one second, redeeming every second
+     * one. */
+    for (int i = 0; i < 300; i++) {
+        assert_int_equal(auth_share_new(f->s, AUTH_RIGHTS_RO, 0, now, gi.id, 0, &links[i],
+                                        NULL), 0);
+        if (i % 2 == 0) {
+            assert_int_equal(auth_pair_redeem(f->s, links[i].text, AUTH_SECRET_LEN, NULL,
+                                              NULL, now, &made[i], &info), 0);
+            assert_string_equal(info.maker, gi.id);
+            assert_int_equal(info.depth, 1);
+        }
+    }
+    assert_int_equal(lookup(f->s, &host, now, NULL), 0);
+    assert_int_equal(lookup(f->s, &guest, now, NULL), 0);
+    /* Its made sessions: the 16 newest live, the older ones gone. */
+    for (int i = 0; i < 300; i += 2)
+        assert_int_equal(lookup(f->s, &made[i], now, NULL),
+                         i >= 300 - 2 * 16 ? 0 : AUTH_S_ENOTFOUND);
+    /* Its unredeemed links: only its newest 4 are live (299, 297 ...: one
+     * of them, 297, is checked here, the rest below). */
+    assert_int_equal(auth_pair_redeem(f->s, links[1].text, AUTH_SECRET_LEN, NULL, NULL, now,
+                                      &sec, NULL), AUTH_S_ENOTFOUND);
+    assert_int_equal(auth_pair_redeem(f->s, links[297].text, AUTH_SECRET_LEN, NULL, NULL, now,
+                                      &sec, NULL), 0);
+    /* The other user's link still admits, read-write, as the host's guest. */
+    assert_int_equal(auth_pair_redeem(f->s, other_link.text, AUTH_SECRET_LEN, NULL, NULL, now,
+                                      &sec, &info), 0);
+    assert_int_equal(info.rights, AUTH_RIGHTS_RW);
+    assert_string_equal(info.maker, hi.id);
+    assert_int_equal(lookup(f->s, &host, now, NULL), 0);
+}
+
+/* A guest's guest cannot share; evicting a made session ends what it made. */
+static void test_guest_depth_and_cascade(void **state)
+{
+    struct fx *f = *state;
+    struct auth_secret host, g1, g1kids[3], more[16], link;
+    struct auth_info hi, g1i, info;
+    int64_t now = T0;
+
+    f->s = open_store(NULL);
+    assert_int_equal(auth_session_create(f->s, AUTH_RIGHTS_RW, NULL, NULL, now, &host, &hi), 0);
+    assert_int_equal(share_redeem(f->s, &hi, ++now, &g1, &g1i), 0);
+    assert_int_equal(g1i.depth, 1);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(share_redeem(f->s, &g1i, ++now, &g1kids[i], &info), 0);
+    assert_int_equal(info.depth, 2);
+    assert_int_equal(auth_share_new(f->s, AUTH_RIGHTS_RO, 0, now, info.id, info.depth, &link,
+                                    NULL), AUTH_S_EDEPTH);
+    assert_int_equal(auth_share_new(f->s, AUTH_RIGHTS_RO, 0, now, "", 0, &link, NULL), -EINVAL);
+    /* The host makes 16 more: g1, its oldest, goes with the three it made. */
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(share_redeem(f->s, &hi, ++now, &more[i], NULL), 0);
+    assert_int_equal(lookup(f->s, &g1, now, NULL), AUTH_S_ENOTFOUND);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(lookup(f->s, &g1kids[i], now, NULL), AUTH_S_ENOTFOUND);
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(lookup(f->s, &more[i], now, NULL), 0);
+    assert_int_equal(lookup(f->s, &host, now, NULL), 0);
+}
+
+/* Revoking a session or token ends what it made: links, sessions, and
+ * what those made (F5: a guest kept a cookie for every session it made). */
+static void test_revoke_ends_what_it_made(void **state)
+{
+    struct fx *f = *state;
+    struct auth_secret host, g, gk[2], link, t, tk, sec;
+    struct auth_info hi, gi, gki, ti;
+    int64_t now = T0;
+
+    f->s = open_store(NULL);
+    assert_int_equal(auth_session_create(f->s, AUTH_RIGHTS_RW, NULL, NULL, now, &host, &hi), 0);
+    assert_int_equal(share_redeem(f->s, &hi, now, &g, &gi), 0);
+    assert_int_equal(share_redeem(f->s, &gi, now, &gk[0], &gki), 0);
+    assert_int_equal(share_redeem(f->s, &gi, now, &gk[1], NULL), 0);
+    assert_int_equal(auth_share_new(f->s, AUTH_RIGHTS_RO, 0, now, gi.id, gi.depth, &link, NULL),
+                     0);
+    assert_int_equal(auth_revoke(f->s, gi.id), 0);
+    assert_int_equal(lookup(f->s, &g, now, NULL), AUTH_S_ENOTFOUND);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(lookup(f->s, &gk[i], now, NULL), AUTH_S_ENOTFOUND);
+    assert_int_equal(auth_pair_redeem(f->s, link.text, AUTH_SECRET_LEN, NULL, NULL, now, &sec,
+                                      NULL), AUTH_S_ENOTFOUND);
+    assert_int_equal(lookup(f->s, &host, now, NULL), 0);
+    /* A token's made sessions go with it. */
+    assert_int_equal(auth_token_create(f->s, "api", AUTH_RIGHTS_RO, now, &t, &ti), 0);
+    assert_int_equal(share_redeem(f->s, &ti, now, &tk, NULL), 0);
+    assert_int_equal(lookup(f->s, &tk, now, NULL), 0);
+    assert_int_equal(auth_revoke(f->s, ti.id), 0);
+    assert_int_equal(lookup(f->s, &tk, now, NULL), AUTH_S_ENOTFOUND);
+    assert_int_equal(lookup(f->s, &host, now, NULL), 0);
+}
+
+/* The host's sessions are bounded apart; guests in all too: a maker with
+ * nothing to give up is refused and its link stays live. */
+static void test_guest_bounds(void **state)
+{
+    struct fx *f = *state;
+    struct auth_sessions_config c = config(f, 0);
+    struct auth_secret a, b, sec[8], link, hs[3];
+    struct auth_info ai, bi;
+    int64_t now = T0;
+
+    c.max_sessions = 2;
+    c.max_guests = 4;
+    f->s = open_store(&c);
+    assert_int_equal(auth_session_create(f->s, AUTH_RIGHTS_RW, NULL, NULL, now, &a, &ai), 0);
+    assert_int_equal(auth_session_create(f->s, AUTH_RIGHTS_RO, NULL, NULL, now, &b, &bi), 0);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(share_redeem(f->s, &ai, ++now, &sec[i], NULL), 0);
+    /* a's fifth took a's first: the guests' bound is a's own problem. */
+    assert_int_equal(lookup(f->s, &sec[0], now, NULL), AUTH_S_ENOTFOUND);
+    assert_int_equal(auth_share_new(f->s, AUTH_RIGHTS_RO, 0, now, bi.id, 0, &link, NULL), 0);
+    assert_int_equal(auth_pair_redeem(f->s, link.text, AUTH_SECRET_LEN, NULL, NULL, now,
+                                      &sec[5], NULL), AUTH_S_EFULL);
+    for (int i = 1; i < 5; i++)
+        assert_int_equal(lookup(f->s, &sec[i], now, NULL), 0);
+    /* Still live: once a guest of a's is revoked, it admits. */
+    {
+        struct auth_info *list = NULL;
+        size_t n = 0;
+
+        assert_int_equal(auth_list(f->s, now, &list, &n), 0);
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(list[i].maker, ai.id) == 0) {
+                assert_int_equal(auth_revoke(f->s, list[i].id), 0);
+                break;
+            }
+        free(list);
+    }
+    assert_int_equal(auth_pair_redeem(f->s, link.text, AUTH_SECRET_LEN, NULL, NULL, now,
+                                      &sec[5], NULL), 0);
+    /* Guests never push out the host's sessions; the host's third does
+     * (its own least recently seen). */
+    assert_int_equal(lookup(f->s, &a, now, NULL), 0);
+    assert_int_equal(lookup(f->s, &b, now + 1, NULL), 0);
+    assert_int_equal(auth_session_create(f->s, AUTH_RIGHTS_RW, NULL, NULL, now + 2, &hs[0], NULL),
+                     0);
+    assert_int_equal(lookup(f->s, &a, now + 2, NULL), AUTH_S_ENOTFOUND);
+    assert_int_equal(lookup(f->s, &b, now + 2, NULL), 0);
+    for (int i = 2; i < 6; i++)
+        assert_int_equal(lookup(f->s, &sec[i], now + 2, NULL), 0);
+}
+
+/* Makers and depths survive a restart, and the bounds go on from there. */
+static void test_persist_makers(void **state)
+{
+    struct fx *f = *state;
+    struct auth_sessions_config c = config(f, 1);
+    struct auth_secret host, made[17];
+    struct auth_info hi, info;
+    int64_t now = T0;
+    char *text;
+
+    f->s = open_store(&c);
+    assert_int_equal(auth_session_create(f->s, AUTH_RIGHTS_RW, NULL, NULL, now, &host, &hi), 0);
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(share_redeem(f->s, &hi, ++now, &made[i], NULL), 0);
+    text = file_text(f);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\"version\": 2"));
+    assert_non_null(strstr(text, "\"maker\": \"\""));
+    assert_non_null(strstr(text, "\"depth\": 1"));
+    free(text);
+    auth_sessions_free(f->s);
+    f->s = open_store(&c);
+    assert_int_equal(auth_sessions_load(f->s, now), 0);
+    assert_int_equal(lookup(f->s, &made[0], now, &info), 0);
+    assert_string_equal(info.maker, hi.id);
+    assert_int_equal(info.depth, 1);
+    assert_int_equal(lookup(f->s, &host, now, &info), 0);
+    assert_string_equal(info.maker, "");
+    /* The 17th after the restart takes the oldest made before it. */
+    assert_int_equal(share_redeem(f->s, &hi, ++now, &made[16], NULL), 0);
+    assert_int_equal(lookup(f->s, &made[0], now, NULL), AUTH_S_ENOTFOUND);
+    assert_int_equal(lookup(f->s, &made[1], now, NULL), 0);
+    assert_int_equal(lookup(f->s, &host, now, NULL), 0);
 }
 
 /* Lookups compare with every stored hash, found or not. */
@@ -815,7 +1031,8 @@ static void test_persist_corrupt(void **state)
         "not json",
         "{\"version\": 1, \"sessions\": [], \"tokens\": []",     /* truncated */
         "[]",
-        "{\"version\": 2, \"sessions\": [], \"tokens\": []}",
+        "{\"version\": 3, \"sessions\": [], \"tokens\": []}",
+        "{\"version\": 0, \"sessions\": [], \"tokens\": []}",
         "{\"version\": \"1\", \"sessions\": [], \"tokens\": []}",
         "{\"version\": 1, \"sessions\": []}",
         "{\"version\": 1, \"sessions\": [], \"tokens\": [], \"x\": 1}",
@@ -1098,6 +1315,11 @@ int main(void)
         T(test_session_revoke),
         T(test_session_fields),
         T(test_session_bound),
+        T(test_guest_evicts_only_its_own),
+        T(test_guest_depth_and_cascade),
+        T(test_revoke_ends_what_it_made),
+        T(test_guest_bounds),
+        T(test_persist_makers),
         T(test_constant_time_lookups),
         T(test_tokens),
         T(test_list),
