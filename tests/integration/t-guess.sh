@@ -35,7 +35,10 @@ jget() { pyj "$@"; }
 pw_state=$FERRY_TMP/pwstate
 ferry_argv_ --set-password --state-dir "$pw_state"
 printf 'correct horse\n' | "${FERRY_ARGV[@]}" >/dev/null 2>&1 || bail_out "--set-password failed"
-ferry_start "$root" --auth password --state-dir "$pw_state" || bail_out "--auth password did not start"
+# 200 connections from one address at once: above the default cap of 128 an
+# address (t-burst.sh checks that cap); this test is about the guessing limiter
+ferry_start "$root" --auth password --state-dir "$pw_state" --max-connections-per-address 256 ||
+    bail_out "--auth password did not start"
 
 $BURST login 127.0.0.1 "$FERRY_PORT" 127.0.0.21 200 150 "correct horse" 127.0.0.22 \
     >"$FERRY_TMP/login.json" 2>"$FERRY_TMP/login.err"
@@ -67,7 +70,7 @@ ok_if "... at most 7 checked (5 free, the 6th, one more if the burst outlasts th
 ferry_stop
 
 # ---------------------------------------------------------------- token mode
-ferry_start "$root" --auth token --state-dir "$FERRY_TMP/tstate" || bail_out "--auth token did not start"
+ferry_start "$root" --auth token --state-dir "$FERRY_TMP/tstate" --max-connections-per-address 256 || bail_out "--auth token did not start"
 good=$(grep -m1 -o "token=[A-Za-z0-9_-]*" "$FERRY_OUT")
 good=${good#token=}
 $BURST get 127.0.0.1 "$FERRY_PORT" 127.0.0.31 200 "/.ferry/pair?token=WRONG{i}" \
@@ -137,14 +140,16 @@ else
     # Addresses of one /64 guess, 5 wrong tokens each; after each, a
     # neighbour that is not guessing reads with a valid token.
     served=""
-    for a in fd00:3::10 fd00:3::11 fd00:3::12 fd00:3::13 fd00:3::14 fd00:3::15; do
+    for a in fd00:3::10 fd00:3::11 fd00:3::12 fd00:3::13 fd00:3::14; do
         for i in 1 2 3 4 5; do
             v6 "$a" "/.ferry/pair?token=WRONG$a$i"
         done
         v6 fd00:3::2 /a.txt -H "Authorization: Bearer $probe"
         served="$served$HTTP_STATUS,"
     done
-    is "$served" "200,200,200,200,429,429," \
+    # (five addresses, not six: the /64's first wait is 1 s, which a sixth
+    # address's guesses can outlast on a loaded machine)
+    is "$served" "200,200,200,200,429," \
         "a neighbour is served while 1-4 addresses of its /64 guess; from the 5th the /64 waits"
     v6 fd00:2::9 /a.txt -H "Authorization: Bearer $probe"
     is "$HTTP_STATUS" 200 "another /64 is served meanwhile"
