@@ -94,7 +94,7 @@ printf 'idle\n' >"$TMP/share/a.txt"
 start() {
     local name=$1 i url="" pid
     shift
-    "$FERRYD" --bind 127.0.0.1 --port 0 --no-qr --log-level warn --os fake \
+    "$FERRYD" --bind 127.0.0.1 --port 0 --auth open --no-qr --log-level warn --os fake \
         --control "$TMP/$name.sock" --state-dir "$TMP/state-$name" "$@" \
         "$TMP/share" </dev/null >"$TMP/$name.out" 2>"$TMP/$name.err" &
     pid=$!
