@@ -3,9 +3,10 @@
 #
 #   contrib/bench/mdns-resume.sh [--cycles N] [--starts N] [--idle S]
 #
-# A measurement, not a test (not run by make check; it prints figures and
-# exits 0 whether the targets are met or not, non-zero only when something
-# broke or the machine cannot build the LAN). It builds the private LAN of
+# A measurement, not a test (make check runs it once, short, in
+# tests/bench/t-bench-smoke.sh, only to see that it still works; it prints
+# figures and exits 0 whether the targets are met or not, non-zero only when
+# something broke or the machine cannot build the LAN). It builds the private LAN of
 # tests/integration/netns.sh — namespace a with ferryd, its own system bus
 # and avahi-daemon, namespace b with another bus and avahi-daemon, joined by
 # a veth pair on a /24 that exists only between them — and measures, from b
