@@ -3,9 +3,10 @@
 #
 #   contrib/bench/idle-wakeups.sh [--seconds S]
 #
-# A measurement, not a test (not run by make check). It starts ferryd on
-# 127.0.0.1 (port 0, --os fake, a control socket and a state folder in a
-# mktemp -d folder), in two situations:
+# A measurement, not a test (make check runs it once for 1 s, in
+# tests/bench/t-bench-smoke.sh, only to see that it still works). It starts
+# ferryd on 127.0.0.1 (port 0, --auth open, --os fake, a control socket and a
+# state folder in a mktemp -d folder), in two situations:
 #   - "background quiet": sent to the background with nothing open
 #     (`ferryctl background`, then `ferryctl advance 1000` so that the linger
 #     runs out), i.e. what a phone app holds while iOS lets it live;
@@ -94,7 +95,7 @@ printf 'idle\n' >"$TMP/share/a.txt"
 start() {
     local name=$1 i url="" pid
     shift
-    "$FERRYD" --bind 127.0.0.1 --port 0 --no-qr --log-level warn --os fake \
+    "$FERRYD" --bind 127.0.0.1 --port 0 --auth open --no-qr --log-level warn --os fake \
         --control "$TMP/$name.sock" --state-dir "$TMP/state-$name" "$@" \
         "$TMP/share" </dev/null >"$TMP/$name.out" 2>"$TMP/$name.err" &
     pid=$!
@@ -174,11 +175,12 @@ to_quiet() {
     echo "# $1: $st"
 }
 
-# one_request NAME: one GET of a file, then nothing.
+# one_request NAME: one GET of a file (a 200: served, not refused), then
+# nothing.
 one_request() {
     local port=PORT_$1
-    curl -q -s --max-time 10 -o /dev/null "http://127.0.0.1:${!port}/a.txt" ||
-        { echo "Bail out! ferryd $1 did not answer"; exit 1; }
+    curl -q -s -f --max-time 10 -o /dev/null "http://127.0.0.1:${!port}/a.txt" ||
+        { echo "Bail out! ferryd $1 did not serve a.txt"; exit 1; }
 }
 
 NAMES=(bg fg)

@@ -1,11 +1,12 @@
 #!/bin/bash
 # contrib/bench/mdns-resume.sh — how fast ferryd is back on the LAN.
 #
-#   contrib/bench/mdns-resume.sh [--cycles N] [--starts N]
+#   contrib/bench/mdns-resume.sh [--cycles N] [--starts N] [--idle S]
 #
-# A measurement, not a test (not run by make check; it prints figures and
-# exits 0 whether the targets are met or not, non-zero only when something
-# broke or the machine cannot build the LAN). It builds the private LAN of
+# A measurement, not a test (make check runs it once, short, in
+# tests/bench/t-bench-smoke.sh, only to see that it still works; it prints
+# figures and exits 0 whether the targets are met or not, non-zero only when
+# something broke or the machine cannot build the LAN). It builds the private LAN of
 # tests/integration/netns.sh — namespace a with ferryd, its own system bus
 # and avahi-daemon, namespace b with another bus and avahi-daemon, joined by
 # a veth pair on a /24 that exists only between them — and measures, from b
@@ -23,7 +24,7 @@
 #     (same avahi-daemon, same resolver), alternating, N each (default 10),
 #     each with a new name so that no cache helps. Medians and the ratio.
 #   idle wake-ups while published: context switches of ferryd's threads over
-#     10 s (target 0).
+#     S s (--idle, default 10; target 0).
 #
 # Most of both delays is mDNS itself: avahi-daemon probes a new record
 # three times 250 ms apart (after up to 250 ms of random delay) before it
@@ -47,18 +48,21 @@ FERRY_BUILDDIR=$(cd "$FERRY_BUILDDIR" && pwd)
 : "${FERRYD_DNSSD:=$FERRY_BUILDDIR/tests/ferryd-dnssd}"
 CYCLES=20
 STARTS=10
+IDLE=10
 
 while [ $# -gt 0 ]; do
     case $1 in
     --cycles) CYCLES=${2:-}; shift ;;
     --starts) STARTS=${2:-}; shift ;;
+    --idle) IDLE=${2:-}; shift ;;
     -h | --help) sed -n '4p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "mdns-resume.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
     esac
     shift
 done
-[[ $CYCLES =~ ^[0-9]+$ && $STARTS =~ ^[0-9]+$ ]] && [ "$CYCLES" -ge 1 ] && [ "$STARTS" -ge 1 ] || {
-    echo "mdns-resume.sh: --cycles and --starts need whole numbers >= 1" >&2
+[[ $CYCLES =~ ^[0-9]+$ && $STARTS =~ ^[0-9]+$ && $IDLE =~ ^[0-9]+$ ]] &&
+    [ "$CYCLES" -ge 1 ] && [ "$STARTS" -ge 1 ] && [ "$IDLE" -ge 1 ] || {
+    echo "mdns-resume.sh: --cycles, --starts and --idle need whole numbers >= 1" >&2
     exit 2
 }
 
@@ -170,7 +174,7 @@ for be in "${backends[@]}"; do
     if [ "$be" = avahi ]; then
         wait_for 10 browse_has b "$NAME"
         sleep 1
-        FIG[idle]=$(idle_switches "$(signal_target "$PID")" 10)
+        FIG[idle]=$(idle_switches "$(signal_target "$PID")" "$IDLE")
     fi
     echo "resume -> resolvable from b ($be backend, $CYCLES cycles):"
     resume_cycles "$be"
@@ -226,6 +230,6 @@ fm=$(median "${F_MS[@]}") pm=$(median "${P_MS[@]}")
 if [ "$fm" != - ] && [ "$pm" != - ] && [ "$pm" -gt 0 ]; then
     echo "  ferryd / avahi-publish (medians): $(awk -v a="$fm" -v b="$pm" 'BEGIN { printf "%.2f", a / b }')"
 fi
-echo "idle wake-ups of a published ferryd in 10 s: ${FIG[idle]:-?} (target 0)"
+echo "idle wake-ups of a published ferryd in $IDLE s: ${FIG[idle]:-?} (target 0)"
 echo "  load $(cut -d' ' -f1-3 /proc/loadavg)"
 exit 0

@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench-grid.sh [PNGS] [JPEGS] — what the grid's thumbnails save: makes a
+# bench-grid.sh [PNGS] [JPEGS] [RUNS] — what the grid's thumbnails save: makes a
 # folder of PNGS phone screenshots (1170x2532, default 16: a picture in the
 # top third, the rest flat) and JPEGS photos without an Exif thumbnail
 # (4032x3024, default 8); their "pictures" are blocks of colour with pixel
@@ -8,12 +8,14 @@
 #   - the server's time for one thumbnail of each kind against the plain
 #     file (curl, median of 9);
 #   - bench-grid.mjs: the grid on a phone-sized headless chromium with the
-#     server's thumbnails and with the originals.
-# Not run by make check.
+#     server's thumbnails and with the originals, RUNS loads each (default 5).
+# A short run of it (1 PNG, 1 JPEG, 1 load) is part of make check
+# (tests/bench/t-bench-smoke.sh).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/../integration/lib.sh"
 pngs=${1:-16}
 jpegs=${2:-8}
+runs=${3:-5}
 need_cmd cjpeg curl
 dir=$FERRY_TMP/root/pictures
 mkdir -p "$dir"
@@ -60,5 +62,5 @@ for f in screenshot-00.png photo-00.jpg; do
         "($(curl -s "$FERRY_BASE/pictures/$f?thumb=1" | wc -c) bytes), the file $(fetch_ms "$FERRY_BASE/pictures/$f") ms"
 done
 node "$FERRY_SRCDIR/tests/browser/bench-grid.mjs" --url "$FERRY_BASE/pictures/" \
-    --js-dir "$FERRY_SRCDIR/tests/js"
+    --runs "$runs" --js-dir "$FERRY_SRCDIR/tests/js" || bail_out "bench-grid.mjs failed"
 ferry_stop TERM >/dev/null
