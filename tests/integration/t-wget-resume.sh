@@ -26,7 +26,10 @@ wget_() {
 
 # ---------------------------------------------------------------- wget
 # 1. Throttled to 4 MiB/s: kill it by PID once it has 3 MiB (bounded poll).
-wget_ --limit-rate=4m -o "$FERRY_TMP/wget1.log" -P "$dl" "$FERRY_BASE/big.bin" &
+# (wget itself in the background, not the wget_ function: $! must be wget's
+# PID, else the kill below stops a subshell and wget writes on meanwhile)
+wget --no-config --tries=1 --timeout="$T_CURL" --no-verbose --server-response \
+    --limit-rate=4m -o "$FERRY_TMP/wget1.log" -P "$dl" "$FERRY_BASE/big.bin" &
 wpid=$!
 track_pid "$wpid"
 got=0
