@@ -245,6 +245,22 @@ track_pid() {
     CLIENT_PIDS+=("$1")
 }
 
+# spawn_py SCRIPT ARGS...: runs /usr/bin/python3 SCRIPT ARGS... in the
+# background with its stdin and stdout on FIFOs (a coproc's variables go
+# away when it ends, which `set -u` turns into an exit). Sets PY_PID, PY_IN
+# (write lines to it) and PY_OUT (read its lines from it); the previous
+# one's are closed.
+spawn_py() {
+    local f
+    [ -z "${PY_IN:-}" ] || exec {PY_IN}>&- {PY_OUT}<&-
+    f=$(mktemp -u "$FERRY_TMP/py.XXXXXX")
+    mkfifo "$f.in" "$f.out"
+    "$PYTHON" "$@" <"$f.in" >"$f.out" 2>&1 &
+    PY_PID=$!
+    track_pid "$PY_PID"
+    exec {PY_IN}>"$f.in" {PY_OUT}<"$f.out"
+}
+
 # forget_pid PID: the test has reaped PID itself (e.g. a ferryd that was
 # meant to die): drop it from the lists, so that cleanup never signals a
 # PID that may have been reused by then.

@@ -18,22 +18,6 @@
 # The figures are printed as TAP comments for the README's table.
 . "$(dirname "$0")/lib.sh"
 
-# spawn_py SCRIPT ARGS...: runs /usr/bin/python3 SCRIPT ARGS... in the
-# background with its stdin and stdout on FIFOs (a coproc's variables go
-# away when it ends, which `set -u` turns into an exit). Sets PY_PID, PY_IN
-# (write lines to it) and PY_OUT (read its lines from it); the previous
-# one's are closed.
-spawn_py() {
-    local f
-    [ -z "${PY_IN:-}" ] || exec {PY_IN}>&- {PY_OUT}<&-
-    f=$(mktemp -u "$FERRY_TMP/py.XXXXXX")
-    mkfifo "$f.in" "$f.out"
-    "$PYTHON" "$@" <"$f.in" >"$f.out" 2>&1 &
-    PY_PID=$!
-    track_pid "$PY_PID"
-    exec {PY_IN}>"$f.in" {PY_OUT}<"$f.out"
-}
-
 plan 17
 need_cmd curl prlimit
 
