@@ -26,6 +26,7 @@
 #include "mime.h"
 #include "range.h"
 #include "server.h"
+#include "tls-compat.h"
 
 #define SMALL_FILE_MAX (64 * 1024)
 #define BOUNDARY_LEN 24
@@ -165,11 +166,7 @@ static void make_boundary(const char *etag, char out[BOUNDARY_LEN + 1])
     static const char hex[] = "0123456789abcdef";
     unsigned char h[32];
 
-#if MBEDTLS_VERSION_MAJOR < 3
-    mbedtls_sha256_ret((const unsigned char *)etag, strlen(etag), h, 0);
-#else
-    mbedtls_sha256((const unsigned char *)etag, strlen(etag), h, 0);
-#endif
+    tlsc_sha256(etag, strlen(etag), h);
     memcpy(out, "ferry", 5);
     for (int i = 5; i < BOUNDARY_LEN; i++)
         out[i] = hex[(h[(i - 5) / 2] >> ((i - 5) % 2 ? 0 : 4)) & 0xf];

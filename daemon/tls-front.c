@@ -70,6 +70,7 @@
 #include <mbedtls/ssl_ticket.h>
 
 #include "server.h"
+#include "tls-compat.h"
 #include "tls.h"
 
 #define HANDSHAKE_TIMEOUT_MS 10000
@@ -161,12 +162,6 @@ struct tls_front {
 
 static const char *const alpn_list[] = {"http/1.1", NULL};
 
-static const int sig_hashes[] = {MBEDTLS_MD_SHA512, MBEDTLS_MD_SHA384, MBEDTLS_MD_SHA256,
-                                 MBEDTLS_MD_NONE};
-
-static const mbedtls_ecp_group_id curves[] = {MBEDTLS_ECP_DP_CURVE25519,
-                                              MBEDTLS_ECP_DP_SECP256R1,
-                                              MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_NONE};
 
 /* Monotonic milliseconds. */
 static uint64_t now_ms(void)
@@ -938,7 +933,8 @@ static int conf_setup(struct tls_front *t)
     t->suites[2] = rsa ? MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
                        : MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256;
     t->suites[3] = 0;
-    if ((r = mbedtls_ctr_drbg_seed(&t->drbg, mbedtls_entropy_func, &t->entropy,
+    if ((r = tlsc_init()) != 0 ||
+        (r = mbedtls_ctr_drbg_seed(&t->drbg, mbedtls_entropy_func, &t->entropy,
                                    (const unsigned char *)pers, sizeof pers - 1)) != 0 ||
         (r = mbedtls_ctr_drbg_seed(&t->ticket_drbg, mbedtls_entropy_func, &t->entropy,
                                    (const unsigned char *)tpers, sizeof tpers - 1)) != 0 ||
@@ -951,13 +947,8 @@ static int conf_setup(struct tls_front *t)
         (r = tls_identity_install(t->id, &t->conf)) != 0)
         return r;
     mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
-    mbedtls_ssl_conf_min_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-                                 MBEDTLS_SSL_MINOR_VERSION_3);
-    mbedtls_ssl_conf_max_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-                                 MBEDTLS_SSL_MINOR_VERSION_3);
+    tlsc_conf_profile(&t->conf);
     mbedtls_ssl_conf_ciphersuites(&t->conf, t->suites);
-    mbedtls_ssl_conf_curves(&t->conf, curves);
-    mbedtls_ssl_conf_sig_hashes(&t->conf, sig_hashes);
     mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_NONE);
     mbedtls_ssl_conf_renegotiation(&t->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
     mbedtls_ssl_conf_legacy_renegotiation(&t->conf, MBEDTLS_SSL_LEGACY_NO_RENEGOTIATION);

@@ -25,6 +25,7 @@
 #include <mbedtls/version.h>
 
 #include "journal.h"
+#include "tls-compat.h"
 
 #define MAGIC "ferry-journal "          /* followed by the version and \n */
 #define JOURNAL_VERSION 1
@@ -47,11 +48,7 @@ static int sha256_hex(const void *p, size_t len, char hex[HEX_LEN])
     unsigned char sum[32];
     int rc;
 
-#if MBEDTLS_VERSION_MAJOR < 3
-    rc = mbedtls_sha256_ret(p, len, sum, 0);
-#else
-    rc = mbedtls_sha256(p, len, sum, 0);
-#endif
+    rc = tlsc_sha256(p, len, sum);
     if (rc != 0)
         return -1;
     for (size_t i = 0; i < sizeof sum; i++) {
