@@ -459,10 +459,22 @@ static int tls_start(struct ferry_server *srv)
     return tls_front_new(srv, srv->tls_id, on_accept, srv, &srv->tls_front);
 }
 
+/*
+ * How MHD's internal thread waits: epoll where the library was built with it
+ * (Linux), else MHD's own choice (poll, or select; every Apple build of
+ * libmicrohttpd lacks epoll and refuses MHD_USE_EPOLL_INTERNAL_THREAD).
+ */
+static unsigned mhd_polling_flag(void)
+{
+    return MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES
+               ? MHD_USE_EPOLL_INTERNAL_THREAD
+               : MHD_USE_AUTO_INTERNAL_THREAD;
+}
+
 int ferry_server_start(ferry_server *srv)
 {
-    unsigned flags = MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL_INTERNAL_THREAD |
-                     MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
+    unsigned flags = MHD_USE_NO_LISTEN_SOCKET | mhd_polling_flag() | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
     int rc;
 
     if (srv->mhd)

@@ -48,6 +48,7 @@
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 
+#include "compat.h"
 #include "server.h"
 #include "tls-compat.h"
 #include "tls.h"
@@ -355,7 +356,7 @@ static int write_atomic(int dir_fd, const char *name, const void *data, size_t l
         p += w;
         len -= (size_t)w;
     }
-    if (fsync(fd) < 0)
+    if (compat_fsync_durable(fd) < 0)
         goto fail;
     if (close(fd) < 0) {
         fd = -1;
@@ -364,7 +365,7 @@ static int write_atomic(int dir_fd, const char *name, const void *data, size_t l
     fd = -1;
     if (renameat(dir_fd, tmp, dir_fd, name) < 0)
         goto fail;
-    if (fsync(dir_fd) < 0 && errno != EINVAL && errno != EROFS)
+    if (compat_fsync_durable(dir_fd) < 0 && errno != EINVAL && errno != EROFS)
         return -errno; /* renamed, but not known to be durable */
     return 0;
 fail:

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "fileops.h"
 #include "paths.h"
 #include "server.h"
@@ -147,7 +148,7 @@ static int write_record(int tfd, const char *id, const char *path, int folder,
             off += (size_t)n;
     }
     free(s);
-    if (rc == 0 && fsync(fd) < 0)
+    if (rc == 0 && compat_fsync_durable(fd) < 0)
         rc = -errno;
     if (close(fd) < 0 && rc == 0)
         rc = -errno;
@@ -263,7 +264,7 @@ int trash_put(struct ferry_server *srv, int dir_fd, const char *name, const char
         goto out;
     }
     rc = 0;
-    fsync(tfd);
+    compat_fsync_durable(tfd);
     if (id_out)
         snprintf(id_out, TRASH_ID_MAX, "%s", id);
 out:
@@ -284,7 +285,7 @@ int trash_unput(struct ferry_server *srv, const char *id, int dir_fd, const char
     if (rc >= 0) {
         rc = 0;
         drop_record(tfd, id);
-        fsync(tfd);
+        compat_fsync_durable(tfd);
     }
     close(tfd);
     return rc;
@@ -315,7 +316,7 @@ static int remove_entry(int tfd, const char *id)
     rc = fileops_remove(tfd, del);
     if (rc == 0)
         drop_record(tfd, id);
-    fsync(tfd);
+    compat_fsync_durable(tfd);
     return rc;
 }
 
@@ -487,8 +488,8 @@ int trash_restore(struct ferry_server *srv, const char *id, char *path, size_t p
         goto out;
     rc = 0;
     drop_record(tfd, id);
-    fsync(pfd);
-    fsync(tfd);
+    compat_fsync_durable(pfd);
+    compat_fsync_durable(tfd);
     if (path)
         snprintf(path, pathlen, "%s", r.path);
     if (folder)

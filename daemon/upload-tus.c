@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "engine.h"
 #include "httpdate.h"
 #include "paths.h"
@@ -247,9 +248,9 @@ static uint64_t settle(struct tus_request *t)
     if (!t->truncate && !t->err && t->buffered)
         flush(t);
     t->buffered = 0;
-    if (fsync(t->part_fd) < 0 && !t->err)
+    if (compat_fsync_durable(t->part_fd) < 0 && !t->err)
         fail_write(t, -errno); /* a checksummed PATCH becomes void */
-    if (t->truncate && (ftruncate(t->part_fd, (off_t)t->start) < 0 || fsync(t->part_fd) < 0))
+    if (t->truncate && (ftruncate(t->part_fd, (off_t)t->start) < 0 || compat_fsync_durable(t->part_fd) < 0))
         srv_log(t->srv, FERRY_LOG_ERROR, "tus: upload %s: cannot truncate the part file "
                 "back: %s", t->id, strerror(errno));
     size_ok = fstat(t->part_fd, &st) == 0;

@@ -24,6 +24,7 @@
 #include <mbedtls/sha256.h>
 #include <mbedtls/version.h>
 
+#include "compat.h"
 #include "journal.h"
 #include "tls-compat.h"
 
@@ -479,7 +480,7 @@ int lc_journal_save(int dir_fd, const ferry_transfer *list, size_t n,
     rc = write_all(fd, buf, len);
     if (rc != 0)
         goto fail;
-    if (fsync(fd) != 0) {
+    if (compat_fsync_durable(fd) != 0) {
         rc = -errno;
         goto fail;
     }
@@ -494,7 +495,7 @@ int lc_journal_save(int dir_fd, const ferry_transfer *list, size_t n,
         goto fail;
     }
     created = 0;
-    if (fsync(dir_fd) != 0 && !dir_sync_unsupported(errno)) {
+    if (compat_fsync_durable(dir_fd) != 0 && !dir_sync_unsupported(errno)) {
         rc = -errno;
         goto fail;
     }
@@ -564,7 +565,7 @@ int lc_journal_remove(int dir_fd)
 {
     if (unlinkat(dir_fd, LC_JOURNAL_NAME, 0) != 0)
         return errno == ENOENT ? 0 : -errno;
-    if (fsync(dir_fd) != 0 && !dir_sync_unsupported(errno))
+    if (compat_fsync_durable(dir_fd) != 0 && !dir_sync_unsupported(errno))
         return -errno;
     return 0;
 }

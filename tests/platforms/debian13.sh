@@ -12,7 +12,7 @@
 # Browser and Node.js tests are not run there: those scripts skip themselves
 # (no chromium, no node in the root).
 #
-# proc, sys, dev and a private /run are mounted only while the script runs
+# The root itself (bind), proc, sys, dev and a private /run are mounted only while the script runs
 # and are unmounted on every exit (trap). Needs root. Exit status: that of
 # `make check` (0 when every test passed or skipped).
 set -euo pipefail
@@ -26,7 +26,7 @@ pkgs=(gcc libc6-dev make autoconf automake libtool pkg-config
       libmicrohttpd-dev libmbedtls-dev libjansson-dev libqrencode-dev libinih-dev
       libcmocka-dev libarchive-dev libjpeg-dev libpng-dev
       libavahi-client-dev libavahi-compat-libdnssd-dev
-      curl wget aria2 python3 openssl zbar-tools libjpeg-turbo-progs
+      curl wget aria2 python3 openssl ca-certificates zbar-tools libjpeg-turbo-progs
       iproute2 dbus avahi-daemon avahi-utils python3-zeroconf)
 
 say() { printf 'debian13: %s\n' "$*" >&2; }
@@ -59,6 +59,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 mount_all() {
+    # The root as a mount point of its own (private), so that tests can
+    # make / an rslave and mount a private /run in a namespace (t-discovery).
+    mount --bind "$root" "$root" && mounts+=("$root")
+    mount --make-private "$root"
     mount -t proc proc "$root/proc" && mounts+=("$root/proc")
     mount -t sysfs sysfs "$root/sys" && mounts+=("$root/sys")
     mount --bind /dev "$root/dev" && mounts+=("$root/dev")
