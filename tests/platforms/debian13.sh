@@ -35,17 +35,8 @@ die() { say "$*"; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, chroot, mount)"
 command -v debootstrap >/dev/null || die "debootstrap is not installed"
 
-# The mirror the machine's own apt sources use (deb822 or one-line format).
-mirror() {
-    local f u
-    for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-        [ -f "$f" ] || continue
-        u=$(sed -n -e 's/^URIs: *\([^ ]*\/debian\)\/\{0,1\}$/\1/p' \
-                   -e 's/^deb  *\(\[[^]]*\] *\)\{0,1\}\([^ ]*\/debian\)\/\{0,1\} .*/\2/p' "$f" | head -n 1)
-        [ -n "$u" ] && { echo "$u"; return 0; }
-    done
-    return 1
-}
+# shellcheck source=tests/platforms/mirror.sh
+. "$top/tests/platforms/mirror.sh"
 
 mounts=()
 cleanup() {
@@ -78,7 +69,7 @@ in_root() {
 # --- the root, made once and kept --------------------------------------------
 want="${pkgs[*]}"
 if [ ! -f "$root/.ferry-root" ]; then
-    url=$(mirror) || die "no Debian mirror found in /etc/apt/sources.list{,.d}"
+    url=$(debian_mirror) || die "no Debian mirror found in /etc/apt/sources.list{,.d}"
     say "making a Debian 13 root in $root from $url"
     rm -rf "$root"
     mkdir -p "$out"
