@@ -12,6 +12,7 @@
 
 #include "cond.h"
 #include "exif-thumb.h"
+#include "mhd-compat.h"
 #include "server.h"
 #include "thumb-scale.h"
 #include "thumb.h"
@@ -117,7 +118,8 @@ int thumb_serve(struct MHD_Connection *c, int fd, const struct stat *st, unsigne
     if (*status == 200 && !body)
         return MHD_NO;
     /* (for HEAD, libmicrohttpd sends the headers alone) */
-    r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    r = *status == 304 ? mhd_compat_response_304()
+                       : MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(body);
         return MHD_NO;

@@ -165,7 +165,9 @@ configure_ferry() {
     mkdir -p "$out/dnssd-include" || return 1
     cp /usr/include/avahi-compat-libdns_sd/dns_sd.h "$out/dnssd-include/" || return 1
     if [ ! -x "$top/configure" ]; then (cd "$top" && autoreconf -fi) || return 1; fi
-    rm -rf "$fb" && mkdir -p "$fb" && cd "$fb" || return 1
+    # Configured once (make reconfigures by itself when configure changes).
+    [ -f "$fb/Makefile" ] && return 0
+    mkdir -p "$fb" && cd "$fb" || return 1
     PKG_CONFIG_LIBDIR=$prefix/lib/pkgconfig PKG_CONFIG_PATH='' "$top/configure" -q "${cross[@]}" \
         CPPFLAGS="-I$prefix/include -I$out/dnssd-include" LDFLAGS="-L$prefix/lib" \
         --without-qrencode --with-thumbnails=no --with-mdns=dnssd
