@@ -8,6 +8,7 @@
 
 #include "assets-parse.h"
 #include "assets.h"
+#include "mhd-compat.h"
 #include "server.h"
 
 const struct asset *assets_find(const char *name)
@@ -41,7 +42,7 @@ enum MHD_Result assets_serve(struct MHD_Connection *c, const char *method, const
     if (assets_etag_listed(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_IF_NONE_MATCH),
                      gz ? a->etag_gz : a->etag)) {
-        r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        r = mhd_compat_response_304();
         *status = 304;
     } else {
         r = MHD_create_response_from_buffer(gz ? a->gz_len : a->plain_len,

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "ferry.h"
 #include "auth-file.h"
 
@@ -85,7 +86,7 @@ int auth_file_save(int dir_fd, const char *name, const void *buf, size_t len)
     rc = write_all(fd, buf, len);
     if (rc != 0)
         goto fail;
-    if (fsync(fd) != 0) {
+    if (compat_fsync_durable(fd) != 0) {
         rc = -errno;
         goto fail;
     }
@@ -100,7 +101,7 @@ int auth_file_save(int dir_fd, const char *name, const void *buf, size_t len)
         goto fail;
     }
     created = 0;
-    if (fsync(dir_fd) != 0 && !dir_sync_unsupported(errno)) {
+    if (compat_fsync_durable(dir_fd) != 0 && !dir_sync_unsupported(errno)) {
         rc = -errno;
         goto fail;
     }

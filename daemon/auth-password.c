@@ -23,6 +23,7 @@
 #include "auth-ct.h"
 #include "auth-file.h"
 #include "auth-password.h"
+#include "tls-compat.h"
 
 #define PREFIX "$pbkdf2-sha256$i="
 #define FILE_MAX 4096
@@ -102,24 +103,9 @@ static int pbkdf2(const char *pw, size_t len, const unsigned char *salt,
                   size_t salt_len, unsigned iterations, unsigned char *out,
                   size_t out_len)
 {
-    int rc;
-#if MBEDTLS_VERSION_NUMBER < 0x03030000 /* no _ext before 3.3 */
-    mbedtls_md_context_t md;
-
-    mbedtls_md_init(&md);
-    rc = mbedtls_md_setup(&md, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1);
-    if (rc == 0)
-        rc = mbedtls_pkcs5_pbkdf2_hmac(&md, (const unsigned char *)pw, len,
-                                       salt, salt_len, iterations,
-                                       (uint32_t)out_len, out);
-    mbedtls_md_free(&md);
-#else
-    rc = mbedtls_pkcs5_pbkdf2_hmac_ext(MBEDTLS_MD_SHA256,
-                                       (const unsigned char *)pw, len, salt,
-                                       salt_len, iterations, (uint32_t)out_len,
-                                       out);
-#endif
-    return rc == 0 ? 0 : AUTH_PW_ECRYPTO;
+    return tlsc_pbkdf2_sha256(pw, len, salt, salt_len, iterations, out, out_len) == 0
+               ? 0
+               : AUTH_PW_ECRYPTO;
 }
 
 /* Fills n bytes at buf from rng, or from a DRBG seeded for this call. */

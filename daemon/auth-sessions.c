@@ -31,6 +31,7 @@
 #include "auth-ct.h"
 #include "auth-file.h"
 #include "auth-sessions.h"
+#include "tls-compat.h"
 
 #define HASH_LEN 32
 #define FORMAT_VERSION 2
@@ -160,11 +161,7 @@ static int64_t add_s(int64_t t, unsigned d)
 /* SHA-256 of n bytes at p. Returns 0 or AUTH_S_ECRYPTO. */
 static int sha256(const void *p, size_t n, unsigned char out[HASH_LEN])
 {
-#if MBEDTLS_VERSION_MAJOR < 3
-    return mbedtls_sha256_ret(p, n, out, 0) == 0 ? 0 : AUTH_S_ECRYPTO;
-#else
-    return mbedtls_sha256(p, n, out, 0) == 0 ? 0 : AUTH_S_ECRYPTO;
-#endif
+    return tlsc_sha256(p, n, out) == 0 ? 0 : AUTH_S_ECRYPTO;
 }
 
 static void hex(const unsigned char *p, size_t n, char *out)

@@ -22,6 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "control.h"
 
 #define LINE_MAX_LEN 256
@@ -70,7 +71,7 @@ int control_open(const char *path, int exempt[2], struct control **out)
         unlink(path); /* stale socket of an earlier run */
     }
     c->path = strdup(path);
-    c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    c->listen_fd = compat_socket_cloexec(AF_UNIX, SOCK_STREAM, 0);
     c->client_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (!c->path || c->listen_fd < 0 || c->client_fd < 0 || pipe(c->wake) < 0) {
         rc = -errno;
@@ -369,7 +370,7 @@ static void *control_main(void *arg)
             break;
         if (!(pfd[0].revents & POLLIN))
             continue;
-        fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        fd = compat_accept(c->listen_fd, NULL, NULL, 0);
         if (fd < 0)
             continue;
         dup2(fd, c->client_fd); /* onto the number the fake OS exempts */

@@ -54,6 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "discovery.h"
 #include "ferry.h"
 #include "server.h"
@@ -555,7 +556,6 @@ static void wake(struct disc *d)
 int disc_new(struct ferry_server *srv, const struct disc_info *info, struct disc **out)
 {
     struct disc *d = calloc(1, sizeof *d);
-    pthread_condattr_t ca;
     int rc = FERRY_ENOMEM;
 
     *out = NULL;
@@ -567,10 +567,7 @@ int disc_new(struct ferry_server *srv, const struct disc_info *info, struct disc
     d->wake[0] = d->wake[1] = -1;
     pthread_mutex_init(&d->status_lock, NULL);
     pthread_mutex_init(&d->req_lock, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&d->applied_cond, &ca);
-    pthread_condattr_destroy(&ca);
+    compat_cond_init(&d->applied_cond); /* waits take CLOCK_MONOTONIC deadlines */
     d->req.want = 1;
     if (request_from_info(&d->req, info) < 0 || copy_info(d, &d->req) < 0)
         goto fail;
@@ -638,7 +635,7 @@ static int request(struct disc *d, const struct disc_info *info, int want, int w
     gen = ++d->gen;
     wake(d);
     while (wait && d->applied < gen)
-        if (pthread_cond_timedwait(&d->applied_cond, &d->req_lock, &until) == ETIMEDOUT)
+        if (compat_cond_timedwait(&d->applied_cond, &d->req_lock, &until) == ETIMEDOUT)
             break;
     pthread_mutex_unlock(&d->req_lock);
     return 0;

@@ -52,6 +52,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "discovery.h"
 #include "ferry.h"
 #include "server.h"
@@ -544,7 +545,7 @@ static int request(struct disc *d, const struct want *w, int on, int wait)
     gen = ++d->gen;
     wake(d);
     while (wait && d->applied < gen && !d->quit)
-        if (pthread_cond_timedwait(&d->applied_cond, &d->lock, &until) == ETIMEDOUT)
+        if (compat_cond_timedwait(&d->applied_cond, &d->lock, &until) == ETIMEDOUT)
             break;
     pthread_mutex_unlock(&d->lock);
     return rc;
@@ -565,7 +566,6 @@ static void want_from_info(struct want *w, const struct disc_info *info)
 int disc_new(struct ferry_server *srv, const struct disc_info *info, struct disc **out)
 {
     struct disc *d = calloc(1, sizeof *d);
-    pthread_condattr_t ca;
     struct want w;
     int rc = FERRY_ENOMEM;
 
@@ -578,10 +578,7 @@ int disc_new(struct ferry_server *srv, const struct disc_info *info, struct disc
     d->retry_ms = RETRY_FIRST_MS;
     pthread_mutex_init(&d->lock, NULL);
     pthread_mutex_init(&d->status_lock, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&d->applied_cond, &ca);
-    pthread_condattr_destroy(&ca);
+    compat_cond_init(&d->applied_cond); /* waits take CLOCK_MONOTONIC deadlines */
     want_from_info(&w, info);
     if (want_copy(&d->want, &w) < 0)
         goto fail;

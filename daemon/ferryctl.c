@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "control.h"
 
 /* Longest answer read (ferryd's control.c answers at most this much). */
@@ -111,7 +112,7 @@ int main(int argc, char **argv)
         return 2;
     }
     strcpy(sa.sun_path, path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    fd = compat_socket_cloexec(AF_UNIX, SOCK_STREAM, 0);
     if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
         fprintf(stderr, "ferryctl: cannot reach ferryd at %s: %s (is it running with "
                 "--control %s?)\n", path, strerror(errno), path);

@@ -18,7 +18,8 @@
  * with role="img" and `label` (may be NULL: none) as its accessible name,
  * escaped for XML. Returns 0 with *svg (malloc'd, NUL-terminated, owned by
  * the caller) and *len; -EINVAL when text does not fit in a QR code (over
- * 2,331 bytes at level M), FERRY_ENOMEM. *svg is NULL on error.
+ * 2,331 bytes at level M), FERRY_ENOMEM; -ENOSYS in a build without
+ * libqrencode (qr-svg-none.c). *svg is NULL on error.
  */
 int qr_svg(const char *text, const char *label, char **svg, size_t *len);
 

@@ -606,10 +606,22 @@ static void choose_caps(struct ferry_server *srv)
             "one address", (unsigned long long)rl.rlim_cur, srv->max_conns, srv->max_per_addr);
 }
 
+/*
+ * How MHD's internal thread waits: epoll where the library was built with it
+ * (Linux), else MHD's own choice (poll, or select; every Apple build of
+ * libmicrohttpd lacks epoll and refuses MHD_USE_EPOLL_INTERNAL_THREAD).
+ */
+static unsigned mhd_polling_flag(void)
+{
+    return MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES
+               ? MHD_USE_EPOLL_INTERNAL_THREAD
+               : MHD_USE_AUTO_INTERNAL_THREAD;
+}
+
 int ferry_server_start(ferry_server *srv)
 {
-    unsigned flags = MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL_INTERNAL_THREAD |
-                     MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
+    unsigned flags = MHD_USE_NO_LISTEN_SOCKET | mhd_polling_flag() | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
     int rc;
 
     if (srv->mhd)

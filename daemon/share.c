@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <netinet/in.h>
@@ -166,20 +167,22 @@ static unsigned canonical_path(struct ferry_server *srv, const char *url_path,
     return *canon ? 0 : 500;
 }
 
-/* The JSON answer for link (and its QR code), or NULL when out of memory. */
+/* The JSON answer for link (and its QR code; "svg": null in a build without
+ * libqrencode), or NULL when out of memory. */
 static char *answer_json(const char *link, const char *canon, int read_only,
                          int64_t expires, int local_only)
 {
     char *svg = NULL, *body = NULL;
     size_t svg_len;
     json_t *j;
+    int rc = qr_svg(link, "QR code of the share link", &svg, &svg_len);
 
-    if (qr_svg(link, "QR code of the share link", &svg, &svg_len) < 0)
+    if (rc < 0 && rc != -ENOSYS)
         return NULL;
-    j = json_pack("{s:s, s:s, s:b, s:o, s:b, s:s}", "url", link, "path", canon,
+    j = json_pack("{s:s, s:s, s:b, s:o, s:b, s:o}", "url", link, "path", canon,
                   "read_only", read_only, "expires",
                   expires ? json_integer(expires) : json_null(), "local_only", local_only,
-                  "svg", svg);
+                  "svg", svg ? json_string(svg) : json_null());
     if (j)
         body = json_dumps(j, JSON_COMPACT);
     json_decref(j);

@@ -13,6 +13,7 @@
 
 #include "cond.h"
 #include "exif-thumb.h"
+#include "mhd-compat.h"
 #include "server.h"
 #include "thumb-cache.h"
 #include "thumb-jobs.h"
@@ -76,9 +77,12 @@ static int answer(struct MHD_Connection *c, struct MHD_Response *r, unsigned sta
 static int answer_buffer(struct MHD_Connection *c, unsigned status, unsigned char *body,
                          size_t len, const char *etag)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    /* (for HEAD, libmicrohttpd sends the headers alone) */
+    struct MHD_Response *r = status == 304 ? mhd_compat_response_304()
+                                           : MHD_create_response_from_buffer(
+                                                 len, body, MHD_RESPMEM_MUST_FREE);
 
-    if (!r)
+    if (!r || status == 304)
         free(body);
     return answer(c, r, status, etag);
 }

@@ -2,10 +2,11 @@
  * tls-front.c — the TLS front end: terminates TLS with mbedTLS and bridges
  * the plaintext to libmicrohttpd over a socketpair. See tls.h.
  *
- * One thread runs an epoll loop for every TLS connection; the listener's
- * accept thread queues new connections (tls_front_accept) and wakes it
- * through an eventfd (not a socket, so that a suspension's socket reclaim
- * leaves it alone). A connection goes through:
+ * One thread runs an event loop (evloop.h: epoll, kqueue or poll, chosen by
+ * configure) for every TLS connection; the listener's accept thread queues
+ * new connections (tls_front_accept) and wakes it with evl_wake (an eventfd,
+ * an EVFILT_USER event or a pipe: not a socket, so that a suspension's socket
+ * reclaim leaves it alone). A connection goes through:
  *
  *   SNIFF      waiting for the first byte: 0x16 (a TLS handshake record)
  *              starts the handshake; anything else is plain HTTP (or noise)
@@ -21,7 +22,7 @@
  *              written to the pair, bytes read from the pair are encrypted
  *              and sent. At most one record is buffered each way; a side is
  *              not read while the other cannot take what is buffered
- *              (backpressure), and EPOLLOUT is asked for only while output
+ *              (backpressure), and writability is asked for only while output
  *              is pending. The client ending TLS (close_notify or end of
  *              stream) ends both sides at once (TLS 1.2 discards pending
  *              writes); MHD closing its end sends close_notify and ends it.
@@ -37,9 +38,9 @@
  * for its end of the socketpair. As a second guard, at most the server's
  * cap of TLS connections exist at once here; more are closed at once.
  * Any error closes both fds and frees the TLS context at once; a connection
- * freed while its events are still in the current epoll batch is kept on a
+ * freed while its events are still in the current batch of events is kept on a
  * graveyard list until the batch is done. An fd with nothing to wait for is
- * taken out of the epoll set, so a hung-up peer cannot make the loop spin.
+ * taken out of the loop's set, so a hung-up peer cannot make the loop spin.
  *
  * The mbedTLS configuration, the DRBGs, the session cache and the ticket
  * keys belong to the front end and live until tls_front_free(): closing
@@ -58,8 +59,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,8 +71,11 @@
 #include <mbedtls/ssl_cache.h>
 #include <mbedtls/ssl_ticket.h>
 
+#include "compat.h"
 #include "conn-limit.h"
+#include "evloop.h"
 #include "server.h"
+#include "tls-compat.h"
 #include "tls.h"
 
 #define HANDSHAKE_TIMEOUT_MS 10000
@@ -91,7 +93,7 @@ enum conn_state { ST_SNIFF, ST_HANDSHAKE, ST_BRIDGE, ST_REFUSE };
 
 struct tls_conn;
 
-/* What an epoll event points at: one of the two fds of a connection. */
+/* What a loop event points at: one of the two fds of a connection. */
 struct conn_end {
     struct tls_conn *c;
     int is_pair;
@@ -121,7 +123,7 @@ struct tls_conn {
     size_t down_len;
     unsigned mhd_gone : 1;           /* MHD's end takes no more input */
     unsigned pair_eof : 1;           /* MHD's end has no more to send */
-    unsigned want_write : 1;         /* mbedTLS has output waiting for EPOLLOUT */
+    unsigned want_write : 1;         /* mbedTLS has output waiting for EVL_OUT */
     unsigned closing : 1;            /* close_notify under way */
     unsigned dead : 1;
     struct sockaddr_storage peer;
@@ -145,7 +147,7 @@ struct tls_front {
     int suites[4];
     int inited;
 
-    int ep, wake;                    /* epoll set, eventfd */
+    struct evloop *loop;
     pthread_t thread;
     int started;
 
@@ -171,12 +173,6 @@ struct tls_front {
 
 static const char *const alpn_list[] = {"http/1.1", NULL};
 
-static const int sig_hashes[] = {MBEDTLS_MD_SHA512, MBEDTLS_MD_SHA384, MBEDTLS_MD_SHA256,
-                                 MBEDTLS_MD_NONE};
-
-static const mbedtls_ecp_group_id curves[] = {MBEDTLS_ECP_DP_CURVE25519,
-                                              MBEDTLS_ECP_DP_SECP256R1,
-                                              MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_NONE};
 
 /* Monotonic milliseconds. */
 static uint64_t now_ms(void)
@@ -246,25 +242,23 @@ static void timer_add(struct tls_conn *c, struct timer_list *l, uint64_t deadlin
     l->tail = c;
 }
 
-/* ------------------------------------------------------------ epoll */
+/* ------------------------------------------------------------ events */
 
-/* Registers exactly `want` for one fd of c (removing it when 0). */
+/* Registers exactly `want` (EVL_*) for one fd of c (removing it when 0). */
 static void set_events(struct tls_conn *c, int is_pair, uint32_t want)
 {
     uint32_t *have = is_pair ? &c->ev_pair : &c->ev_fd;
     int fd = is_pair ? c->pair : c->fd;
-    struct epoll_event ev = {.events = want,
-                             .data.ptr = is_pair ? &c->end_pair : &c->end_fd};
-    int op;
+    int rc;
 
     if (fd < 0 || want == *have)
         return;
-    op = !*have ? EPOLL_CTL_ADD : !want ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
-    if (epoll_ctl(c->t->ep, op, fd, &ev) == 0)
+    rc = evl_set(c->t->loop, fd, *have, want, is_pair ? &c->end_pair : &c->end_fd);
+    if (rc == 0)
         *have = want;
     else
-        srv_log(c->t->srv, FERRY_LOG_WARN, "TLS: epoll_ctl for %s: %s", c->peer_text,
-                strerror(errno));
+        srv_log(c->t->srv, FERRY_LOG_WARN, "TLS: cannot watch the socket of %s (%s): %s",
+                c->peer_text, evl_backend(), strerror(-rc));
 }
 
 /* ------------------------------------------------------------ lifetime */
@@ -358,7 +352,7 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len)
     ssize_t n;
 
     do
-        n = send(c->fd, buf, len, MSG_NOSIGNAL);
+        n = send(c->fd, buf, len, COMPAT_MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
     if (n >= 0)
         return (int)n;
@@ -390,7 +384,7 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 /* ------------------------------------------------------------ bridge */
 
 /*
- * Sets the epoll interest of a bridged connection from its buffers:
+ * Sets the event interest of a bridged connection from its buffers:
  * the client is read while nothing decrypted waits for the pair, written
  * while mbedTLS has output pending; the pair is read while nothing waits
  * for mbedTLS, written while decrypted bytes wait.
@@ -400,19 +394,19 @@ static void bridge_interest(struct tls_conn *c)
     uint32_t fd_ev = 0, pair_ev = 0;
 
     if (!c->mhd_gone && c->up_len == 0 && !c->closing)
-        fd_ev |= EPOLLIN;
+        fd_ev |= EVL_IN;
     if (c->want_write)
-        fd_ev |= EPOLLOUT;
+        fd_ev |= EVL_OUT;
     if (!c->pair_eof && c->down_len == 0 && !c->closing)
-        pair_ev |= EPOLLIN;
+        pair_ev |= EVL_IN;
     if (c->up_len > 0)
-        pair_ev |= EPOLLOUT;
+        pair_ev |= EVL_OUT;
     set_events(c, 0, fd_ev);
     set_events(c, 1, pair_ev);
 }
 
 /*
- * Sends close_notify (retried on EPOLLOUT), then ends c. Returns 1 when c is
+ * Sends close_notify (retried on EVL_OUT), then ends c. Returns 1 when c is
  * still waiting to send it, 0 when c was ended.
  */
 static int bridge_close(struct tls_conn *c)
@@ -443,12 +437,12 @@ static int pump_up(struct tls_conn *c)
         int r;
 
         while (c->up_len > 0) {
-            ssize_t n = send(c->pair, c->up + c->up_off, c->up_len, MSG_NOSIGNAL);
+            ssize_t n = send(c->pair, c->up + c->up_off, c->up_len, COMPAT_MSG_NOSIGNAL);
 
             if (n < 0 && errno == EINTR)
                 continue;
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-                return 0; /* backpressure: EPOLLOUT on the pair */
+                return 0; /* backpressure: EVL_OUT on the pair */
             if (n < 0) {  /* MHD closed its end: nothing more goes up */
                 c->up_len = 0;
                 c->mhd_gone = 1;
@@ -551,10 +545,10 @@ static int pump_down(struct tls_conn *c)
 /* Runs a bridged connection after an event and sets its interest. */
 static void bridge_run(struct tls_conn *c, int is_pair, uint32_t events)
 {
-    int fd_event = !is_pair, rd = events & (EPOLLIN | EPOLLHUP | EPOLLERR),
-        wr = events & (EPOLLOUT | EPOLLHUP | EPOLLERR);
+    int fd_event = !is_pair, rd = events & (EVL_IN | EVL_HUP | EVL_ERR),
+        wr = events & (EVL_OUT | EVL_HUP | EVL_ERR);
 
-    if (fd_event && (events & EPOLLERR)) {
+    if (fd_event && (events & EVL_ERR)) {
         conn_kill(c); /* the client's socket failed: a reset */
         return;
     }
@@ -591,12 +585,13 @@ static void bridge_run(struct tls_conn *c, int is_pair, uint32_t events)
 static void bridge_start(struct tls_conn *c)
 {
     struct tls_front *t = c->t;
-    int sv[2];
+    int sv[2], rc;
 
     timer_remove(c);
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
+    rc = compat_socketpair_nb(sv);
+    if (rc < 0) {
         srv_log(t->srv, FERRY_LOG_WARN, "TLS: cannot make a socketpair for %s: %s",
-                c->peer_text, strerror(errno));
+                c->peer_text, strerror(-rc));
         conn_kill(c);
         return;
     }
@@ -619,11 +614,11 @@ static void handshake_run(struct tls_conn *c)
     int r = mbedtls_ssl_handshake(&c->ssl);
 
     if (r == MBEDTLS_ERR_SSL_WANT_READ) {
-        set_events(c, 0, EPOLLIN);
+        set_events(c, 0, EVL_IN);
         return;
     }
     if (r == MBEDTLS_ERR_SSL_WANT_WRITE) {
-        set_events(c, 0, EPOLLOUT);
+        set_events(c, 0, EVL_OUT);
         return;
     }
     if (r != 0) {
@@ -718,13 +713,13 @@ static void refuse_start(struct tls_conn *c)
                     blen, body);
     srv_log(c->t->srv, FERRY_LOG_INFO, "%s sent plain HTTP (or no TLS) to the HTTPS port: "
             "answered 400 (https://%s/)", c->peer_text, host);
-    if (send(c->fd, resp, (size_t)rlen, MSG_NOSIGNAL) < 0 || shutdown(c->fd, SHUT_WR) < 0) {
+    if (send(c->fd, resp, (size_t)rlen, COMPAT_MSG_NOSIGNAL) < 0 || shutdown(c->fd, SHUT_WR) < 0) {
         conn_kill(c);
         return;
     }
     c->st = ST_REFUSE;
     timer_add(c, &c->t->linger_timers, now_ms() + REFUSE_LINGER_MS);
-    set_events(c, 0, EPOLLIN | EPOLLRDHUP);
+    set_events(c, 0, EVL_IN | EVL_RDHUP);
 }
 
 /* Lingering after the 400: drains what comes until the client closes. */
@@ -816,7 +811,7 @@ static void take_queue(struct tls_front *t, struct tls_conn *q)
             t->conns->prev = c;
         t->conns = c;
         timer_add(c, &t->hs_timers, deadline);
-        set_events(c, 0, EPOLLIN);
+        set_events(c, 0, EVL_IN);
         if (!c->ev_fd)
             conn_kill(c);
     }
@@ -878,27 +873,24 @@ static int expire(struct tls_front *t)
 static void *front_main(void *arg)
 {
     struct tls_front *t = arg;
-    struct epoll_event evs[MAX_EVENTS];
+    struct evl_event evs[MAX_EVENTS];
     int timeout = -1, stop = 0;
 
     while (!stop) {
-        int n = epoll_wait(t->ep, evs, MAX_EVENTS, timeout);
+        int n = evl_wait(t->loop, evs, MAX_EVENTS, timeout);
 
-        if (n < 0 && errno != EINTR) {
-            srv_log(t->srv, FERRY_LOG_ERROR, "TLS: epoll_wait: %s", strerror(errno));
+        if (n < 0) {
+            srv_log(t->srv, FERRY_LOG_ERROR, "TLS: waiting for events (%s): %s", evl_backend(),
+                    strerror(-n));
             break;
         }
         for (int i = 0; i < n; i++) {
-            struct conn_end *e = evs[i].data.ptr;
+            struct conn_end *e = evs[i].data;
 
-            if (!e) { /* the wake eventfd */
+            if (!e) { /* evl_wake */
                 struct tls_conn *q;
                 unsigned req;
-                uint64_t v;
 
-                if (read(t->wake, &v, sizeof v) < 0) {
-                    /* EAGAIN: already drained */
-                }
                 pthread_mutex_lock(&t->lock);
                 q = t->queue;
                 t->queue = NULL;
@@ -952,7 +944,8 @@ static int conf_setup(struct tls_front *t)
     t->suites[2] = rsa ? MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
                        : MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256;
     t->suites[3] = 0;
-    if ((r = mbedtls_ctr_drbg_seed(&t->drbg, mbedtls_entropy_func, &t->entropy,
+    if ((r = tlsc_init()) != 0 ||
+        (r = mbedtls_ctr_drbg_seed(&t->drbg, mbedtls_entropy_func, &t->entropy,
                                    (const unsigned char *)pers, sizeof pers - 1)) != 0 ||
         (r = mbedtls_ctr_drbg_seed(&t->ticket_drbg, mbedtls_entropy_func, &t->entropy,
                                    (const unsigned char *)tpers, sizeof tpers - 1)) != 0 ||
@@ -965,13 +958,8 @@ static int conf_setup(struct tls_front *t)
         (r = tls_identity_install(t->id, &t->conf)) != 0)
         return r;
     mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
-    mbedtls_ssl_conf_min_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-                                 MBEDTLS_SSL_MINOR_VERSION_3);
-    mbedtls_ssl_conf_max_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-                                 MBEDTLS_SSL_MINOR_VERSION_3);
+    tlsc_conf_profile(&t->conf);
     mbedtls_ssl_conf_ciphersuites(&t->conf, t->suites);
-    mbedtls_ssl_conf_curves(&t->conf, curves);
-    mbedtls_ssl_conf_sig_hashes(&t->conf, sig_hashes);
     mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_NONE);
     mbedtls_ssl_conf_renegotiation(&t->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
     mbedtls_ssl_conf_legacy_renegotiation(&t->conf, MBEDTLS_SSL_LEGACY_NO_RENEGOTIATION);
@@ -987,7 +975,6 @@ int tls_front_new(struct ferry_server *srv, const struct tls_identity *id,
                   tls_handover_fn handover, void *user, struct tls_front **out)
 {
     struct tls_front *t = calloc(1, sizeof *t);
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
     int rc, err;
 
     *out = NULL;
@@ -997,7 +984,6 @@ int tls_front_new(struct ferry_server *srv, const struct tls_identity *id,
     t->id = id;
     t->handover = handover;
     t->user = user;
-    t->ep = t->wake = -1;
     t->stall_ms = (uint64_t)(srv && srv->cfg.idle_timeout_s ? srv->cfg.idle_timeout_s : 120) *
                   1000;
     t->max_conns = srv && srv->max_conns ? srv->max_conns : 1024;
@@ -1005,7 +991,7 @@ int tls_front_new(struct ferry_server *srv, const struct tls_identity *id,
     srv_log_limit_init(&t->timeout_log, 0, HS_LOG_BURST);
     srv_log_limit_init(&t->refused_log, 0, 1);
     pthread_mutex_init(&t->lock, NULL);
-    pthread_cond_init(&t->cond, NULL);
+    compat_cond_init(&t->cond);
     rc = conf_setup(t);
     if (rc != 0) {
         char e[128];
@@ -1015,11 +1001,10 @@ int tls_front_new(struct ferry_server *srv, const struct tls_identity *id,
         rc = FERRY_ETLS;
         goto fail;
     }
-    t->ep = epoll_create1(EPOLL_CLOEXEC);
-    t->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (t->ep < 0 || t->wake < 0 || epoll_ctl(t->ep, EPOLL_CTL_ADD, t->wake, &ev) < 0) {
-        rc = -errno;
-        srv_log(srv, FERRY_LOG_ERROR, "TLS: cannot set up the event loop: %s", strerror(errno));
+    rc = evl_new(&t->loop);
+    if (rc < 0) {
+        srv_log(srv, FERRY_LOG_ERROR, "TLS: cannot set up the event loop (%s): %s",
+                evl_backend(), strerror(-rc));
         goto fail;
     }
     err = pthread_create(&t->thread, NULL, front_main, t);
@@ -1040,10 +1025,7 @@ fail:
 /* Wakes the front thread. */
 static void wake(struct tls_front *t)
 {
-    uint64_t one = 1;
-
-    while (write(t->wake, &one, sizeof one) < 0 && errno == EINTR)
-        ;
+    evl_wake(t->loop);
 }
 
 void tls_front_accept(struct tls_front *t, int fd, const struct sockaddr *peer,
@@ -1105,13 +1087,13 @@ void tls_front_close_all(struct tls_front *t)
         close_every(t); /* from a callback on the loop itself */
         return;
     }
-    clock_gettime(CLOCK_REALTIME, &until);
+    clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += CLOSE_ALL_WAIT_MS / 1000;
     pthread_mutex_lock(&t->lock);
     req = ++t->close_req;
     wake(t);
     while ((int)(t->close_done - req) < 0 && !t->stop) {
-        if (pthread_cond_timedwait(&t->cond, &t->lock, &until) == ETIMEDOUT) {
+        if (compat_cond_timedwait(&t->cond, &t->lock, &until) == ETIMEDOUT) {
             srv_log(t->srv, FERRY_LOG_WARN, "TLS: the front end did not end its "
                     "connections within %d s", CLOSE_ALL_WAIT_MS / 1000);
             break;
@@ -1139,10 +1121,7 @@ void tls_front_free(struct tls_front *t)
     t->queue = NULL;
     pthread_mutex_unlock(&t->lock);
     free_queue(t, q);
-    if (t->ep >= 0)
-        close(t->ep);
-    if (t->wake >= 0)
-        close(t->wake);
+    evl_free(t->loop);
     if (t->inited) {
         mbedtls_ssl_config_free(&t->conf);
         mbedtls_ssl_cache_free(&t->cache);

@@ -48,7 +48,9 @@
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 
+#include "compat.h"
 #include "server.h"
+#include "tls-compat.h"
 #include "tls.h"
 
 #define KEY_NAME "tls-key.pem"
@@ -354,7 +356,7 @@ static int write_atomic(int dir_fd, const char *name, const void *data, size_t l
         p += w;
         len -= (size_t)w;
     }
-    if (fsync(fd) < 0)
+    if (compat_fsync_durable(fd) < 0)
         goto fail;
     if (close(fd) < 0) {
         fd = -1;
@@ -363,7 +365,7 @@ static int write_atomic(int dir_fd, const char *name, const void *data, size_t l
     fd = -1;
     if (renameat(dir_fd, tmp, dir_fd, name) < 0)
         goto fail;
-    if (fsync(dir_fd) < 0 && errno != EINVAL && errno != EROFS)
+    if (compat_fsync_durable(dir_fd) < 0 && errno != EINVAL && errno != EROFS)
         return -errno; /* renamed, but not known to be durable */
     return 0;
 fail:
@@ -419,7 +421,7 @@ static int make_key(struct tls_identity *id, struct rng *r)
 static int is_p256(mbedtls_pk_context *pk)
 {
     return mbedtls_pk_get_type(pk) == MBEDTLS_PK_ECKEY &&
-           mbedtls_pk_ec(*pk)->grp.id == MBEDTLS_ECP_DP_SECP256R1;
+           tlsc_pk_ec_group(pk) == MBEDTLS_ECP_DP_SECP256R1;
 }
 
 /* Formats t (UTC) as mbedTLS wants validity times: YYYYMMDDhhmmss. */
@@ -447,14 +449,12 @@ static int make_cert(struct tls_identity *id, const struct names *n, struct rng 
                      unsigned char *pem, size_t cap)
 {
     mbedtls_x509write_cert w;
-    mbedtls_mpi serial;
     unsigned char rnd[16], *ext, *san = NULL;
     char subj[128], from[16], to[16];
     time_t now = time(NULL);
     int rc, len;
 
     mbedtls_x509write_crt_init(&w);
-    mbedtls_mpi_init(&serial);
     rc = rng_seed(r);
     if (rc != 0)
         goto out;
@@ -475,8 +475,7 @@ static int make_cert(struct tls_identity *id, const struct names *n, struct rng 
     mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
     mbedtls_x509write_crt_set_subject_key(&w, &id->key);
     mbedtls_x509write_crt_set_issuer_key(&w, &id->key);
-    if ((rc = mbedtls_mpi_read_binary(&serial, rnd, sizeof rnd)) != 0 ||
-        (rc = mbedtls_x509write_crt_set_serial(&w, &serial)) != 0 ||
+    if ((rc = tlsc_crt_set_serial(&w, rnd, sizeof rnd)) != 0 ||
         (rc = mbedtls_x509write_crt_set_subject_name(&w, subj)) != 0 ||
         (rc = mbedtls_x509write_crt_set_issuer_name(&w, subj)) != 0 ||
         (rc = mbedtls_x509write_crt_set_validity(&w, from, to)) != 0 ||
@@ -509,7 +508,6 @@ static int make_cert(struct tls_identity *id, const struct names *n, struct rng 
     rc = mbedtls_x509_crt_parse(&id->crt, pem, strlen((const char *)pem) + 1);
 out:
     free(san);
-    mbedtls_mpi_free(&serial);
     mbedtls_x509write_crt_free(&w);
     return rc;
 }
@@ -548,7 +546,7 @@ static int load_kept_key(struct ferry_server *srv, int dir_fd, struct tls_identi
                 strerror(-rc));
         return rc;
     }
-    rc = mbedtls_pk_parse_key(&id->key, buf, parse_len(buf, len), NULL, 0);
+    rc = tlsc_pk_parse_key(&id->key, buf, parse_len(buf, len));
     free_secret(buf, len);
     if (rc == 0 && !is_p256(&id->key)) {
         rc = -1;
@@ -599,7 +597,7 @@ static const char *check_kept_cert(int dir_fd, struct tls_identity *id, const st
         snprintf(why, whylen, "%s is corrupt: %s", CERT_NAME, tls_err(rc, e, sizeof e));
         return why;
     }
-    if (mbedtls_pk_check_pair(&id->crt.pk, &id->key) != 0) {
+    if (tlsc_pk_check_pair(&id->crt.pk, &id->key) != 0) {
         snprintf(why, whylen, "%s does not belong to the key", CERT_NAME);
         return why;
     }
@@ -741,7 +739,7 @@ static int load_user(struct ferry_server *srv, const struct tls_identity_config 
                 strerror(-rc));
         return rc;
     }
-    rc = mbedtls_pk_parse_key(&id->key, buf, parse_len(buf, len), NULL, 0);
+    rc = tlsc_pk_parse_key(&id->key, buf, parse_len(buf, len));
     free_secret(buf, len);
     if (rc != 0) {
         srv_log(srv, FERRY_LOG_ERROR, "TLS: '%s' is not a usable private key (%s; a key "
@@ -755,7 +753,7 @@ static int load_user(struct ferry_server *srv, const struct tls_identity_config 
                 cfg->key_path);
         return FERRY_EINVAL_CONFIG;
     }
-    if (mbedtls_pk_check_pair(&id->crt.pk, &id->key) != 0) {
+    if (tlsc_pk_check_pair(&id->crt.pk, &id->key) != 0) {
         srv_log(srv, FERRY_LOG_ERROR, "TLS: the key '%s' does not belong to the certificate "
                 "'%s' (the first certificate in the file must be the server's own)",
                 cfg->key_path, cfg->cert_path);
@@ -778,7 +776,7 @@ static int digests(struct tls_identity *id)
     size_t olen = 0;
     int len, rc;
 
-    rc = mbedtls_sha256_ret(id->crt.raw.p, id->crt.raw.len, h, 0);
+    rc = tlsc_sha256(id->crt.raw.p, id->crt.raw.len, h);
     if (rc != 0)
         return rc;
     for (size_t i = 0; i < sizeof h; i++)
@@ -787,7 +785,7 @@ static int digests(struct tls_identity *id)
     if (len < 0)
         return len;
     spki = der + sizeof der - len;
-    rc = mbedtls_sha256_ret(spki, (size_t)len, h, 0);
+    rc = tlsc_sha256(spki, (size_t)len, h);
     if (rc == 0)
         rc = mbedtls_base64_encode(b64, sizeof b64, &olen, h, sizeof h);
     if (rc != 0)
@@ -808,6 +806,13 @@ int tls_identity_load(struct ferry_server *srv, const struct tls_identity_config
         return FERRY_ENOMEM;
     mbedtls_x509_crt_init(&id->crt);
     mbedtls_pk_init(&id->key);
+    rc = tlsc_init();
+    if (rc != 0) {
+        srv_log(srv, FERRY_LOG_ERROR, "TLS: cannot initialise mbedTLS: %s",
+                tls_err(rc, e, sizeof e));
+        rc = FERRY_ETLS;
+        goto fail;
+    }
     if (cfg->cert_path || cfg->key_path)
         rc = load_user(srv, cfg, id);
     else

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "fileops.h"
 #include "paths.h"
 #include "server.h"
@@ -163,7 +164,7 @@ static int write_record(int tfd, const char *id, const char *path, int folder,
             off += (size_t)n;
     }
     free(s);
-    if (rc == 0 && fsync(fd) < 0)
+    if (rc == 0 && compat_fsync_durable(fd) < 0)
         rc = -errno;
     if (close(fd) < 0 && rc == 0)
         rc = -errno;
@@ -493,7 +494,7 @@ static int put_rename(struct ferry_server *srv, int tfd, int dir_fd, const char 
         drop_record(tfd, id);
         return rc;
     }
-    fsync(tfd);
+    compat_fsync_durable(tfd);
     return 0;
 }
 
@@ -521,7 +522,7 @@ static int put_copy(struct ferry_server *srv, int tfd, int dir_fd, const char *n
         drop_record(tfd, id);
         return rc;
     }
-    fsync(tfd);
+    compat_fsync_durable(tfd);
     return 0;
 }
 
@@ -636,7 +637,7 @@ int trash_unput(struct ferry_server *srv, const char *id, int dir_fd, const char
     if (rc >= 0) {
         rc = 0;
         drop_record(tfd, id);
-        fsync(tfd);
+        compat_fsync_durable(tfd);
     }
     close(tfd);
     return rc;
@@ -667,7 +668,7 @@ static int remove_entry(int tfd, const char *id)
     rc = fileops_remove(tfd, del);
     if (rc == 0)
         drop_record(tfd, id);
-    fsync(tfd);
+    compat_fsync_durable(tfd);
     return rc;
 }
 
@@ -894,8 +895,8 @@ int trash_restore(struct ferry_server *srv, const char *id, char *path, size_t p
         goto out;
     rc = 0;
     drop_record(tfd, id);
-    fsync(pfd);
-    fsync(tfd);
+    compat_fsync_durable(pfd);
+    compat_fsync_durable(tfd);
     if (path)
         snprintf(path, pathlen, "%s", r.path);
     if (folder)

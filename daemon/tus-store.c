@@ -26,6 +26,7 @@
 #include <sys/random.h>
 #endif
 
+#include "compat.h"
 #include "paths.h"
 #include "registry.h"
 #include "server.h"
@@ -219,7 +220,7 @@ static void drop_at(struct tus_store *s, size_t i)
 /* fsync of a folder; a file system that cannot sync folders is fine. */
 static int sync_dir(int fd)
 {
-    if (fsync(fd) == 0 || errno == EINVAL || errno == EROFS)
+    if (compat_fsync_durable(fd) == 0 || errno == EINVAL || errno == EROFS)
         return 0;
     return -errno;
 }
@@ -254,7 +255,7 @@ static int info_write(struct tus_store *s, const struct tus_upload *u, enum tus_
         goto fail;
     }
     rc = put_write_all(fd, text, strlen(text));
-    if (rc == 0 && fsync(fd) < 0)
+    if (rc == 0 && compat_fsync_durable(fd) < 0)
         rc = -errno;
     if (close(fd) < 0 && rc == 0)
         rc = -errno;
@@ -821,7 +822,7 @@ static void recover(struct tus_store *s, const char *id)
             if (u->offset > (uint64_t)u->verify_from) {
                 int fd = openat(s->updir_fd, part, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 
-                if (fd >= 0 && ftruncate(fd, (off_t)u->verify_from) == 0 && fsync(fd) == 0)
+                if (fd >= 0 && ftruncate(fd, (off_t)u->verify_from) == 0 && compat_fsync_durable(fd) == 0)
                     u->offset = (uint64_t)u->verify_from;
                 if (fd >= 0)
                     close(fd);

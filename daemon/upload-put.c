@@ -28,6 +28,7 @@
 #include <sys/random.h>
 #endif
 
+#include "compat.h"
 #include "cond.h"
 #include "engine.h"
 #include "paths.h"
@@ -246,7 +247,7 @@ static int copy_to_temp(int src_fd, int dir_fd, const char *name, char *tmp, siz
             goto fail;
         off += n;
     }
-    if (fsync(fd) < 0 || close(fd) < 0) {
+    if (compat_fsync_durable(fd) < 0 || close(fd) < 0) {
         rc = -errno;
         fd = -1;
         goto fail;
@@ -336,7 +337,7 @@ int put_commit(int part_dir, const char *part, int part_fd, int dir_fd, const ch
 
     *replaced = 0;
     *part_gone = 0;
-    if (fsync(part_fd) < 0 || fchmod(part_fd, FILE_MODE) < 0)
+    if (compat_fsync_durable(part_fd) < 0 || fchmod(part_fd, FILE_MODE) < 0)
         return -errno;
     rc = place_as(part_dir, part, dir_fd, name, mode, h, final, finallen, replaced);
     if (rc == -EXDEV) {
@@ -358,7 +359,7 @@ int put_commit(int part_dir, const char *part, int part_fd, int dir_fd, const ch
     }
     /* The new name is durable once the folder is. A failure here cannot
      * be undone (the file is in place already), so it is not reported. */
-    (void)fsync(dir_fd);
+    (void)compat_fsync_durable(dir_fd);
     return 0;
 }
 

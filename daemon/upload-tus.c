@@ -30,11 +30,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "engine.h"
 #include "httpdate.h"
 #include "paths.h"
 #include "server.h"
 #include "tus-header.h"
+#include "tls-compat.h"
 #include "tus-store.h"
 #include "upload-put.h"
 #include "upload-tus.h"
@@ -47,15 +49,6 @@
 #define ALLOW_UPLOAD "OPTIONS, HEAD, PATCH, DELETE"
 #define STATUS_CHECKSUM_MISMATCH 460 /* tus checksum extension */
 
-#if MBEDTLS_VERSION_MAJOR < 3
-#define sha256_starts(c) mbedtls_sha256_starts_ret((c), 0)
-#define sha256_update(c, p, n) mbedtls_sha256_update_ret((c), (p), (n))
-#define sha256_finish(c, out) mbedtls_sha256_finish_ret((c), (out))
-#else
-#define sha256_starts(c) mbedtls_sha256_starts((c), 0)
-#define sha256_update(c, p, n) mbedtls_sha256_update((c), (p), (n))
-#define sha256_finish(c, out) mbedtls_sha256_finish((c), (out))
-#endif
 
 enum tus_op { OP_OPTIONS, OP_HEAD, OP_POST, OP_PATCH, OP_DELETE };
 
@@ -255,9 +248,9 @@ static uint64_t settle(struct tus_request *t)
     if (!t->truncate && !t->err && t->buffered)
         flush(t);
     t->buffered = 0;
-    if (fsync(t->part_fd) < 0 && !t->err)
+    if (compat_fsync_durable(t->part_fd) < 0 && !t->err)
         fail_write(t, -errno); /* a checksummed PATCH becomes void */
-    if (t->truncate && (ftruncate(t->part_fd, (off_t)t->start) < 0 || fsync(t->part_fd) < 0))
+    if (t->truncate && (ftruncate(t->part_fd, (off_t)t->start) < 0 || compat_fsync_durable(t->part_fd) < 0))
         srv_log(t->srv, FERRY_LOG_ERROR, "tus: upload %s: cannot truncate the part file "
                 "back: %s", t->id, strerror(errno));
     size_ok = fstat(t->part_fd, &st) == 0;
@@ -372,7 +365,7 @@ static int begin_body(struct tus_request *t, struct MHD_Connection *c)
     }
     t->part_fd = rc;
     if (t->checksum)
-        sha256_starts(&t->sha);
+        tlsc_sha256_starts(&t->sha);
     open_transfer(t, c);
     return 0;
 }
@@ -847,7 +840,7 @@ enum MHD_Result tus_body(struct tus_request *t, const char *data, size_t *size)
         return MHD_YES;
     }
     if (t->checksum)
-        sha256_update(&t->sha, (const unsigned char *)data, len);
+        tlsc_sha256_update(&t->sha, (const unsigned char *)data, len);
     t->received += len;
     while (len) {
         size_t take = WRITE_BUF - t->buffered < len ? WRITE_BUF - t->buffered : len;
@@ -947,7 +940,7 @@ static enum MHD_Result finish_write(struct tus_request *t, struct MHD_Connection
 
     if (t->part_fd >= 0) {
         if (t->checksum && !t->err && !t->truncate) {
-            sha256_finish(&t->sha, got);
+            tlsc_sha256_finish(&t->sha, got);
             if (memcmp(got, t->want, sizeof got) != 0) {
                 t->truncate = 1;
                 fail_body(t, STATUS_CHECKSUM_MISMATCH, "460 Checksum Mismatch: the body "

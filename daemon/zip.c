@@ -50,6 +50,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "engine.h"
 #include "listing.h"
 #include "paths.h"
@@ -164,7 +165,7 @@ static int write_header(struct zip_stream *z, unsigned type, const struct stat *
     archive_entry_set_pathname_utf8(e, z->path);
     archive_entry_set_filetype(e, type);
     archive_entry_set_perm(e, type == AE_IFDIR ? 0755 : 0644);
-    archive_entry_set_mtime(e, st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+    archive_entry_set_mtime(e, compat_st_mtim(st).tv_sec, compat_st_mtim(st).tv_nsec);
     /* A known size lets libarchive choose zip64 for a file over 4 GiB. */
     archive_entry_set_size(e, size);
     r = archive_write_header(z->a, e);

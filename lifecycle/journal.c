@@ -24,7 +24,9 @@
 #include <mbedtls/sha256.h>
 #include <mbedtls/version.h>
 
+#include "compat.h"
 #include "journal.h"
+#include "tls-compat.h"
 
 #define MAGIC "ferry-journal "          /* followed by the version and \n */
 #define JOURNAL_VERSION 1
@@ -47,11 +49,7 @@ static int sha256_hex(const void *p, size_t len, char hex[HEX_LEN])
     unsigned char sum[32];
     int rc;
 
-#if MBEDTLS_VERSION_MAJOR < 3
-    rc = mbedtls_sha256_ret(p, len, sum, 0);
-#else
-    rc = mbedtls_sha256(p, len, sum, 0);
-#endif
+    rc = tlsc_sha256(p, len, sum);
     if (rc != 0)
         return -1;
     for (size_t i = 0; i < sizeof sum; i++) {
@@ -482,7 +480,7 @@ int lc_journal_save(int dir_fd, const ferry_transfer *list, size_t n,
     rc = write_all(fd, buf, len);
     if (rc != 0)
         goto fail;
-    if (fsync(fd) != 0) {
+    if (compat_fsync_durable(fd) != 0) {
         rc = -errno;
         goto fail;
     }
@@ -497,7 +495,7 @@ int lc_journal_save(int dir_fd, const ferry_transfer *list, size_t n,
         goto fail;
     }
     created = 0;
-    if (fsync(dir_fd) != 0 && !dir_sync_unsupported(errno)) {
+    if (compat_fsync_durable(dir_fd) != 0 && !dir_sync_unsupported(errno)) {
         rc = -errno;
         goto fail;
     }
@@ -567,7 +565,7 @@ int lc_journal_remove(int dir_fd)
 {
     if (unlinkat(dir_fd, LC_JOURNAL_NAME, 0) != 0)
         return errno == ENOENT ? 0 : -errno;
-    if (fsync(dir_fd) != 0 && !dir_sync_unsupported(errno))
+    if (compat_fsync_durable(dir_fd) != 0 && !dir_sync_unsupported(errno))
         return -errno;
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "compat.h"
 #include "port-none.h"
 
 struct lc_port_none {
@@ -76,7 +77,7 @@ static void *timer_main(void *arg)
         }
         struct timespec ts = {.tv_sec = (time_t)(p->at_ms / 1000),
                               .tv_nsec = (long)(p->at_ms % 1000) * 1000000L};
-        pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+        compat_cond_timedwait(&p->cond, &p->lock, &ts);
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;
@@ -85,7 +86,6 @@ static void *timer_main(void *arg)
 int lc_port_none_new(ferry_server *srv, struct lc_port_none **out)
 {
     struct lc_port_none *p = calloc(1, sizeof *p);
-    pthread_condattr_t ca;
     int err;
 
     *out = NULL;
@@ -95,10 +95,7 @@ int lc_port_none_new(ferry_server *srv, struct lc_port_none **out)
     p->port = (ferry_port){.ctx = p, .now_ms = none_now, .begin_assertion = none_begin,
                            .end_assertion = none_end, .arm_timer = none_arm};
     pthread_mutex_init(&p->lock, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&p->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    compat_cond_init(&p->cond); /* waits take CLOCK_MONOTONIC deadlines */
     err = pthread_create(&p->thread, NULL, timer_main, p);
     if (err) {
         pthread_cond_destroy(&p->cond);

@@ -716,16 +716,15 @@
       onclick: function () { copyText(link, copy); } });
     var can = j.read_only ? "see and download" : "see, download, upload and change";
     var note = h("p", { class: "f-muted", text: j.expires ?
-      "Scan it with the other device's camera. It works once, until " +
+      (j.svg ? "Scan it with the other device's camera. " : "Open it on the other device. ") +
+        "It works once, until " +
         new Date(j.expires * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) +
         "; whoever opens it can " + can + " every shared file, starting in this folder." :
       "Anyone on this network who opens it can " + can + " the shared files: this server asks no one to pair." });
-    var out = [
-      h("img", { class: "f-qr", src: "data:image/svg+xml;charset=utf-8," + encodeURIComponent(j.svg),
-        alt: "QR code of the link" }),
-      h("div", { class: "f-inline" }, [link, copy]),
-      note
-    ];
+    var out = [h("div", { class: "f-inline" }, [link, copy]), note];
+    if (j.svg) // null in a build without libqrencode: no code to show
+      out.unshift(h("img", { class: "f-qr", src: "data:image/svg+xml;charset=utf-8," + encodeURIComponent(j.svg),
+        alt: "QR code of the link" }));
     if (j.local_only)
       out.push(h("p", { class: "f-error", text: "This address works on this device only. To share with another device, open ferry by its network address (the one ferryd printed)." }));
     if (j.expires) {

@@ -17,7 +17,7 @@ const OUT = arg('out');
 const SHOTS = arg('shots');
 const EXE = arg('chromium', '/usr/bin/chromium');
 const TOKEN = new URL(PAIR).origin;
-export const CHECKS = 9;
+export const CHECKS = 10;
 
 const { chromium } = npm('playwright-core');
 
@@ -111,6 +111,21 @@ try {
   const openNote = await p3.textContent('dialog .f-share-link .f-muted');
   ok(plain === OPEN + 'gallery/' && /asks no one to pair/.test(openNote),
     'open mode: Share gives the folder\'s plain URL and says anyone can open it', plain, openNote);
+  // A libferry built --without-qrencode answers "svg": null: the dialog shows
+  // the link and no code (not a broken image).
+  const withQr = await p3.locator('dialog .f-qr').count();
+  await p3.click('dialog button[aria-label=Close]');
+  await p3.route('**/.ferry/share', async (route) => {
+    const res = await route.fetch();
+    const j = await res.json();
+    j.svg = null;
+    await route.fulfill({ response: res, json: j });
+  });
+  const noQrLink = await openShare(p3);
+  const noQr = await p3.locator('dialog .f-qr').count();
+  ok(withQr === 1 && noQr === 0 && noQrLink === plain,
+    'a share answer without a QR code ("svg": null, --without-qrencode): the link alone, no image',
+    `images with a code: ${withQr}, without: ${noQr}`, noQrLink);
   await openCtx.close();
 
   ok(problems.length === 0, 'no console error, page error or request to another host', ...problems);

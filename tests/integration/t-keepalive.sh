@@ -281,7 +281,7 @@ same_file "$FERRY_TMP/c1" "$root/a.txt" "curl URL 1 body"
 same_file "$FERRY_TMP/c2" "$root/b.txt" "curl URL 2 body"
 same_file "$FERRY_TMP/c3" "$root/small.txt" "curl URL 3 body"
 same_file "$FERRY_TMP/c4" "$root/mid.bin" "curl URL 4 body"
-is "$(grep -c 'Re-using existing connection' "$FERRY_TMP/curl.err")" 3 \
+is "$(grep -cE 'Re-using existing (https?: )?connection' "$FERRY_TMP/curl.err")" 3 \
     "curl re-used its one connection for URLs 2, 3 and 4"
 is "$(grep -c '^\* Connected to' "$FERRY_TMP/curl.err")" 1 "curl connected once"
 
@@ -295,7 +295,7 @@ curl -q -sS -v --max-time "$T_CURL" -o "$FERRY_TMP/d1" "$FERRY_BASE/a.txt" \
 is "$?:$(cat "$FERRY_TMP/d3")" "0:$(cat "$root/b.txt")" \
     "curl --next: the request after a slow reader is served"
 ok_if "curl --next: the connection was re-used" \
-    test "$(grep -c 'Re-using existing connection' "$FERRY_TMP/curl2.err")" -eq 2
+    test "$(grep -cE 'Re-using existing (https?: )?connection' "$FERRY_TMP/curl2.err")" -eq 2
 
 ferry_stop
 finish

@@ -39,6 +39,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include "server.h"
+#include "tls-compat.h"
 #include "tls.h"
 
 /* ------------------------------------------------------------ log stub */
@@ -155,7 +156,7 @@ static void cert_file_fp(const struct fx *f, char hex[65])
     unsigned char h[32];
 
     parse_cert(f, &crt);
-    assert_int_equal(mbedtls_sha256_ret(crt.raw.p, crt.raw.len, h, 0), 0);
+    assert_int_equal(tlsc_sha256(crt.raw.p, crt.raw.len, h), 0);
     for (int i = 0; i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", h[i]);
     mbedtls_x509_crt_free(&crt);
@@ -213,15 +214,15 @@ static void generate_files_modes_and_digests(void **state)
     parse_cert(f, &crt);
     len = mbedtls_pk_write_pubkey_der(&crt.pk, der, sizeof der);
     assert_true(len > 0);
-    assert_int_equal(mbedtls_sha256_ret(der + sizeof der - len, (size_t)len, h, 0), 0);
+    assert_int_equal(tlsc_sha256(der + sizeof der - len, (size_t)len, h), 0);
     assert_int_equal(mbedtls_base64_encode(b64, sizeof b64, &olen, h, 32), 0);
     snprintf(want_pin, sizeof want_pin, "sha256//%.*s", (int)olen, (char *)b64);
     assert_string_equal(pin, want_pin);
 
     /* ECDSA P-256, self-signed, not a CA, valid now for about 825 days */
     assert_int_equal(mbedtls_pk_get_type(&crt.pk), MBEDTLS_PK_ECKEY);
-    assert_int_equal(mbedtls_pk_ec(crt.pk)->grp.id, MBEDTLS_ECP_DP_SECP256R1);
-    assert_int_equal(crt.ca_istrue, 0);
+    assert_int_equal(tlsc_pk_ec_group(&crt.pk), MBEDTLS_ECP_DP_SECP256R1);
+    assert_int_equal(tlsc_crt_is_ca(&crt), 0);
     assert_false(mbedtls_x509_time_is_past(&crt.valid_to));
     assert_false(mbedtls_x509_time_is_future(&crt.valid_from));
     {
@@ -427,7 +428,7 @@ static void write_expiring_cert(const struct fx *f, int days)
     mbedtls_x509write_cert w;
     mbedtls_entropy_context ent;
     mbedtls_ctr_drbg_context drbg;
-    mbedtls_mpi serial;
+    static const unsigned char serial[] = {0x30, 0x39}; /* 12345 */
     unsigned char san[512], *p = san + sizeof san, pem[4096];
     char from[16], to[16];
     time_t now = time(NULL), end = now + (time_t)days * 86400, start = now - 86400;
@@ -438,9 +439,8 @@ static void write_expiring_cert(const struct fx *f, int days)
     mbedtls_x509write_crt_init(&w);
     mbedtls_entropy_init(&ent);
     mbedtls_ctr_drbg_init(&drbg);
-    mbedtls_mpi_init(&serial);
     assert_int_equal(mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &ent, NULL, 0), 0);
-    assert_int_equal(mbedtls_pk_parse_keyfile(&key, path_in(f, "tls-key.pem"), NULL), 0);
+    assert_int_equal(tlsc_pk_parse_keyfile(&key, path_in(f, "tls-key.pem")), 0);
     for (int i = 2; i >= 0; i--) { /* iPAddress entries, then dNSName */
         unsigned char a[16];
         size_t al = strchr(ips_a[i], ':') ? 16 : 4, l0 = len;
@@ -465,11 +465,10 @@ static void write_expiring_cert(const struct fx *f, int days)
     strftime(from, sizeof from, "%Y%m%d%H%M%S", &tm);
     gmtime_r(&end, &tm);
     strftime(to, sizeof to, "%Y%m%d%H%M%S", &tm);
-    mbedtls_mpi_lset(&serial, 12345);
     mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
     mbedtls_x509write_crt_set_subject_key(&w, &key);
     mbedtls_x509write_crt_set_issuer_key(&w, &key);
-    assert_int_equal(mbedtls_x509write_crt_set_serial(&w, &serial), 0);
+    assert_int_equal(tlsc_crt_set_serial(&w, serial, sizeof serial), 0);
     assert_int_equal(mbedtls_x509write_crt_set_subject_name(&w, "CN=testhost.local"), 0);
     assert_int_equal(mbedtls_x509write_crt_set_issuer_name(&w, "CN=testhost.local"), 0);
     assert_int_equal(mbedtls_x509write_crt_set_validity(&w, from, to), 0);
@@ -479,7 +478,6 @@ static void write_expiring_cert(const struct fx *f, int days)
     assert_int_equal(mbedtls_x509write_crt_pem(&w, pem, sizeof pem, mbedtls_ctr_drbg_random,
                                                &drbg), 0);
     write_text(path_in(f, "tls-cert.pem"), (char *)pem);
-    mbedtls_mpi_free(&serial);
     mbedtls_ctr_drbg_free(&drbg);
     mbedtls_entropy_free(&ent);
     mbedtls_x509write_crt_free(&w);

@@ -35,6 +35,7 @@
 #include <mbedtls/version.h>
 
 #include "journal.h"
+#include "tls-compat.h"
 
 #define TRAILER_LEN 73 /* "\nsha256 " + 64 hex + "\n" */
 
@@ -141,11 +142,7 @@ static void sha_hex(const void *p, size_t len, char hex[65])
 {
     unsigned char sum[32];
 
-#if MBEDTLS_VERSION_MAJOR < 3
-    assert_int_equal(mbedtls_sha256_ret(p, len, sum, 0), 0);
-#else
-    assert_int_equal(mbedtls_sha256(p, len, sum, 0), 0);
-#endif
+    assert_int_equal(tlsc_sha256(p, len, sum), 0);
     for (int i = 0; i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", sum[i]);
 }
