@@ -457,6 +457,42 @@ void put_url_encode(const char *s, char *out, size_t outlen, size_t *len)
     out[*len] = '\0';
 }
 
+/*
+ * Whether the folder held open at u->parent_fd is still the one u->parent
+ * names: not deleted (moved to the trash), moved or replaced while the
+ * body came in. The root always is.
+ */
+static int parent_still_there(const struct put_upload *u)
+{
+    struct paths_opts po = u->srv->paths;
+    struct stat now, held;
+    int fd, same;
+
+    if (!u->parent[0])
+        return 1;
+    po.follow_symlinks = 0;
+    if (paths_open(u->srv->root_fd, u->parent, O_RDONLY | O_DIRECTORY, &po, &fd) < 0)
+        return 0;
+    same = fstat(fd, &now) == 0 && fstat(u->parent_fd, &held) == 0 &&
+           now.st_dev == held.st_dev && now.st_ino == held.st_ino;
+    close(fd);
+    return same;
+}
+
+/* The 409 for a folder that went away during the upload. */
+static enum MHD_Result answer_parent_gone(struct put_upload *u, struct MHD_Connection *c,
+                                          unsigned *status)
+{
+    char text[TEXT_MAX];
+
+    srv_log(u->srv, FERRY_LOG_INFO, "upload of '%s/%s': the folder was deleted or moved "
+            "during the upload; nothing was stored", u->parent, u->name);
+    snprintf(text, sizeof text, "409 Conflict: the folder '/%.*s' was deleted or moved "
+             "during the upload; nothing was stored. Create it again, then send the file "
+             "again.\n", 300, u->parent);
+    return answer(c, 409, text, NULL, NULL, status);
+}
+
 enum MHD_Result put_finish(struct put_upload *u, struct MHD_Connection *c,
                            unsigned *status)
 {
@@ -473,6 +509,8 @@ enum MHD_Result put_finish(struct put_upload *u, struct MHD_Connection *c,
         fail_write(u, rc);
     if (u->err_status)
         return answer(c, u->err_status, u->err_text, NULL, NULL, status);
+    if (!parent_still_there(u)) /* the part goes in put_end() */
+        return answer_parent_gone(u, c, status);
     rc = put_commit(u->updir_fd, u->part, u->part_fd, u->parent_fd, u->name, u->mode, &h,
                     final, sizeof final, &replaced, &gone);
     u->part_gone = gone;
@@ -500,6 +538,18 @@ enum MHD_Result put_finish(struct put_upload *u, struct MHD_Connection *c,
         return answer(c, 500, "500 Internal Server Error: the upload could not be moved "
                       "into place (see the server's log); nothing was stored. Try again.\n",
                       NULL, NULL, status);
+    }
+    if (!parent_still_there(u)) {
+        /* The folder went away between the check and the rename: the file
+         * is in the folder's new place (the trash); it goes, if it is
+         * still ours there. */
+        struct stat part;
+
+        if (fstatat(u->parent_fd, final, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            fstat(u->part_fd, &part) == 0 && st.st_dev == part.st_dev &&
+            st.st_ino == part.st_ino)
+            unlinkat(u->parent_fd, final, 0);
+        return answer_parent_gone(u, c, status);
     }
     u->stored = 1;
     etag[0] = '\0';
