@@ -28,6 +28,7 @@
 
 #include "fileops.h"
 #include "paths.h"
+#include "pending.h"
 #include "server.h"
 #include "trash.h"
 #include "upload-put.h"
@@ -632,6 +633,8 @@ struct op {
     char raw[3 * PATHS_MAX + 2]; /* the request's path, then the Destination's,
                                     still percent-encoded */
     char tmp[NAME_MAX + 1];      /* a copy being built, in dst's folder */
+    struct pending pend;         /* the record of tmp and of an item set
+                                    aside, for the sweep after a kill */
     char text[TEXT_MAX];
     char loc[URL_MAX];
 };
@@ -880,8 +883,29 @@ static void hidden_name(const char *name, const char *kind, char *out)
 }
 
 /*
+ * Records in op->pend (pending_save) that the hidden names op->tmp and,
+ * with `old`, old beside dst's name are about to be made in dst's folder.
+ * Returns 0 or -errno (nothing may be made then).
+ */
+static int pend_save(struct op *op, const char *old)
+{
+    struct pending *p = &op->pend;
+    size_t flen = (size_t)(op->dst.name - op->dst.rel);
+
+    p->srv = op->srv;
+    snprintf(p->folder, sizeof p->folder, "%.*s", (int)(flen ? flen - 1 : 0), op->dst.rel);
+    snprintf(p->tmp, sizeof p->tmp, "%s", op->tmp);
+    if (old) {
+        snprintf(p->name, sizeof p->name, "%s", op->dst.name);
+        snprintf(p->old, sizeof p->old, "%s", old);
+    }
+    return pending_save(p);
+}
+
+/*
  * Copies src into a new hidden temporary name in dst's folder (op->tmp),
- * fsynced. Returns 0, or -errno with nothing left behind.
+ * fsynced, recorded first (pending.h) so that a kill leaves nothing for
+ * good. Returns 0, or -errno with nothing left behind.
  */
 static int copy_to_temp(struct op *op, int recurse)
 {
@@ -889,7 +913,9 @@ static int copy_to_temp(struct op *op, int recurse)
 
     for (int tries = 0; tries < 16 && rc == -EEXIST; tries++) {
         hidden_name(op->dst.name, "copy", op->tmp);
-        rc = fileops_copy(op->src.dir_fd, op->src.name, op->dst.dir_fd, op->tmp, recurse);
+        rc = pend_save(op, NULL);
+        if (rc == 0)
+            rc = fileops_copy(op->src.dir_fd, op->src.name, op->dst.dir_fd, op->tmp, recurse);
     }
     return rc;
 }
@@ -922,7 +948,9 @@ static int aside_put(struct op *op, struct aside *a)
     rc = -EEXIST;
     for (int tries = 0; tries < 16 && rc == -EEXIST; tries++) {
         hidden_name(op->dst.name, "old", a->name);
-        rc = put_place(op->dst.dir_fd, op->dst.name, op->dst.dir_fd, a->name, 1);
+        rc = pend_save(op, a->name); /* a kill puts it back at the next start */
+        if (rc == 0)
+            rc = put_place(op->dst.dir_fd, op->dst.name, op->dst.dir_fd, a->name, 1);
     }
     if (rc == 1) /* a hard link was made and the old name stayed */
         rc = unlinkat(op->dst.dir_fd, op->dst.name, 0) < 0 ? -errno : 0;
@@ -1316,6 +1344,7 @@ enum MHD_Result fileops_handle(struct ferry_server *srv, struct MHD_Connection *
         ret = do_delete(op, status);
     else
         ret = do_transfer(op, strcmp(method, "MOVE") == 0, status);
+    pending_end(&op->pend); /* whatever the outcome: nothing is left to sweep */
     target_close(&op->src);
     target_close(&op->dst);
     free(op);

@@ -19,7 +19,7 @@ need_cmd curl
 : "${FERRYCTL:=$(dirname "$FERRYD")/ferryctl}"
 [ -x "$FERRYCTL" ] || bail_out "FERRYCTL=$FERRYCTL is not an executable (build it first)"
 
-plan 11
+plan 20
 
 root=$FERRY_TMP/root
 state=$FERRY_TMP/state
@@ -99,5 +99,78 @@ http "http://127.0.0.1:$port/.ferry/status"
 json_ok "the cut PUT is not listed as restored in /.ferry/status" "$HTTP_BODY" "
 assert not [t for t in j['transfers'] if t['path'] == '/cycle.bin'], j['transfers']"
 unlike "$(cat "$state/journal" 2>/dev/null | tr -d '\0')" 'cycle\.bin' "... nor in the journal"
+ferry_stop TERM
+
+# ---------------------------------------------------------------- 4. kill -9 mid-COPY
+truncate -s 2G "$root/big.bin" # sparse: cheap to read, slow enough to copy
+ferry_start "$root" --state-dir "$state" --no-mdns || bail_out "ferryd did not start"
+curl -q -sS --max-time $((60 * T_SCALE)) -o /dev/null -X COPY \
+    -H 'Destination: /copy-of-big.bin' "$FERRY_BASE/big.bin" 2>/dev/null &
+copy_pid=$!
+track_pid "$copy_pid"
+# SIGKILL as soon as the copy's temporary file has bytes (polled every 2 ms)
+killed=$("$PYTHON" - "$root" "$FERRY_PID" "$T_WAIT" <<'EOF_PY'
+import os, signal, sys, time
+root, pid, limit = sys.argv[1], int(sys.argv[2]), time.monotonic() + float(sys.argv[3])
+while time.monotonic() < limit:
+    for n in os.listdir(root):
+        if n.startswith('.copy-of-big.bin.ferry-copy-') and os.stat(os.path.join(root, n)).st_size > 0:
+            os.kill(pid, signal.SIGKILL)
+            print(n)
+            sys.exit(0)
+    time.sleep(0.002)
+print('none')
+EOF_PY
+)
+wait_gone "$FERRY_PID" "$T_WAIT" || kill -KILL "$FERRY_PID" # (the poll missed it: fails below)
+wait "$FERRY_PID" 2>/dev/null # (bash reports the kill on stderr)
+forget_pid "$FERRY_PID"
+wait_gone "$copy_pid" "$T_WAIT"
+like "$killed:$(ls -A "$root" | grep -c 'ferry-copy')" '^\.copy-of-big\.bin\.ferry-copy-[0-9a-f]{8}:1$' \
+    "kill -9 while COPY builds its hidden temporary copy: the temporary file is left"
+# What else a kill can leave, made by hand: a replace cut after the old
+# item was set aside (a record with "old"), and a record that names a
+# client's file (tampered: never touched).
+echo 'the old one' >"$root/.kept.txt.ferry-old-0123abcd"
+echo 'a client file' >"$root/real.txt"
+mkdir -p "$state/pending"
+printf '{"version":1,"folder":"","tmp":"","name":"kept.txt","old":".kept.txt.ferry-old-0123abcd"}' \
+    >"$state/pending/00000000000000aa.json"
+printf '{"version":1,"folder":"","tmp":"real.txt","name":"","old":""}' \
+    >"$state/pending/00000000000000bb.json"
+ferry_start "$root" --state-dir "$state" --no-mdns --hidden || bail_out "ferryd did not restart"
+is "$(ls -A "$root" | grep -c 'ferry-')" 0 "the next start removes the half-made copy"
+like "$(cat "$FERRY_ERR")" "removed the copy that an earlier run left half made" \
+    "... and says so in the log"
+is "$(cat "$root/kept.txt" 2>/dev/null)/$(cat "$root/real.txt")/$(ls "$state/pending" | wc -l)" \
+    "the old one/a client file/0" \
+    "a replace cut midway is put back; a record naming a client's file is ignored"
+ok_if "the source is untouched and nothing was copied" \
+    test "$(stat -c %s "$root/big.bin")" = $((2 << 30)) -a ! -e "$root/copy-of-big.bin"
+rm -f "$root/big.bin"
+
+# Such names are never shown, served, zipped, counted or written, even
+# with --hidden (this one made by hand).
+echo 'half made' >"$root/.x.txt.ferry-copy-0123abcd"
+echo 'visible' >"$root/.visible.txt"
+http "$FERRY_BASE/?format=json"
+json_ok "--hidden: the listing shows dot-files but no temporary copy" "$HTTP_BODY" "
+names = [e['name'] for e in (j['entries'] if isinstance(j, dict) else j)]
+assert '.visible.txt' in names and not [n for n in names if 'ferry-copy' in n], names"
+http "$FERRY_BASE/.x.txt.ferry-copy-0123abcd"
+code_get=$HTTP_STATUS
+http -X PUT --data-binary evil "$FERRY_BASE/.x.txt.ferry-copy-0123abcd"
+like "$code_get/$HTTP_STATUS/$(cat "$root/.x.txt.ferry-copy-0123abcd")" '^404/40[34]/half made$' \
+    "GET and PUT of a temporary name: 404 and 403, the file untouched"
+http "$FERRY_BASE/?download=zip"
+cp "$HTTP_BODY" "$FERRY_TMP/root.zip"
+http "$FERRY_BASE/?size=1"
+ok_if "the zip of the root and its ?size=1 leave it out" "$PYTHON" -c '
+import json, sys, zipfile
+names = zipfile.ZipFile(sys.argv[1]).namelist()
+size = json.load(open(sys.argv[2]))
+assert ".visible.txt" in names and not [n for n in names if "ferry-copy" in n], names
+assert size["files"] == len([n for n in names if not n.endswith("/")]), (size, names)
+' "$FERRY_TMP/root.zip" "$HTTP_BODY"
 ferry_stop TERM
 finish
