@@ -3,6 +3,7 @@
 # connection goes, for t-tus-many.sh.
 #
 #   tus-many.py PORT N PREFIX [--no-body] [--source ADDR] [--stop-at-error]
+#               [--probe PATH]
 #
 # Each upload is one POST to /.ferry/uploads/ from ADDR (default 127.0.0.1):
 # creation-with-upload of a 1-byte file "PREFIX-<i>.txt" (the body is the
@@ -11,7 +12,10 @@
 # {"codes": {status: count}, "first_error": [i, status, text] or null,
 #  "seconds": wall time, "offsets_ok": all 201s said Upload-Offset 1 (or 0
 #  without a body), "locations": the last 3 Location headers}.
-import base64, http.client, json, socket, sys, time
+# With --probe PATH a second client (its own connection, from 127.0.0.9)
+# GETs PATH every 100 ms meanwhile, and "probe" adds its count, statuses
+# and latencies in ms (median, max).
+import base64, http.client, json, socket, sys, threading, time
 
 port, n, prefix = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 body = '--no-body' not in sys.argv
@@ -26,6 +30,32 @@ class Conn(http.client.HTTPConnection):
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
+probe_path = sys.argv[sys.argv.index('--probe') + 1] if '--probe' in sys.argv else None
+probe = {'codes': {}, 'ms': []}
+done = threading.Event()
+
+
+def prober():
+    pc = http.client.HTTPConnection('127.0.0.1', port, timeout=30,
+                                    source_address=('127.0.0.9', 0))
+    while not done.is_set():
+        t = time.monotonic()
+        try:
+            pc.request('GET', probe_path)
+            r = pc.getresponse()
+            r.read()
+            st = r.status
+        except (http.client.HTTPException, OSError):
+            pc.close()
+            st = 0
+        probe['ms'].append((time.monotonic() - t) * 1000)
+        probe['codes'][st] = probe['codes'].get(st, 0) + 1
+        done.wait(0.1)
+
+
+if probe_path:
+    th = threading.Thread(target=prober)
+    th.start()
 c = Conn('127.0.0.1', port, timeout=30)
 codes, first, ok, locs = {}, None, True, []
 t0 = time.monotonic()
@@ -57,6 +87,13 @@ for i in range(n):
         first = [i, r.status, text.decode('utf-8', 'replace').strip()[:200]]
         if stop:
             break
-print(json.dumps({'codes': codes, 'first_error': first,
-                  'seconds': round(time.monotonic() - t0, 2), 'offsets_ok': ok,
-                  'locations': locs}))
+out = {'codes': codes, 'first_error': first, 'seconds': round(time.monotonic() - t0, 2),
+       'offsets_ok': ok, 'locations': locs}
+if probe_path:
+    done.set()
+    th.join()
+    ms = sorted(probe['ms'])
+    out['probe'] = {'n': len(ms), 'codes': probe['codes'],
+                    'median_ms': round(ms[len(ms) // 2], 1) if ms else None,
+                    'max_ms': round(ms[-1], 1) if ms else None}
+print(json.dumps(out))
