@@ -786,14 +786,14 @@ int tus_store_commit(struct tus_store *s, struct tus_upload *u)
         rc = 0; /* in place already: only the part's name is left */
     } else {
         rc = put_commit(s->updir_fd, part, part_fd, dir_fd, u->name, mode, NULL, final,
-                        sizeof final, &replaced, &gone);
+                        sizeof final, &replaced, &gone, srv, u->folder);
         if ((rc == -EEXIST || rc == -EISDIR) && mode != PUT_KEEP_BOTH) {
             /* The name was taken (or became a folder) since the creation:
              * keep the bytes under the keep-both name. */
             srv_log(srv, FERRY_LOG_INFO, "tus: '%s' is taken now: storing upload %s under "
                     "another name", u->name, u->id);
             rc = put_commit(s->updir_fd, part, part_fd, dir_fd, u->name, PUT_KEEP_BOTH,
-                            NULL, final, sizeof final, &replaced, &gone);
+                            NULL, final, sizeof final, &replaced, &gone, srv, u->folder);
         }
     }
     if (rc < 0)

@@ -31,6 +31,7 @@
 #include "cond.h"
 #include "engine.h"
 #include "paths.h"
+#include "pending.h"
 #include "server.h"
 #include "upload-put.h"
 
@@ -199,7 +200,8 @@ int put_write_all(int fd, const char *p, size_t len)
  * (name written to tmp), fsynced. Returns 0, or -errno with nothing left
  * behind.
  */
-static int copy_to_temp(int src_fd, int dir_fd, const char *name, char *tmp, size_t tmplen)
+static int copy_to_temp(int src_fd, int dir_fd, const char *name, char *tmp, size_t tmplen,
+                        struct pending *pend)
 {
     char hex[17], *buf = malloc(COPY_BUF);
     size_t keep;
@@ -216,6 +218,12 @@ static int copy_to_temp(int src_fd, int dir_fd, const char *name, char *tmp, siz
         if (keep > NAME_MAX - 21)
             keep = utf8_cut(name, NAME_MAX - 21);
         snprintf(tmp, tmplen, ".%.*s.ferry-part-%s", (int)keep, name, hex);
+        if (pend) { /* recorded before it exists: a kill leaves nothing for good */
+            snprintf(pend->tmp, sizeof pend->tmp, "%s", tmp);
+            rc = pending_save(pend);
+            if (rc < 0)
+                goto fail;
+        }
         fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                     FILE_MODE);
         if (fd < 0 && errno != EEXIST) {
@@ -327,8 +335,11 @@ static int place_as(int from_dir, const char *from, int dir_fd, const char *name
 
 int put_commit(int part_dir, const char *part, int part_fd, int dir_fd, const char *name,
                enum put_mode mode, const struct cond_headers *h, char *final,
-               size_t finallen, int *replaced, int *part_gone)
+               size_t finallen, int *replaced, int *part_gone,
+               struct ferry_server *srv, const char *folder)
 {
+    struct pending *pend = NULL;
+    int rfd;
     char tmp[NAME_MAX + 1] = "";
     int rc;
 
@@ -340,12 +351,24 @@ int put_commit(int part_dir, const char *part, int part_fd, int dir_fd, const ch
     if (rc == -EXDEV) {
         /* The state folder is on another file system: copy next to the
          * target under a hidden name, then move that. */
-        rc = copy_to_temp(part_fd, dir_fd, name, tmp, sizeof tmp);
-        if (rc < 0)
-            return rc;
-        rc = place_as(dir_fd, tmp, dir_fd, name, mode, h, final, finallen, replaced);
-        if (rc != 0) /* failed, or linked with the temporary name left */
-            unlinkat(dir_fd, tmp, 0);
+        if (srv && !(pend = calloc(1, sizeof *pend)))
+            return -ENOMEM;
+        if (pend) {
+            pend->srv = srv;
+            snprintf(pend->folder, sizeof pend->folder, "%s", folder);
+        }
+        /* read through a fd of its own: a PUT's part_fd is write-only */
+        rfd = openat(part_dir, part, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        rc = rfd < 0 ? -errno : copy_to_temp(rfd, dir_fd, name, tmp, sizeof tmp, pend);
+        if (rfd >= 0)
+            close(rfd);
+        if (rc == 0) {
+            rc = place_as(dir_fd, tmp, dir_fd, name, mode, h, final, finallen, replaced);
+            if (rc != 0) /* failed, or linked with the temporary name left */
+                unlinkat(dir_fd, tmp, 0);
+        }
+        pending_end(pend);
+        free(pend);
         if (rc < 0)
             return rc;
         *part_gone = unlinkat(part_dir, part, 0) == 0;
@@ -512,7 +535,7 @@ enum MHD_Result put_finish(struct put_upload *u, struct MHD_Connection *c,
     if (!parent_still_there(u)) /* the part goes in put_end() */
         return answer_parent_gone(u, c, status);
     rc = put_commit(u->updir_fd, u->part, u->part_fd, u->parent_fd, u->name, u->mode, &h,
-                    final, sizeof final, &replaced, &gone);
+                    final, sizeof final, &replaced, &gone, u->srv, u->parent);
     u->part_gone = gone;
     if (rc == -EEXIST && u->mode == PUT_KEEP_BOTH)
         return answer(c, 409, "409 Conflict: every \"name (n)\" variant of this name is "

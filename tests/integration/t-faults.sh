@@ -11,7 +11,11 @@
 #   4. kill -9 of ferryd while a COPY builds its hidden temporary copy
 #      (".NAME.ferry-copy-XXXXXXXX", polled for): the next start removes
 #      it, and such names are never listed, zipped, counted or writable,
-#      also with --hidden.
+#      also with --hidden; a set-aside item of a cut replace put back;
+#   5. kill -9 while a PUT copies its part across file systems (state
+#      folder on /dev/shm): the next start removes the ".ferry-part-" copy;
+#      such a PUT stores the file (it answered 500 before: the copy read
+#      the part through its write-only fd).
 
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
@@ -19,13 +23,39 @@ need_cmd curl
 : "${FERRYCTL:=$(dirname "$FERRYD")/ferryctl}"
 [ -x "$FERRYCTL" ] || bail_out "FERRYCTL=$FERRYCTL is not an executable (build it first)"
 
-plan 20
+plan 24
 
 root=$FERRY_TMP/root
 state=$FERRY_TMP/state
 src=$FERRY_TMP/src
 mkdir -p "$root" "$state" "$src"
 T_WAIT=$((10 * T_SCALE)) # seconds of a bounded poll
+
+# kill_at_temp DIR PREFIX: SIGKILLs ferryd ($FERRY_PID) as soon as a file
+# DIR/PREFIX* has bytes (polled every 2 ms, at most T_WAIT s), reaps it, and
+# sets KILLED to that file's name ("none" when the poll missed it).
+kill_at_temp() {
+    KILLED=$("$PYTHON" - "$1" "$2" "$FERRY_PID" "$T_WAIT" <<'EOF_PY'
+import os, signal, sys, time
+root, prefix, pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
+limit = time.monotonic() + float(sys.argv[4])
+while time.monotonic() < limit:
+    for n in os.listdir(root):
+        try:
+            if n.startswith(prefix) and os.stat(os.path.join(root, n)).st_size > 0:
+                os.kill(pid, signal.SIGKILL)
+                print(n)
+                sys.exit(0)
+        except FileNotFoundError:
+            pass
+    time.sleep(0.002)
+print('none')
+EOF_PY
+)
+    wait_gone "$FERRY_PID" "$T_WAIT" || kill -KILL "$FERRY_PID" # (missed: fails below)
+    wait "$FERRY_PID" 2>/dev/null # (bash reports the kill on stderr)
+    forget_pid "$FERRY_PID"
+}
 
 # ---------------------------------------------------------------- 1. depth
 deep_chain() { # DIR LEVELS: DIR/d1/d2/... LEVELS deep, one file in each
@@ -108,25 +138,9 @@ curl -q -sS --max-time $((60 * T_SCALE)) -o /dev/null -X COPY \
     -H 'Destination: /copy-of-big.bin' "$FERRY_BASE/big.bin" 2>/dev/null &
 copy_pid=$!
 track_pid "$copy_pid"
-# SIGKILL as soon as the copy's temporary file has bytes (polled every 2 ms)
-killed=$("$PYTHON" - "$root" "$FERRY_PID" "$T_WAIT" <<'EOF_PY'
-import os, signal, sys, time
-root, pid, limit = sys.argv[1], int(sys.argv[2]), time.monotonic() + float(sys.argv[3])
-while time.monotonic() < limit:
-    for n in os.listdir(root):
-        if n.startswith('.copy-of-big.bin.ferry-copy-') and os.stat(os.path.join(root, n)).st_size > 0:
-            os.kill(pid, signal.SIGKILL)
-            print(n)
-            sys.exit(0)
-    time.sleep(0.002)
-print('none')
-EOF_PY
-)
-wait_gone "$FERRY_PID" "$T_WAIT" || kill -KILL "$FERRY_PID" # (the poll missed it: fails below)
-wait "$FERRY_PID" 2>/dev/null # (bash reports the kill on stderr)
-forget_pid "$FERRY_PID"
+kill_at_temp "$root" .copy-of-big.bin.ferry-copy-
 wait_gone "$copy_pid" "$T_WAIT"
-like "$killed:$(ls -A "$root" | grep -c 'ferry-copy')" '^\.copy-of-big\.bin\.ferry-copy-[0-9a-f]{8}:1$' \
+like "$KILLED:$(ls -A "$root" | grep -c 'ferry-copy')" '^\.copy-of-big\.bin\.ferry-copy-[0-9a-f]{8}:1$' \
     "kill -9 while COPY builds its hidden temporary copy: the temporary file is left"
 # What else a kill can leave, made by hand: a replace cut after the old
 # item was set aside (a record with "old"), and a record that names a
@@ -173,4 +187,36 @@ assert ".visible.txt" in names and not [n for n in names if "ferry-copy" in n], 
 assert size["files"] == len([n for n in names if not n.endswith("/")]), (size, names)
 ' "$FERRY_TMP/root.zip" "$HTTP_BODY"
 ferry_stop TERM
+
+# ---------------------------------------------------------------- 5. PUT across file systems
+# With the state folder on another file system (/dev/shm) a PUT's part is
+# copied beside the target under ".NAME.ferry-part-XXXXXXXX" before it is
+# moved into place; kill -9 during that copy.
+shm=""
+[ -d /dev/shm ] && [ -w /dev/shm ] && shm=$(mktemp -d /dev/shm/ferry-faults.XXXXXX)
+if [ -n "$shm" ] && [ "$(stat -c %d "$shm")" != "$(stat -c %d "$root")" ]; then
+    FERRY_CLEANUP_HOOK="rm -rf '$shm'"
+    head -c $((512 << 20)) /dev/zero >"$src/put512.bin"
+    ferry_start "$root" --state-dir "$shm/state" --no-mdns || bail_out "ferryd did not start"
+    curl -q -sS --max-time $((60 * T_SCALE)) -o /dev/null -T "$src/put512.bin" \
+        "$FERRY_BASE/across.bin" 2>/dev/null &
+    put_pid=$!
+    track_pid "$put_pid"
+    T_WAIT=$((30 * T_SCALE)) kill_at_temp "$root" .across.bin.ferry-part-
+    wait_gone "$put_pid" "$T_WAIT"
+    like "$KILLED:$(ls -A "$root" | grep -c 'ferry-part')" '^\.across\.bin\.ferry-part-[0-9a-f]{8}:1$' \
+        "kill -9 while a PUT copies its part across file systems: the temporary copy is left"
+    ferry_start "$root" --state-dir "$shm/state" --no-mdns || bail_out "ferryd did not restart"
+    is "$(ls -A "$root" | grep -c 'ferry-part')/$(ls "$root" | grep -c across)" 0/0 \
+        "the next start removes it; nothing was stored"
+    http -T "$src/put.bin" "$FERRY_BASE/across2.bin"
+    is "$HTTP_STATUS/$(sha256 "$root/across2.bin" 2>/dev/null)" "201/$(sha256 "$src/put.bin")" \
+        "a PUT with the state folder on another file system is stored whole (201)"
+    ferry_stop TERM
+    rm -f "$src/put512.bin"
+else
+    for i in 1 2 3 4; do
+        skip "kill -9 during a PUT's copy across file systems" "no /dev/shm on another file system"
+    done
+fi
 finish
