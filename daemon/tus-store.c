@@ -11,7 +11,11 @@
  *
  * A finished upload leaves the table at its release (retire_at): what a
  * late HEAD needs (length, metadata, where the file went) moves to a ring
- * of the last TUS_RECENT_MAX finished uploads, which no cap counts.
+ * of the last TUS_RECENT_MAX finished uploads, which no cap counts. Its
+ * info file stays while it is in the ring (it says "committing" and has no
+ * part: the next open takes it as finished and puts it back in the ring),
+ * so a HEAD after a kill -9 that cut the final answer still says
+ * offset == length; it goes when the ring forgets the upload.
  */
 #include "config.h"
 
@@ -298,12 +302,16 @@ static int by_id(const void *a, const void *b)
     return strcmp((*x)->id, (*y)->id);
 }
 
-/* Whether the table knows `id`: a binary search in `sorted` (n entries,
- * sorted by by_id), or a linear one when it is NULL. Lock held. */
+/* Whether `id` is an upload of the table (a binary search in `sorted`, n
+ * entries sorted by by_id, or a linear one when it is NULL) or of the ring
+ * of finished ones (whose info stays). Lock held. */
 static int known(const struct tus_store *s, struct tus_upload **sorted, const char *id)
 {
     struct tus_upload key, *k = &key;
 
+    for (size_t i = 0; i < TUS_RECENT_MAX; i++)
+        if (strcmp(s->recent[i].id, id) == 0)
+            return 1;
     if (!sorted)
         return find(s, id) != SIZE_MAX;
     memcpy(key.id, id, sizeof key.id);
@@ -317,6 +325,7 @@ static void recent_expire(struct tus_store *s, time_t now)
         struct tus_recent *r = &s->recent[i];
 
         if (r->id[0] && r->expires <= now) {
+            remove_files(s, r->id);
             free(r->metadata);
             free(r->stored_as);
             memset(r, 0, sizeof *r);
@@ -431,16 +440,18 @@ static struct tus_recent *recent_find(struct tus_store *s, const char *id, time_
 }
 
 /*
- * Finished upload i leaves the table: remembered in the ring (the oldest
- * entry is forgotten when it is full; nothing is remembered when memory
- * runs out), its files and registry entry removed, its record freed.
- * Lock held.
+ * Finished upload i leaves the table: remembered in the ring with its info
+ * file (the oldest entry, and its info, are forgotten when it is full),
+ * its registry entry removed, its record freed. `expires` is when the ring
+ * forgets it. Lock held.
  */
-static void retire_at(struct tus_store *s, size_t i, time_t now)
+static void retire_at(struct tus_store *s, size_t i, time_t expires)
 {
     struct tus_upload *u = s->v[i];
     struct tus_recent *r = &s->recent[s->recent_next];
 
+    if (r->id[0])
+        remove_files(s, r->id);
     free(r->metadata);
     free(r->stored_as);
     memset(r, 0, sizeof *r);
@@ -449,9 +460,11 @@ static void retire_at(struct tus_store *s, size_t i, time_t now)
     u->metadata = u->stored_as = NULL;
     memcpy(r->id, u->id, sizeof r->id);
     r->length = u->length;
-    r->expires = expiry_after(s, now);
+    r->expires = expires;
     s->recent_next = (s->recent_next + 1) % TUS_RECENT_MAX;
-    drop_at(s, i);
+    forget_transfer(s, u);
+    unlink_at(s, i);
+    upload_free(u);
 }
 
 /* Copies u into *v. Lock held. Returns 0 or -ENOMEM (v zeroed). */
@@ -631,7 +644,7 @@ void tus_store_release(struct tus_store *s, struct tus_upload *u)
         drop_at(s, find(s, u->id));
         dropped = 1;
     } else if (u->state == TUS_DONE) { /* finished: it leaves the table */
-        retire_at(s, find(s, u->id), time(NULL));
+        retire_at(s, find(s, u->id), expiry_after(s, time(NULL)));
     }
     pthread_mutex_unlock(&s->lock);
     if (dropped)
@@ -753,7 +766,7 @@ int tus_store_commit(struct tus_store *s, struct tus_upload *u)
 {
     struct ferry_server *srv = s->srv;
     struct paths_opts po = srv->paths;
-    char part[FILE_NAME_MAX], info[FILE_NAME_MAX], final[NAME_MAX + 1], *stored = NULL;
+    char part[FILE_NAME_MAX], final[NAME_MAX + 1], *stored = NULL;
     enum put_mode mode = policy_mode(srv);
     int part_fd = -1, dir_fd = -1, replaced = 0, gone = 0, rc;
     struct stat st;
@@ -811,11 +824,10 @@ int tus_store_commit(struct tus_store *s, struct tus_upload *u)
     u->state = TUS_DONE;
     pthread_mutex_unlock(&s->lock);
     u->verify_from = -1;
-    /* The file is in place: the record goes (the release retires the
-     * upload). An info left by a kill here says "committing" without a
-     * part, which the next open takes as finished. */
-    file_name(info, u->id, F_INFO);
-    unlinkat(s->updir_fd, info, 0);
+    /* The file is in place. The info says "committing" and the part is
+     * gone: that is what a finished upload's record looks like from now
+     * on (the next open takes it as finished), kept until the ring of
+     * recently finished uploads forgets it; no write is needed. */
     rc = 0;
 out:
     if (part_fd >= 0)
@@ -837,6 +849,7 @@ int tus_store_remove(struct tus_store *s, const char *id)
 
         rc = r ? 1 : -ENOENT; /* finished: forgotten, nothing to sync */
         if (r) {
+            remove_files(s, r->id);
             free(r->metadata);
             free(r->stored_as);
             memset(r, 0, sizeof *r);
@@ -1015,7 +1028,7 @@ static void recover(struct tus_store *s, const char *id)
     pthread_mutex_lock(&s->lock);
     u->busy = 0;
     if (u->state == TUS_DONE) /* finished before the kill, or just now */
-        retire_at(s, find(s, id), time(NULL));
+        retire_at(s, find(s, id), u->expires);
     pthread_mutex_unlock(&s->lock);
 }
 

@@ -25,9 +25,11 @@
  * The caps count unfinished uploads only: TUS_STORE_MAX in all, and
  * TUS_CLIENT_MAX per creator address, so one client cannot take every
  * slot. A bounded memory of the last TUS_RECENT_MAX finished uploads
- * (in memory only, never counted against a cap) answers a HEAD after a
- * lost final answer with offset == length, as a tus client resuming by its
- * fingerprint expects.
+ * (never counted against a cap; their info files stay while they are
+ * remembered, and the next open remembers them again) answers a HEAD after
+ * a lost final answer, also across a kill -9, with offset == length, as a
+ * tus client resuming by its fingerprint expects (else it would upload the
+ * file again, and get 409 under --on-conflict refuse).
  *
  * The commit (tus_store_commit) is safe against a kill at any instant:
  * the info says "committing" (durable) before put_commit() moves the part
@@ -36,9 +38,9 @@
  * info says active or committing is committed again (a target that is the
  * part itself, hard-linked by put_place()'s fallback, counts as done); a
  * committing info without its part is done. So a file in the tree is
- * either absent or complete. A finished commit removes the info (no
- * "done" record is written any more; one found from an older version is
- * taken as finished).
+ * either absent or complete. No "done" record is written any more: a
+ * "committing" info without its part is a finished upload's record (one
+ * that says "done", from an older version, is taken the same way).
  *
  * Threads: every function may be called from any thread; one mutex guards
  * the table and the fields marked "guarded". A request that acquired an
@@ -187,8 +189,8 @@ int tus_store_set_verify(struct tus_store *s, struct tus_upload *u, int64_t from
  * conflict policy says (upload-put.h: put_commit; a name taken since the
  * creation under "refuse", or now a folder, gives the keep-both name
  * instead: the bytes are never lost), with the kill-safe ordering described
- * above. On success the upload is done, u->stored_as set and its info
- * removed (the record goes at tus_store_release()). Returns 0, or
+ * above. On success the upload is done and u->stored_as set (the record
+ * leaves the table at tus_store_release()). Returns 0, or
  * -ENOENT (the folder is gone), -EEXIST (every keep-both name is taken),
  * -ENOSPC/-EDQUOT, -EIO (the part is not complete) or another -errno; the
  * upload then stays active with its part, for a retry; -ECANCELED when it

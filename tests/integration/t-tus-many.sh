@@ -2,9 +2,9 @@
 # t-tus-many.sh — tus uploads never stop for everyone (issue 16, point 5):
 #   1. 10,000 tiny uploads in a row (creation-with-upload, one POST each,
 #      one keep-alive connection): every one 201 with Upload-Offset 1, the
-#      10,000 files in the share, no record left in $STATE/uploads; a HEAD
-#      of a finished upload's URL (a lost final answer) still says
-#      offset == length;
+#      10,000 files in the share, only the last 256 records kept in
+#      $STATE/uploads; a HEAD of a finished upload's URL (a lost final
+#      answer) still says offset == length, also after a restart;
 #   2. after a restart on the same state folder: more uploads succeed, and
 #      no finished upload was "kept from before";
 #   3. the caps count unfinished uploads per client address: 127.0.0.1
@@ -23,7 +23,7 @@ fi
 . "$(dirname "$0")/lib.sh"
 need_cmd curl
 
-plan 19
+plan 20
 
 root=$FERRY_TMP/root
 state=$FERRY_TMP/state
@@ -55,7 +55,7 @@ json_ok "10,000 tus uploads in a row: every one 201, finished in its POST" \
 assert j.get('codes') == {'201': 10000} and j['offsets_ok'], j"
 diag "10,000 uploads in $(pyj "$FERRY_TMP/many.json" "j.get('seconds')") s"
 is "$(find "$root" -name 'row-*.txt' | wc -l | tr -d ' ')" 10000 "the 10,000 files are in the share"
-is "$(uploads_records)" 0 "no record of a finished upload is kept in \$STATE/uploads"
+is "$(uploads_records)" 256 "\$STATE/uploads keeps the records of the last 256 finished uploads only"
 last=$(pyj "$FERRY_TMP/many.json" "j['locations'][-1]")
 http -I -H 'Tus-Resumable: 1.0.0' "$FERRY_BASE$last"
 is "$HTTP_STATUS/$(hdr Upload-Offset)/$(hdr Upload-Length)/$(hdr Ferry-Stored-As)" \
@@ -65,6 +65,9 @@ ferry_stop TERM
 # ---------------------------------------------------------------- 2. restart
 ferry_start "$root" --state-dir "$state" --no-mdns || bail_out "ferryd did not restart"
 unlike "$(grep 'kept from before' "$FERRY_ERR")" . "after the restart no upload is kept from before"
+http -I -H 'Tus-Resumable: 1.0.0' "$FERRY_BASE$last"
+is "$HTTP_STATUS/$(hdr Upload-Offset)/$(hdr Upload-Length)" "200/1/1" \
+    "... but a HEAD of the last finished upload still says offset == length"
 many 100 after
 json_ok "after a restart: 100 more uploads, every one 201" "$FERRY_TMP/many.json" "
 assert j.get('codes') == {'201': 100} and j['offsets_ok'], j"
