@@ -29,6 +29,7 @@
 
 #include "fileops.h"
 #include "paths.h"
+#include "pending.h"
 #include "server.h"
 #include "trash.h"
 #include "upload-put.h"
@@ -812,6 +813,8 @@ struct op {
     int same_folder;             /* MOVE/COPY: src and dst share their folder */
     struct stat root_st;         /* MOVE/COPY: the root's */
     char bad[PATHS_MAX + 1];     /* a symlink that would leave, below src */
+    struct pending pend;         /* the record of tmp and of an item set
+                                    aside, for the sweep after a kill */
     char text[TEXT_MAX];
     char loc[URL_MAX];
 };
@@ -1060,8 +1063,29 @@ static void hidden_name(const char *name, const char *kind, char *out)
 }
 
 /*
+ * Records in op->pend (pending_save) that the hidden names op->tmp and,
+ * with `old`, old beside dst's name are about to be made in dst's folder.
+ * Returns 0 or -errno (nothing may be made then).
+ */
+static int pend_save(struct op *op, const char *old)
+{
+    struct pending *p = &op->pend;
+    size_t flen = (size_t)(op->dst.name - op->dst.rel);
+
+    p->srv = op->srv;
+    snprintf(p->folder, sizeof p->folder, "%.*s", (int)(flen ? flen - 1 : 0), op->dst.rel);
+    snprintf(p->tmp, sizeof p->tmp, "%s", op->tmp);
+    if (old) {
+        snprintf(p->name, sizeof p->name, "%s", op->dst.name);
+        snprintf(p->old, sizeof p->old, "%s", old);
+    }
+    return pending_save(p);
+}
+
+/*
  * Copies src into a new hidden temporary name in dst's folder (op->tmp),
- * fsynced. Returns 0, or -errno with nothing left behind.
+ * fsynced, recorded first (pending.h) so that a kill leaves nothing for
+ * good. Returns 0, or -errno with nothing left behind.
  */
 static int copy_to_temp(struct op *op, int recurse, const struct fileops_links *links)
 {
@@ -1069,8 +1093,10 @@ static int copy_to_temp(struct op *op, int recurse, const struct fileops_links *
 
     for (int tries = 0; tries < 16 && rc == -EEXIST; tries++) {
         hidden_name(op->dst.name, "copy", op->tmp);
-        rc = fileops_copy_links(op->src.dir_fd, op->src.name, op->dst.dir_fd, op->tmp,
-                                recurse, links);
+        rc = pend_save(op, NULL);
+        if (rc == 0)
+            rc = fileops_copy_links(op->src.dir_fd, op->src.name, op->dst.dir_fd, op->tmp,
+                                    recurse, links);
     }
     return rc;
 }
@@ -1125,7 +1151,9 @@ static int aside_put(struct op *op, struct aside *a)
     rc = -EEXIST;
     for (int tries = 0; tries < 16 && rc == -EEXIST; tries++) {
         hidden_name(op->dst.name, "old", a->name);
-        rc = put_place(op->dst.dir_fd, op->dst.name, op->dst.dir_fd, a->name, 1);
+        rc = pend_save(op, a->name); /* a kill puts it back at the next start */
+        if (rc == 0)
+            rc = put_place(op->dst.dir_fd, op->dst.name, op->dst.dir_fd, a->name, 1);
     }
     if (rc == 1) /* a hard link was made and the old name stayed */
         rc = unlinkat(op->dst.dir_fd, op->dst.name, 0) < 0 ? -errno : 0;
@@ -1656,6 +1684,7 @@ enum MHD_Result fileops_handle(struct ferry_server *srv, struct MHD_Connection *
         ret = do_delete(op, status);
     else
         ret = do_transfer(op, strcmp(method, "MOVE") == 0, status);
+    pending_end(&op->pend); /* whatever the outcome: nothing is left to sweep */
     target_close(&op->src);
     target_close(&op->dst);
     free(op);

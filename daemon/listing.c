@@ -290,6 +290,8 @@ static int utf8_valid(const unsigned char *s, size_t n)
  * 400, so they are left out. */
 int listing_name_servable(const char *name, size_t n)
 {
+    if (paths_temp_name(name, n)) /* ferry's own, half made */
+        return 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)name[i];
 

@@ -60,10 +60,29 @@ static int hexval(unsigned char c)
     return -1;
 }
 
+int paths_temp_name(const char *name, size_t n)
+{
+    static const char *const kinds[] = {".ferry-copy-", ".ferry-old-", ".ferry-part-"};
+
+    if (n < 1 + 8 || name[0] != '.')
+        return 0;
+    for (size_t i = n - 8; i < n; i++)
+        if (hexval(name[i]) < 0 || (name[i] >= 'A' && name[i] <= 'F'))
+            return 0;
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        size_t kl = strlen(kinds[k]);
+
+        if (n >= 1 + kl + 8 && memcmp(name + n - 8 - kl, kinds[k], kl) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /*
  * Ends the segment out[start..start+len): records a "." or ".." segment as
- * PATHS_EFORBIDDEN and a hidden one as PATHS_ENOTFOUND in *verdict, keeping
- * the more severe of the two.
+ * PATHS_EFORBIDDEN and a hidden one (or one of ferry's temporary names,
+ * even with show_hidden) as PATHS_ENOTFOUND in *verdict, keeping the more
+ * severe of the two.
  */
 static void end_segment(const char *seg, size_t len, int show_hidden,
                         int *verdict)
@@ -72,7 +91,7 @@ static void end_segment(const char *seg, size_t len, int show_hidden,
         return;
     if (len == 1 || (len == 2 && seg[1] == '.'))
         *verdict = PATHS_EFORBIDDEN;
-    else if (!show_hidden && *verdict == 0)
+    else if ((!show_hidden || paths_temp_name(seg, len)) && *verdict == 0)
         *verdict = PATHS_ENOTFOUND;
 }
 

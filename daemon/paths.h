@@ -56,6 +56,17 @@ int paths_decode(const char *raw, const struct paths_opts *opts, char *out,
                  size_t outlen, int *trailing_slash);
 
 /*
+ * Whether `name` (n bytes) is one of ferry's temporary names in the shared
+ * tree: "." NAME ".ferry-copy-" / ".ferry-old-" / ".ferry-part-" and 8
+ * lowercase hex digits (a copy being built, an item set aside while it is
+ * replaced, an upload being copied across file systems). Such a name is
+ * never served, listed, zipped, counted or written by a request, even with
+ * show_hidden (paths_decode answers PATHS_ENOTFOUND), so a half-made copy is
+ * never visible and the start-up sweep never meets a client's file.
+ */
+int paths_temp_name(const char *name, size_t n);
+
+/*
  * Opens the relative path `rel` (as made by paths_decode) below the folder
  * `root_fd` with open(2) `flags` (O_CLOEXEC is always added; O_CREAT and
  * O_TMPFILE give -EINVAL). Symlinks are followed only while they stay below

@@ -34,6 +34,7 @@
 #include "engine.h"
 #include "listener.h"
 #include "listing-cache.h"
+#include "pending.h"
 #include "registry.h"
 #include "routes.h"
 #include "server.h"
@@ -643,6 +644,10 @@ int ferry_server_start(ferry_server *srv)
         if (cut)
             srv_log(srv, FERRY_LOG_INFO, "removed %u part file(s) of PUT uploads cut by an "
                     "earlier run", cut);
+        cut = pending_sweep(srv);
+        if (cut)
+            srv_log(srv, FERRY_LOG_INFO, "removed or put back %u item(s) that file "
+                    "operations cut by an earlier run left in the shared folder", cut);
         trash_sweep(srv); /* and on each DELETE: no timer wakes an idle server */
     }
     rc = thumb_jobs_new(srv, &srv->thumbs);

@@ -43,7 +43,11 @@ static int walk(int fd, int show_hidden, int depth, size_t prefix, struct tree_s
         if (!tree_name_wanted(show_hidden, de->d_name, n) ||
             fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
-        if (!S_ISREG(st.st_mode) && !(S_ISDIR(st.st_mode) && depth <= TREE_DEPTH_MAX))
+        if (S_ISDIR(st.st_mode) && depth > TREE_DEPTH_MAX) {
+            t->complete = 0; /* left out: the counts say less than there is */
+            continue;
+        }
+        if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
             continue;
         if (t->files + t->folders >= TREE_ENTRIES_MAX) {
             t->complete = 0;

@@ -19,8 +19,9 @@ struct tree_size {
     uint64_t folders;    /* folders below the walked one */
     uint64_t name_bytes; /* sum of the entries' names relative to the walked
                             folder ("a/b/c.jpg", folders with their '/') */
-    int complete;        /* 0: the walk stopped at TREE_ENTRIES_MAX entries
-                            or at a folder it could not read: the counts
+    int complete;        /* 0: the walk stopped at TREE_ENTRIES_MAX entries,
+                            met a folder it could not read, or left out
+                            folders deeper than TREE_DEPTH_MAX: the counts
                             are what it saw */
 };
 

@@ -8,6 +8,14 @@
  * after they are gone, and every file operation on an id happens either
  * under the mutex or by the request holding the upload (busy): so a sweep
  * removes as orphans exactly the files whose id is not in the table.
+ *
+ * A finished upload leaves the table at its release (retire_at): what a
+ * late HEAD needs (length, metadata, where the file went) moves to a ring
+ * of the last TUS_RECENT_MAX finished uploads, which no cap counts. Its
+ * info file stays while it is in the ring (it says "committing" and has no
+ * part: the next open takes it as finished and puts it back in the ring),
+ * so a HEAD after a kill -9 that cut the final answer still says
+ * offset == length; it goes when the ring forgets the upload.
  */
 #include "config.h"
 
@@ -38,6 +46,17 @@
 #define DEFAULT_EXPIRY_S 86400
 #define INFO_MAX (64 * 1024)  /* an info file is far smaller */
 #define FILE_NAME_MAX 64      /* "tus-<32 hex>.info.tmp" and the NUL fit */
+#define WALK_EVERY_S 600      /* the uploads folder is read for orphans at
+                                 open, then at most this often */
+
+/* A finished upload, remembered for a late HEAD. Strings owned. */
+struct tus_recent {
+    char id[TUS_ID_LEN + 1];  /* "" when the slot is free */
+    uint64_t length;
+    time_t expires;
+    char *metadata;
+    char *stored_as;          /* NULL when unknown */
+};
 
 struct tus_store {
     struct ferry_server *srv;
@@ -46,6 +65,9 @@ struct tus_store {
     pthread_mutex_t lock;
     struct tus_upload **v;    /* [0, n): the uploads, in no order */
     size_t n, cap;
+    struct tus_recent recent[TUS_RECENT_MAX]; /* a ring; guarded */
+    size_t recent_next;       /* the slot the next finished upload takes */
+    time_t last_walk;         /* when the folder was last read for orphans */
 };
 
 /* The file kinds of an upload, for names. */
@@ -243,6 +265,8 @@ static int info_write(struct tus_store *s, const struct tus_upload *u, enum tus_
         json_object_set_new(j, "stored_as", json_string(u->stored_as));
     if (j && u->verify_from >= 0)
         json_object_set_new(j, "verify_from", json_integer((json_int_t)u->verify_from));
+    if (j && u->client[0])
+        json_object_set_new(j, "client", json_string(u->client));
     text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!text)
@@ -271,15 +295,55 @@ fail:
     return rc;
 }
 
-/* Removes expired uploads nobody holds, then files of ids the table does
- * not know (parts without info, infos without part, temporary files).
- * Lock held. */
-static void sweep_locked(struct tus_store *s, time_t now)
+/* Orders uploads by id, for qsort and bsearch. */
+static int by_id(const void *a, const void *b)
+{
+    const struct tus_upload *const *x = a, *const *y = b;
+
+    return strcmp((*x)->id, (*y)->id);
+}
+
+/* Whether `id` is an upload of the table (a binary search in `sorted`, n
+ * entries sorted by by_id, or a linear one when it is NULL) or of the ring
+ * of finished ones (whose info stays). Lock held. */
+static int known(const struct tus_store *s, struct tus_upload **sorted, const char *id)
+{
+    struct tus_upload key, *k = &key;
+
+    for (size_t i = 0; i < TUS_RECENT_MAX; i++)
+        if (strcmp(s->recent[i].id, id) == 0)
+            return 1;
+    if (!sorted)
+        return find(s, id) != SIZE_MAX;
+    memcpy(key.id, id, sizeof key.id);
+    return bsearch(&k, sorted, s->n, sizeof *sorted, by_id) != NULL;
+}
+
+/* Forgets the recently finished uploads that expired. Lock held. */
+static void recent_expire(struct tus_store *s, time_t now)
+{
+    for (size_t i = 0; i < TUS_RECENT_MAX; i++) {
+        struct tus_recent *r = &s->recent[i];
+
+        if (r->id[0] && r->expires <= now) {
+            remove_files(s, r->id);
+            free(r->metadata);
+            free(r->stored_as);
+            memset(r, 0, sizeof *r);
+        }
+    }
+}
+
+/* Removes expired uploads nobody holds and forgets expired finished ones;
+ * with `walk`, then files of ids the table does not know (parts without
+ * info, infos without part, temporary files). Lock held. */
+static void sweep_locked(struct tus_store *s, time_t now, int walk)
 {
     size_t i = 0;
     int fd;
     DIR *d;
     struct dirent *de;
+    struct tus_upload **sorted;
 
     while (i < s->n) {
         struct tus_upload *u = s->v[i];
@@ -293,6 +357,10 @@ static void sweep_locked(struct tus_store *s, time_t now)
             i++;
         }
     }
+    recent_expire(s, now);
+    if (!walk)
+        return;
+    s->last_walk = now;
     fd = openat(s->updir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     d = fd >= 0 ? fdopendir(fd) : NULL;
     if (!d) {
@@ -300,17 +368,31 @@ static void sweep_locked(struct tus_store *s, time_t now)
             close(fd);
         return;
     }
+    /* a sorted copy keeps the walk O(n log n) with thousands of uploads
+     * (without memory, a linear search per file does) */
+    sorted = s->n ? malloc(s->n * sizeof *sorted) : NULL;
+    if (sorted) {
+        memcpy(sorted, s->v, s->n * sizeof *sorted);
+        qsort(sorted, s->n, sizeof *sorted, by_id);
+    }
     while ((de = readdir(d)) != NULL) {
         char id[TUS_ID_LEN + 1];
         int kind;
 
-        if (parse_file_name(de->d_name, id, &kind) < 0 || find(s, id) != SIZE_MAX)
+        if (parse_file_name(de->d_name, id, &kind) < 0 || known(s, sorted, id))
             continue;
         if (unlinkat(s->updir_fd, de->d_name, 0) == 0 && kind != F_TMP)
             srv_log(s->srv, FERRY_LOG_INFO, "tus: removed %s (no upload of its own)",
                     de->d_name);
     }
+    free(sorted);
     closedir(d);
+}
+
+/* Whether the orphan walk is due (WALK_EVERY_S after the last). */
+static int walk_due(const struct tus_store *s, time_t now)
+{
+    return now < s->last_walk || now - s->last_walk >= WALK_EVERY_S;
 }
 
 void tus_store_sweep(struct tus_store *s)
@@ -318,8 +400,72 @@ void tus_store_sweep(struct tus_store *s)
     if (!s)
         return;
     pthread_mutex_lock(&s->lock);
-    sweep_locked(s, time(NULL));
+    sweep_locked(s, time(NULL), 1);
     pthread_mutex_unlock(&s->lock);
+}
+
+/*
+ * The creation caps: -EMFILE when TUS_STORE_MAX unfinished uploads exist,
+ * -EUSERS when `client` (may be NULL or "") has TUS_CLIENT_MAX, else 0.
+ * Finished records (held by the request that finished them) and
+ * terminated ones do not count. Lock held.
+ */
+static int over_cap(const struct tus_store *s, const char *client)
+{
+    size_t all = 0, mine = 0;
+
+    for (size_t i = 0; i < s->n; i++) {
+        const struct tus_upload *u = s->v[i];
+
+        if (u->state == TUS_DONE || u->terminated)
+            continue;
+        all++;
+        if (client && client[0] && strcmp(u->client, client) == 0)
+            mine++;
+    }
+    if (all >= TUS_STORE_MAX)
+        return -EMFILE;
+    return mine >= TUS_CLIENT_MAX ? -EUSERS : 0;
+}
+
+/* The recently finished upload `id`, or NULL. Lock held. */
+static struct tus_recent *recent_find(struct tus_store *s, const char *id, time_t now)
+{
+    if (!valid_id(id))
+        return NULL;
+    for (size_t i = 0; i < TUS_RECENT_MAX; i++)
+        if (s->recent[i].id[0] && s->recent[i].expires > now &&
+            strcmp(s->recent[i].id, id) == 0)
+            return &s->recent[i];
+    return NULL;
+}
+
+/*
+ * Finished upload i leaves the table: remembered in the ring with its info
+ * file (the oldest entry, and its info, are forgotten when it is full),
+ * its registry entry removed, its record freed. `expires` is when the ring
+ * forgets it. Lock held.
+ */
+static void retire_at(struct tus_store *s, size_t i, time_t expires)
+{
+    struct tus_upload *u = s->v[i];
+    struct tus_recent *r = &s->recent[s->recent_next];
+
+    if (r->id[0])
+        remove_files(s, r->id);
+    free(r->metadata);
+    free(r->stored_as);
+    memset(r, 0, sizeof *r);
+    r->metadata = u->metadata;    /* taken from u */
+    r->stored_as = u->stored_as;
+    u->metadata = u->stored_as = NULL;
+    memcpy(r->id, u->id, sizeof r->id);
+    r->length = u->length;
+    r->expires = expires;
+    s->recent_next = (s->recent_next + 1) % TUS_RECENT_MAX;
+    forget_transfer(s, u);
+    unlink_at(s, i);
+    upload_free(u);
 }
 
 /* Copies u into *v. Lock held. Returns 0 or -ENOMEM (v zeroed). */
@@ -359,14 +505,15 @@ int tus_store_create(struct tus_store *s, const struct tus_new *n, int acquire,
         goto fail;
     }
     memcpy(u->name, n->name, strlen(n->name) + 1);
+    snprintf(u->client, sizeof u->client, "%s", n->client ? n->client : "");
     u->length = n->length;
     u->state = TUS_ACTIVE;
     u->verify_from = -1;
     u->busy = 1; /* until the files exist: no sweep or DELETE touches it */
 
     pthread_mutex_lock(&s->lock);
-    sweep_locked(s, time(NULL));
-    rc = s->n >= TUS_STORE_MAX ? -EMFILE : 0;
+    sweep_locked(s, time(NULL), walk_due(s, time(NULL)));
+    rc = over_cap(s, n->client);
     for (tries = 0; rc == 0 && tries < 4; tries++) {
         rc = make_id(u->id);
         if (rc == 0 && find(s, u->id) == SIZE_MAX)
@@ -440,7 +587,26 @@ int tus_store_view(struct tus_store *s, const char *id, struct tus_view *v)
     memset(v, 0, sizeof *v);
     pthread_mutex_lock(&s->lock);
     i = find_live(s, id);
-    rc = i == SIZE_MAX ? -ENOENT : view_of(s->v[i], v);
+    if (i != SIZE_MAX) {
+        rc = view_of(s->v[i], v);
+    } else {
+        const struct tus_recent *r = recent_find(s, id, time(NULL));
+
+        rc = r ? 0 : -ENOENT;
+        if (r) {
+            memcpy(v->id, r->id, sizeof v->id);
+            v->length = v->offset = r->length;
+            v->expires = r->expires;
+            v->done = 1;
+            v->metadata = strdup(r->metadata);
+            v->stored_as = r->stored_as ? strdup(r->stored_as) : NULL;
+            if (!v->metadata || (r->stored_as && !v->stored_as)) {
+                tus_view_free(v);
+                memset(v, 0, sizeof *v);
+                rc = -ENOMEM;
+            }
+        }
+    }
     pthread_mutex_unlock(&s->lock);
     return rc;
 }
@@ -478,6 +644,8 @@ void tus_store_release(struct tus_store *s, struct tus_upload *u)
     if (u->terminated) { /* a DELETE came while it was held */
         drop_at(s, find(s, u->id));
         dropped = 1;
+    } else if (u->state == TUS_DONE) { /* finished: it leaves the table */
+        retire_at(s, find(s, u->id), expiry_after(s, time(NULL)));
     }
     pthread_mutex_unlock(&s->lock);
     if (dropped)
@@ -632,14 +800,14 @@ int tus_store_commit(struct tus_store *s, struct tus_upload *u)
         rc = 0; /* in place already: only the part's name is left */
     } else {
         rc = put_commit(s->updir_fd, part, part_fd, dir_fd, u->name, mode, NULL, final,
-                        sizeof final, &replaced, &gone);
+                        sizeof final, &replaced, &gone, srv, u->folder);
         if ((rc == -EEXIST || rc == -EISDIR) && mode != PUT_KEEP_BOTH) {
             /* The name was taken (or became a folder) since the creation:
              * keep the bytes under the keep-both name. */
             srv_log(srv, FERRY_LOG_INFO, "tus: '%s' is taken now: storing upload %s under "
                     "another name", u->name, u->id);
             rc = put_commit(s->updir_fd, part, part_fd, dir_fd, u->name, PUT_KEEP_BOTH,
-                            NULL, final, sizeof final, &replaced, &gone);
+                            NULL, final, sizeof final, &replaced, &gone, srv, u->folder);
         }
     }
     if (rc < 0)
@@ -657,11 +825,10 @@ int tus_store_commit(struct tus_store *s, struct tus_upload *u)
     u->state = TUS_DONE;
     pthread_mutex_unlock(&s->lock);
     u->verify_from = -1;
-    /* The file is in place; "done" keeps the record for a late HEAD. A
-     * failure here is repaired at the next open (committing, no part). */
-    if (info_write(s, u, TUS_DONE) < 0)
-        srv_log(srv, FERRY_LOG_WARN, "tus: upload %s is stored, but its record could not be "
-                "updated", u->id);
+    /* The file is in place. The info says "committing" and the part is
+     * gone: that is what a finished upload's record looks like from now
+     * on (the next open takes it as finished), kept until the ring of
+     * recently finished uploads forgets it; no write is needed. */
     rc = 0;
 out:
     if (part_fd >= 0)
@@ -678,9 +845,17 @@ int tus_store_remove(struct tus_store *s, const char *id)
 
     pthread_mutex_lock(&s->lock);
     i = find_live(s, id);
-    if (i == SIZE_MAX)
-        rc = -ENOENT;
-    else if (s->v[i]->busy) { /* the holder writes on into unlinked files */
+    if (i == SIZE_MAX) {
+        struct tus_recent *r = recent_find(s, id, time(NULL));
+
+        rc = r ? 1 : -ENOENT; /* finished: forgotten, nothing to sync */
+        if (r) {
+            remove_files(s, r->id);
+            free(r->metadata);
+            free(r->stored_as);
+            memset(r, 0, sizeof *r);
+        }
+    } else if (s->v[i]->busy) { /* the holder writes on into unlinked files */
         s->v[i]->terminated = 1; /* tus_store_release() drops the record */
         remove_files(s, id);
     } else
@@ -688,7 +863,7 @@ int tus_store_remove(struct tus_store *s, const char *id)
     pthread_mutex_unlock(&s->lock);
     if (rc == 0)
         sync_dir(s->updir_fd);
-    return rc;
+    return rc < 0 ? rc : 0;
 }
 
 /* ------------------------------------------------------------ open */
@@ -702,7 +877,7 @@ static struct tus_upload *info_read(struct tus_store *s, const char *id, struct 
     json_t *j = NULL;
     json_error_t err;
     const char *jid = NULL, *folder = NULL, *fname = NULL, *meta = NULL, *state = NULL;
-    const char *stored = NULL;
+    const char *stored = NULL, *client = NULL;
     json_int_t version = 0, length = -1, verify = -1;
     ssize_t got = 0;
     int fd;
@@ -724,22 +899,23 @@ static struct tus_upload *info_read(struct tus_store *s, const char *id, struct 
         got += r;
     }
     j = json_loadb(buf, (size_t)got, JSON_REJECT_DUPLICATES, &err);
-    if (!j || json_unpack(j, "{s:I, s:s, s:s, s:s, s:I, s:s, s:s, s?s, s?I !}", "version",
-                          &version, "id", &jid, "folder", &folder, "name", &fname, "length",
-                          &length, "metadata", &meta, "state", &state, "stored_as", &stored,
-                          "verify_from", &verify) != 0)
+    if (!j || json_unpack(j, "{s:I, s:s, s:s, s:s, s:I, s:s, s:s, s?s, s?I, s?s !}",
+                          "version", &version, "id", &jid, "folder", &folder, "name", &fname,
+                          "length", &length, "metadata", &meta, "state", &state, "stored_as",
+                          &stored, "verify_from", &verify, "client", &client) != 0)
         goto bad;
     if (version != 1 || strcmp(jid, id) != 0 || strlen(folder) > PATHS_MAX ||
         folder[0] == '/' || !fname[0] || strlen(fname) > NAME_MAX || strchr(fname, '/') ||
         strcmp(fname, ".") == 0 || strcmp(fname, "..") == 0 || length < 0 ||
         strlen(meta) > TUS_METADATA_MAX || (stored && strlen(stored) > PATHS_MAX) ||
-        verify < -1 || verify > length)
+        verify < -1 || verify > length || (client && strlen(client) >= TUS_CLIENT_LEN))
         goto bad;
     u = calloc(1, sizeof *u);
     if (!u)
         goto bad;
     memcpy(u->id, id, sizeof u->id);
     memcpy(u->name, fname, strlen(fname) + 1);
+    snprintf(u->client, sizeof u->client, "%s", client ? client : "");
     u->folder = strdup(folder);
     u->metadata = strdup(meta);
     u->stored_as = stored ? strdup(stored) : NULL;
@@ -799,12 +975,11 @@ static void recover(struct tus_store *s, const char *id)
     if (!have_part)
         pst = ist;
     if (u->state == TUS_COMMITTING && !have_part) {
-        u->state = TUS_DONE; /* moved into place, then cut before "done" */
-        info_write(s, u, TUS_DONE);
+        u->state = TUS_DONE; /* moved into place, then cut before the end */
     } else if (u->state == TUS_COMMITTING) {
         u->state = TUS_ACTIVE; /* commit again below */
     }
-    if (u->state == TUS_DONE) {
+    if (u->state == TUS_DONE) { /* finished: remembered, its files go below */
         if (have_part)
             unlinkat(s->updir_fd, part, 0);
         u->offset = u->length;
@@ -851,7 +1026,11 @@ static void recover(struct tus_store *s, const char *id)
             srv_log(s->srv, FERRY_LOG_INFO, "tus: upload %s was complete: stored as '%s'",
                     id, u->stored_as ? u->stored_as : u->name);
     }
+    pthread_mutex_lock(&s->lock);
     u->busy = 0;
+    if (u->state == TUS_DONE) /* finished before the kill, or just now */
+        retire_at(s, find(s, id), u->expires);
+    pthread_mutex_unlock(&s->lock);
 }
 
 /*
@@ -926,11 +1105,11 @@ int tus_store_open(struct ferry_server *srv, struct tus_store **out)
     }
     closedir(d);
     pthread_mutex_lock(&s->lock);
-    sweep_locked(s, time(NULL)); /* expired ones, orphans, temporary files */
+    sweep_locked(s, time(NULL), 1); /* expired ones, orphans, temporary files */
     sync_registry(s);
     pthread_mutex_unlock(&s->lock);
     if (s->n)
-        srv_log(srv, FERRY_LOG_INFO, "tus: %zu upload%s kept from before", s->n,
+        srv_log(srv, FERRY_LOG_INFO, "tus: %zu unfinished upload%s kept from before", s->n,
                 s->n == 1 ? "" : "s");
     *out = s;
     return 0;
@@ -949,6 +1128,10 @@ void tus_store_free(struct tus_store *s)
     for (size_t i = 0; i < s->n; i++)
         upload_free(s->v[i]);
     free(s->v);
+    for (size_t i = 0; i < TUS_RECENT_MAX; i++) {
+        free(s->recent[i].metadata);
+        free(s->recent[i].stored_as);
+    }
     if (s->updir_fd >= 0)
         close(s->updir_fd);
     pthread_mutex_destroy(&s->lock);

@@ -15,9 +15,21 @@
  *                    "metadata", "state": "active"|"committing"|"done",
  *                    "stored_as" (done), "verify_from" (a PATCH with
  *                    Upload-Checksum was running: bytes past it are not
- *                    verified)}
+ *                    verified), "client" (the creator's address; absent in
+ *                    records of older versions)}
  * The last activity is the newer mtime of the two files: an upload expires
  * upload_expiry_s after it (no timer; see tus_store_sweep()).
+ *
+ * Only unfinished uploads are kept: a finished one leaves the table, and
+ * its files, when the request that finished it releases it (or at open).
+ * The caps count unfinished uploads only: TUS_STORE_MAX in all, and
+ * TUS_CLIENT_MAX per creator address, so one client cannot take every
+ * slot. A bounded memory of the last TUS_RECENT_MAX finished uploads
+ * (never counted against a cap; their info files stay while they are
+ * remembered, and the next open remembers them again) answers a HEAD after
+ * a lost final answer, also across a kill -9, with offset == length, as a
+ * tus client resuming by its fingerprint expects (else it would upload the
+ * file again, and get 409 under --on-conflict refuse).
  *
  * The commit (tus_store_commit) is safe against a kill at any instant:
  * the info says "committing" (durable) before put_commit() moves the part
@@ -26,7 +38,9 @@
  * info says active or committing is committed again (a target that is the
  * part itself, hard-linked by put_place()'s fallback, counts as done); a
  * committing info without its part is done. So a file in the tree is
- * either absent or complete.
+ * either absent or complete. No "done" record is written any more: a
+ * "committing" info without its part is a finished upload's record (one
+ * that says "done", from an older version, is taken the same way).
  *
  * Threads: every function may be called from any thread; one mutex guards
  * the table and the fields marked "guarded". A request that acquired an
@@ -48,15 +62,23 @@
 
 /* Hex digits of an upload id (128 random bits). */
 #define TUS_ID_LEN 32
-/* Most uploads (unfinished or done, until they expire) kept at once. */
-#define TUS_STORE_MAX 1024
+/* Most unfinished uploads kept at once, in all and per creator address
+ * (a folder of 1,024 files dropped on the browser UI creates every upload
+ * at once). */
+#define TUS_STORE_MAX 4096
+#define TUS_CLIENT_MAX 1024
+/* Finished uploads remembered for a late HEAD (oldest forgotten first). */
+#define TUS_RECENT_MAX 256
+/* Room for a client's numeric address (INET6_ADDRSTRLEN) or "-". */
+#define TUS_CLIENT_LEN 46
 
 enum tus_state {
     TUS_ACTIVE,     /* receiving bytes (offset < length, or a commit failed
                        and waits for a retry) */
     TUS_COMMITTING, /* on disk only: a commit was cut (recovered at open) */
-    TUS_DONE,       /* in place; the record stays until it expires, so that
-                       a HEAD after a lost final answer says offset == length */
+    TUS_DONE,       /* in place; the record leaves the table at its release
+                       (a HEAD after a lost final answer is answered from
+                       the memory of recently finished uploads) */
 };
 
 struct tus_upload {
@@ -67,6 +89,8 @@ struct tus_upload {
     char name[NAME_MAX + 1]; /* target file name */
     char *metadata;          /* raw Upload-Metadata ("" when none); owned */
     uint64_t length;         /* Upload-Length */
+    char client[TUS_CLIENT_LEN]; /* the creator's address, "" when unknown
+                                (a record of an older version) */
     /* guarded by the store's mutex */
     uint64_t offset;         /* bytes stored and verified */
     time_t expires;          /* wall clock */
@@ -101,6 +125,7 @@ struct tus_new {
     const char *folder;   /* below the root, "" for the root */
     const char *name;
     const char *metadata; /* raw header, or NULL */
+    const char *client;   /* the creator's numeric address, or NULL */
     uint64_t length;
 };
 
@@ -110,27 +135,31 @@ struct tus_new {
  * `acquire` the upload is returned busy in *held (for a body sent with the
  * creation; release it with tus_store_release()), else *held is NULL.
  * Fills *v (free with tus_view_free()). Returns 0, -EMFILE (TUS_STORE_MAX
- * uploads exist), -ENOSPC/-EDQUOT, -ENOMEM or another -errno; nothing is
- * left on disk on failure.
+ * unfinished uploads exist), -EUSERS (n->client has TUS_CLIENT_MAX
+ * unfinished uploads), -ENOSPC/-EDQUOT, -ENOMEM or another -errno; nothing
+ * is left on disk on failure.
  */
 int tus_store_create(struct tus_store *s, const struct tus_new *n, int acquire,
                      struct tus_view *v, struct tus_upload **held);
 
 /*
- * Copies the state of upload `id` into *v. An expired upload that nobody
- * holds is removed first. Returns 0, or -ENOENT (unknown, expired or
- * malformed id) with *v zeroed.
+ * Copies the state of upload `id` into *v: an unfinished upload, or one
+ * finished lately (v->done, offset == length). An expired upload that
+ * nobody holds is removed first. Returns 0, or -ENOENT (unknown, expired,
+ * finished and forgotten, or malformed id) with *v zeroed.
  */
 int tus_store_view(struct tus_store *s, const char *id, struct tus_view *v);
 
 /*
  * Takes upload `id` for writing: marks it busy and counts as activity.
- * Returns 0 with *u set, -ENOENT (unknown or expired) or -EBUSY (another
- * request holds it). Release with tus_store_release().
+ * Returns 0 with *u set, -ENOENT (unknown, expired or finished) or -EBUSY
+ * (another request holds it). Release with tus_store_release().
  */
 int tus_store_acquire(struct tus_store *s, const char *id, struct tus_upload **u);
 
-/* Gives an acquired upload back (activity: its expiry moves on). */
+/* Gives an acquired upload back (activity: its expiry moves on). A
+ * finished upload leaves the table here (u is freed): it is remembered
+ * among the recently finished ones. */
 void tus_store_release(struct tus_store *s, struct tus_upload *u);
 
 /* The current offset and expiry of an acquired upload (guarded fields). */
@@ -160,7 +189,8 @@ int tus_store_set_verify(struct tus_store *s, struct tus_upload *u, int64_t from
  * conflict policy says (upload-put.h: put_commit; a name taken since the
  * creation under "refuse", or now a folder, gives the keep-both name
  * instead: the bytes are never lost), with the kill-safe ordering described
- * above. On success the upload is done and u->stored_as set. Returns 0, or
+ * above. On success the upload is done and u->stored_as set (the record
+ * leaves the table at tus_store_release()). Returns 0, or
  * -ENOENT (the folder is gone), -EEXIST (every keep-both name is taken),
  * -ENOSPC/-EDQUOT, -EIO (the part is not complete) or another -errno; the
  * upload then stays active with its part, for a retry; -ECANCELED when it
@@ -170,7 +200,8 @@ int tus_store_commit(struct tus_store *s, struct tus_upload *u);
 
 /*
  * Terminates upload `id` (DELETE): part, info and record are removed, and
- * its resumable entry in the registry. An upload a request holds (a PATCH
+ * its resumable entry in the registry; a recently finished one is
+ * forgotten (its stored file stays). An upload a request holds (a PATCH
  * being written) is terminated at once for every other request (404 from
  * now on) and its files removed (the holder's fd writes on into an
  * unlinked file); its record goes when the holder releases it, and

@@ -32,6 +32,7 @@
 #include "cond.h"
 #include "engine.h"
 #include "paths.h"
+#include "pending.h"
 #include "server.h"
 #include "upload-put.h"
 
@@ -202,7 +203,8 @@ int put_write_all(int fd, const char *p, size_t len)
  * (name written to tmp), fsynced. Returns 0, or -errno with nothing left
  * behind.
  */
-static int copy_to_temp(int src_fd, int dir_fd, const char *name, char *tmp, size_t tmplen)
+static int copy_to_temp(int src_fd, int dir_fd, const char *name, char *tmp, size_t tmplen,
+                        struct pending *pend)
 {
     char hex[17], *buf = malloc(COPY_BUF);
     size_t keep;
@@ -219,6 +221,12 @@ static int copy_to_temp(int src_fd, int dir_fd, const char *name, char *tmp, siz
         if (keep > NAME_MAX - 21)
             keep = utf8_cut(name, NAME_MAX - 21);
         snprintf(tmp, tmplen, ".%.*s.ferry-part-%s", (int)keep, name, hex);
+        if (pend) { /* recorded before it exists: a kill leaves nothing for good */
+            snprintf(pend->tmp, sizeof pend->tmp, "%s", tmp);
+            rc = pending_save(pend);
+            if (rc < 0)
+                goto fail;
+        }
         fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                     FILE_MODE);
         if (fd < 0 && errno != EEXIST) {
@@ -330,8 +338,11 @@ static int place_as(int from_dir, const char *from, int dir_fd, const char *name
 
 int put_commit(int part_dir, const char *part, int part_fd, int dir_fd, const char *name,
                enum put_mode mode, const struct cond_headers *h, char *final,
-               size_t finallen, int *replaced, int *part_gone)
+               size_t finallen, int *replaced, int *part_gone,
+               struct ferry_server *srv, const char *folder)
 {
+    struct pending *pend = NULL;
+    int rfd;
     char tmp[NAME_MAX + 1] = "";
     int rc;
 
@@ -343,12 +354,24 @@ int put_commit(int part_dir, const char *part, int part_fd, int dir_fd, const ch
     if (rc == -EXDEV) {
         /* The state folder is on another file system: copy next to the
          * target under a hidden name, then move that. */
-        rc = copy_to_temp(part_fd, dir_fd, name, tmp, sizeof tmp);
-        if (rc < 0)
-            return rc;
-        rc = place_as(dir_fd, tmp, dir_fd, name, mode, h, final, finallen, replaced);
-        if (rc != 0) /* failed, or linked with the temporary name left */
-            unlinkat(dir_fd, tmp, 0);
+        if (srv && !(pend = calloc(1, sizeof *pend)))
+            return -ENOMEM;
+        if (pend) {
+            pend->srv = srv;
+            snprintf(pend->folder, sizeof pend->folder, "%s", folder);
+        }
+        /* read through a fd of its own: a PUT's part_fd is write-only */
+        rfd = openat(part_dir, part, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        rc = rfd < 0 ? -errno : copy_to_temp(rfd, dir_fd, name, tmp, sizeof tmp, pend);
+        if (rfd >= 0)
+            close(rfd);
+        if (rc == 0) {
+            rc = place_as(dir_fd, tmp, dir_fd, name, mode, h, final, finallen, replaced);
+            if (rc != 0) /* failed, or linked with the temporary name left */
+                unlinkat(dir_fd, tmp, 0);
+        }
+        pending_end(pend);
+        free(pend);
         if (rc < 0)
             return rc;
         *part_gone = unlinkat(part_dir, part, 0) == 0;
@@ -460,6 +483,42 @@ void put_url_encode(const char *s, char *out, size_t outlen, size_t *len)
     out[*len] = '\0';
 }
 
+/*
+ * Whether the folder held open at u->parent_fd is still the one u->parent
+ * names: not deleted (moved to the trash), moved or replaced while the
+ * body came in. The root always is.
+ */
+static int parent_still_there(const struct put_upload *u)
+{
+    struct paths_opts po = u->srv->paths;
+    struct stat now, held;
+    int fd, same;
+
+    if (!u->parent[0])
+        return 1;
+    po.follow_symlinks = 0;
+    if (paths_open(u->srv->root_fd, u->parent, O_RDONLY | O_DIRECTORY, &po, &fd) < 0)
+        return 0;
+    same = fstat(fd, &now) == 0 && fstat(u->parent_fd, &held) == 0 &&
+           now.st_dev == held.st_dev && now.st_ino == held.st_ino;
+    close(fd);
+    return same;
+}
+
+/* The 409 for a folder that went away during the upload. */
+static enum MHD_Result answer_parent_gone(struct put_upload *u, struct MHD_Connection *c,
+                                          unsigned *status)
+{
+    char text[TEXT_MAX];
+
+    srv_log(u->srv, FERRY_LOG_INFO, "upload of '%s/%s': the folder was deleted or moved "
+            "during the upload; nothing was stored", u->parent, u->name);
+    snprintf(text, sizeof text, "409 Conflict: the folder '/%.*s' was deleted or moved "
+             "during the upload; nothing was stored. Create it again, then send the file "
+             "again.\n", 300, u->parent);
+    return answer(c, 409, text, NULL, NULL, status);
+}
+
 enum MHD_Result put_finish(struct put_upload *u, struct MHD_Connection *c,
                            unsigned *status)
 {
@@ -476,8 +535,10 @@ enum MHD_Result put_finish(struct put_upload *u, struct MHD_Connection *c,
         fail_write(u, rc);
     if (u->err_status)
         return answer(c, u->err_status, u->err_text, NULL, NULL, status);
+    if (!parent_still_there(u)) /* the part goes in put_end() */
+        return answer_parent_gone(u, c, status);
     rc = put_commit(u->updir_fd, u->part, u->part_fd, u->parent_fd, u->name, u->mode, &h,
-                    final, sizeof final, &replaced, &gone);
+                    final, sizeof final, &replaced, &gone, u->srv, u->parent);
     u->part_gone = gone;
     if (rc == -EEXIST && u->mode == PUT_KEEP_BOTH)
         return answer(c, 409, "409 Conflict: every \"name (n)\" variant of this name is "
@@ -503,6 +564,18 @@ enum MHD_Result put_finish(struct put_upload *u, struct MHD_Connection *c,
         return answer(c, 500, "500 Internal Server Error: the upload could not be moved "
                       "into place (see the server's log); nothing was stored. Try again.\n",
                       NULL, NULL, status);
+    }
+    if (!parent_still_there(u)) {
+        /* The folder went away between the check and the rename: the file
+         * is in the folder's new place (the trash); it goes, if it is
+         * still ours there. */
+        struct stat part;
+
+        if (fstatat(u->parent_fd, final, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            fstat(u->part_fd, &part) == 0 && st.st_dev == part.st_dev &&
+            st.st_ino == part.st_ino)
+            unlinkat(u->parent_fd, final, 0);
+        return answer_parent_gone(u, c, status);
     }
     u->stored = 1;
     etag[0] = '\0';

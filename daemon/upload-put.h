@@ -138,7 +138,9 @@ int put_place(int from_dir, const char *from, int to_dir, const char *to,
  * dir_fd/name as `mode` says: fsync and chmod 0644 of the part, then
  * put_place(), or — across file systems — a copy into a hidden temporary
  * file in dir_fd ("." + name + ".ferry-part-XXXXXXXX", O_EXCL), fsync, and
- * put_place() of that; then fsync of dir_fd. `h` is read for PUT_IF_MATCH
+ * put_place() of that; then fsync of dir_fd. With `srv` (may be NULL) that
+ * temporary name is first recorded for the sweep after a kill (pending.h),
+ * as in the folder `folder` below the root. `h` is read for PUT_IF_MATCH
  * only (may be NULL otherwise). On success returns 0, the name used in
  * final (finallen bytes, NAME_MAX + 1 is enough), *replaced (an existing
  * file was replaced) and *part_gone (the part name is gone; when 0 the
@@ -150,6 +152,7 @@ int put_place(int from_dir, const char *from, int to_dir, const char *to,
  */
 int put_commit(int part_dir, const char *part, int part_fd, int dir_fd,
                const char *name, enum put_mode mode, const struct cond_headers *h,
-               char *final, size_t finallen, int *replaced, int *part_gone);
+               char *final, size_t finallen, int *replaced, int *part_gone,
+               struct ferry_server *srv, const char *folder);
 
 #endif

@@ -69,6 +69,7 @@ struct tus_request {
     char folder[PATHS_MAX + 1];
     char name[NAME_MAX + 1];
     const char *metadata;        /* the request's header (MHD owns it) */
+    char client[TUS_CLIENT_LEN]; /* the creator's address, for the caps */
     struct tus_view created;     /* after the creation */
 
     /* writing a body (PATCH, or POST with a body) */
@@ -562,8 +563,17 @@ out:
 static void create_error(struct tus_request *t, int rc)
 {
     if (rc == -EMFILE) {
-        decide(t, 503, "503 Service Unavailable: this server holds %d uploads already; "
-               "finish or delete some (DELETE), or wait until they expire.\n", TUS_STORE_MAX);
+        srv_log(t->srv, FERRY_LOG_WARN, "tus: %d unfinished uploads exist: creation refused",
+                TUS_STORE_MAX);
+        decide(t, 503, "503 Service Unavailable: this server holds %d unfinished uploads "
+               "already; finish or delete some (DELETE), or wait until they expire.\n",
+               TUS_STORE_MAX);
+    } else if (rc == -EUSERS) {
+        srv_log(t->srv, FERRY_LOG_INFO, "tus: %s has %d unfinished uploads: creation refused",
+                t->client, TUS_CLIENT_MAX);
+        decide(t, 429, "429 Too Many Requests: your address has %d unfinished uploads on "
+               "this server already; finish or delete some (DELETE) before starting more.\n",
+               TUS_CLIENT_MAX);
     } else if (rc == -ENOSPC || rc == -EDQUOT) {
         decide(t, 507, "507 Insufficient Storage: the server's disk is full; nothing was "
                "created. Free some space and try again.\n");
@@ -628,8 +638,10 @@ static void begin_post(struct tus_request *t, struct MHD_Connection *c, uint64_t
     }
     if (t->has_body && check_checksum(t, c) < 0)
         goto out;
+    srv_peer_address(c, t->client, sizeof t->client);
     t->create = (struct tus_new){.folder = t->folder, .name = t->name,
-                                 .metadata = t->metadata, .length = length};
+                                 .metadata = t->metadata, .client = t->client,
+                                 .length = length};
     t->length = length;
     if (!t->has_body)
         goto out; /* created in tus_finish() */

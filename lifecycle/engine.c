@@ -108,10 +108,10 @@ void lc_engine_free(struct lc_engine *e)
 }
 
 /*
- * Writes the open and restored (resumable) transfers to the journal, or
- * removes it when there are none: the registry is the truth, and finished
- * transfers must not come back after a relaunch. Lock held. Returns 0 or a
- * negative code.
+ * Writes the open and restored transfers that can resume to the journal
+ * (a PUT cannot: lc_transfer_resumable), or removes it when there are
+ * none: the registry is the truth, and finished transfers must not come
+ * back after a relaunch. Lock held. Returns 0 or a negative code.
  */
 static int snapshot_locked(struct lc_engine *e)
 {
@@ -124,6 +124,8 @@ static int snapshot_locked(struct lc_engine *e)
         return 0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     rc = lc_registry_snapshot(e->cfg.registry, 1, &list, &n);
+    if (rc == 0)
+        lc_transfers_keep_resumable(list, &n);
     if (rc == 0)
         rc = n ? lc_journal_save(e->cfg.state_dir_fd, list, n,
                                  e->cfg.port->now_ms(e->cfg.port->ctx))
@@ -156,6 +158,7 @@ static int restore_locked(struct lc_engine *e)
              : rc == LC_JOURNAL_EVERSION ? "written by a newer ferry" : ferry_strerror(rc));
         return rc;
     }
+    lc_transfers_keep_resumable(list, &n); /* a PUT in an older version's journal */
     rc = lc_registry_set_restored(e->cfg.registry, list, n);
     free(list);
     if (rc == 0 && n)

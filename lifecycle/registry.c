@@ -445,3 +445,18 @@ size_t lc_registry_forget(struct lc_registry *r, const ferry_transfer *t)
     pthread_mutex_unlock(&r->lock);
     return n;
 }
+
+int lc_transfer_resumable(const ferry_transfer *t)
+{
+    return t->direction != FERRY_UPLOAD || t->validator[0] != '\0';
+}
+
+void lc_transfers_keep_resumable(ferry_transfer *list, size_t *n)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < *n; i++)
+        if (lc_transfer_resumable(&list[i]))
+            list[k++] = list[i];
+    *n = k;
+}

@@ -108,4 +108,15 @@ int lc_registry_add_restored(struct lc_registry *r, const ferry_transfer *t);
  */
 size_t lc_registry_forget(struct lc_registry *r, const ferry_transfer *t);
 
+/*
+ * Whether a client can resume *t after a cut: a download always (by
+ * Range), an upload only when its validator names something that keeps
+ * the bytes (a tus upload, "tus:<id>"). A PUT has none: its part file goes
+ * with its connection, so it must never be journaled or shown as restored.
+ */
+int lc_transfer_resumable(const ferry_transfer *t);
+
+/* Removes the entries of list[0..*n) that cannot resume, in place. */
+void lc_transfers_keep_resumable(ferry_transfer *list, size_t *n);
+
 #endif

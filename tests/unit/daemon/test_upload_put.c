@@ -251,7 +251,7 @@ static int commit(struct tree *t, int part_dir, const char *text, const char *na
     int fd = make_part(part_dir, text), rc;
 
     rc = put_commit(part_dir, "p.part", fd, t->dir_fd, name, mode, h, final,
-                    NAME_MAX + 1, replaced, gone);
+                    NAME_MAX + 1, replaced, gone, NULL, NULL);
     close(fd);
     if (!*gone)
         unlinkat(part_dir, "p.part", 0);

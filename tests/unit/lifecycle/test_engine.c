@@ -1246,8 +1246,9 @@ static void two_transfers(ferry_transfer t[2], uint64_t now)
     t[0].total = 734003200;
     snprintf(t[0].peer, sizeof t[0].peer, "192.168.1.23");
     t[0].started_ms = now;
-    t[1].direction = FERRY_UPLOAD;
+    t[1].direction = FERRY_UPLOAD; /* a tus upload: only those resume */
     snprintf(t[1].path, sizeof t[1].path, "/Uploads/Rechnung März.pdf");
+    snprintf(t[1].validator, sizeof t[1].validator, "tus:0123456789abcdef0123456789abcdef");
     t[1].last = 81919;
     t[1].total = 81920;
     snprintf(t[1].peer, sizeof t[1].peer, "fe80::1c2b:3dff:fe4e:5f60");

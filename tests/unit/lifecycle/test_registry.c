@@ -851,6 +851,33 @@ static void test_forget(void **state)
     lc_registry_free(r);
 }
 
+/* Only what can resume is journaled: downloads, and uploads with a
+ * validator (tus); a PUT (an upload without one) is left out. */
+static void test_keep_resumable(void **state)
+{
+    ferry_transfer l[4];
+    size_t n = 4;
+
+    (void)state;
+    memset(l, 0, sizeof l);
+    l[0].direction = FERRY_DOWNLOAD; /* no validator: still resumable by Range */
+    snprintf(l[0].path, sizeof l[0].path, "/a");
+    l[1].direction = FERRY_UPLOAD; /* a PUT */
+    snprintf(l[1].path, sizeof l[1].path, "/b");
+    l[2].direction = FERRY_UPLOAD;
+    snprintf(l[2].path, sizeof l[2].path, "/c");
+    snprintf(l[2].validator, sizeof l[2].validator, "tus:00");
+    l[3].direction = FERRY_UPLOAD; /* a PUT */
+    snprintf(l[3].path, sizeof l[3].path, "/d");
+    assert_true(lc_transfer_resumable(&l[0]));
+    assert_false(lc_transfer_resumable(&l[1]));
+    assert_true(lc_transfer_resumable(&l[2]));
+    lc_transfers_keep_resumable(l, &n);
+    assert_int_equal(n, 2);
+    assert_string_equal(l[0].path, "/a");
+    assert_string_equal(l[1].path, "/c");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -869,6 +896,7 @@ int main(void)
         cmocka_unit_test(test_uploads_matched_by_validator),
         cmocka_unit_test(test_add_restored),
         cmocka_unit_test(test_forget),
+        cmocka_unit_test(test_keep_resumable),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
