@@ -28,7 +28,7 @@
 need_cmd curl djpeg ss
 grep -q '^#define FERRY_THUMBNAILS 1' "$FERRY_BUILDDIR/config.h" 2>/dev/null ||
     skip_all "built --with-thumbnails=no: no thumbnail is made"
-plan 28
+plan 29
 
 root=$FERRY_TMP/root
 state=$FERRY_TMP/state
@@ -213,6 +213,7 @@ is "$HTTP_STATUS:$(djpeg "$HTTP_BODY" 2>/dev/null | head -c 15 | tr '\n' ' ')" \
     "200:P6 256 219 255 " "... and the next request makes it (the stop was not remembered)"
 
 # ------------------------------------------------ 4. one client asks for many
+log_at=$(wc -l <"$FERRY_ERR")
 pids=()
 t0=$(now_ms)
 for i in 1 2 3 4 5 6 7 8 9 10; do
@@ -233,18 +234,30 @@ done
 is "$bad" "" "ten hostile pictures at once from one client: each the file itself within 8 s"
 is "$(status other):$(djpeg "$FERRY_TMP/other.body" 2>/dev/null | head -c 15 | tr '\n' ' ')" \
     "200:P6 256 171 255 " "meanwhile another client's PNG thumbnail is made"
-quick=0
-for i in 1 2 3 4 5 6 7 8 9 10; do
-    below "$(seconds "m$i")" 0.25 && quick=$((quick + 1))
-done
-ok_if "one client gets at most 6 places in the queue: $quick of its 10 answered at once (>= 3)" \
-    test "$quick" -ge 3
-# the answers of the first client's queued pictures, in order: the other
-# client's turn comes second (after the picture being made), not last
-third=$(for i in 1 2 3 4 5 6 7 8 9 10; do seconds "m$i"; done | sort -g |
-    sed -n "$((quick + 3))p")
-ok_if "turns alternate between clients: the other's thumbnail ($(seconds other) s) came before the first client's third queued one ($third s)" \
-    below "$(seconds other)" "$third"
+# The queue's rules, read from the server's own log (debug) of this part,
+# not from the clients' clocks (under ASan on a loaded machine the requests
+# arrive spread out, and the thread empties the queue meanwhile):
+# every picture of the client was either queued as at most the 6th of its
+# own, or answered at once because 6 were queued.
+section=$(tail -n +"$((log_at + 1))" "$FERRY_ERR")
+queued=$(grep -c "thumbnail of '/h[0-9]*\.jpg' queued" <<<"$section")
+refused=$(grep -c "thumbnail of '/h[0-9]*\.jpg': the queue is full for 127\.0\.0\.1" <<<"$section")
+most=$(grep -o "thumbnail of '/h[0-9]*\.jpg' queued ([0-9]* of" <<<"$section" |
+    grep -o '([0-9]*' | tr -d '(' | sort -n | tail -n 1)
+ok_if "one client gets at most 6 places in the queue ($queued queued, at most ${most:-none} at once; $refused answered at once)" \
+    test -n "$most" -a "${most:-7}" -le 6
+is "$((queued + refused))" 10 "... each of its 10 pictures either queued or answered at once"
+# Turns between clients: once the other client's picture is queued, at most
+# the picture being made and one the thread may have taken just before are
+# answered to the first client ahead of it (with no turns, all of its queue).
+ahead=$(awk 'match($0, /thumbnail of .\/h[0-9]+\.jpg. queued/) {
+                 q[substr($0, RSTART + 14, RLENGTH - 22)] = 1 }
+             /thumbnail of .\/pic2\.png. queued/ { on = 1; next }
+             on && /127\.0\.0\.2 "GET \/pic2\.png"/ { print n + 0; exit }
+             on && match($0, /127\.0\.0\.1 "GET \/h[0-9]+\.jpg"/) &&
+                 (substr($0, RSTART + 15, RLENGTH - 16) in q) { n++ }' <<<"$section")
+ok_if "turns alternate between clients: ${ahead:-?} of the first client's queued pictures answered before the other's (at most 2)" \
+    test -n "$ahead" -a "${ahead:-9}" -le 2
 
 # ------------------------------------------------ 5. stop while suspended
 pids=()
