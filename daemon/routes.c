@@ -54,6 +54,7 @@
 #include "tree-size.h"
 #include "upload-put.h"
 #include "upload-tus.h"
+#include "zip-ends.h"
 #include "zip.h"
 
 #define FERRY_PREFIX "/.ferry/"
@@ -66,6 +67,7 @@ struct request {
     uint64_t length;
     uint64_t transfer; /* registry id of a download, closed on completion */
     int transfer_once;  /* it cannot be resumed: closed also when cut */
+    struct zip_end *zip_end; /* a ticketed zip's end, released on completion */
     struct put_upload *put; /* a PUT being received, ended on completion */
     struct tus_request *tus; /* a tus request, ended on completion */
     int had_body;           /* a body came that nobody reads (dropped) */
@@ -210,7 +212,8 @@ static json_t *tls_json(struct ferry_server *srv)
                      "fingerprint", fp, "pin", pin);
 }
 
-/* GET /.ferry/status: version, lifecycle state, assertions, transfers, TLS. */
+/* GET /.ferry/status: version, lifecycle state, assertions, transfers, how
+ * the last ticketed zips ended, TLS. */
 static enum MHD_Result serve_status(struct ferry_server *srv, struct MHD_Connection *c,
                                     struct request *rq)
 {
@@ -232,8 +235,10 @@ static enum MHD_Result serve_status(struct ferry_server *srv, struct MHD_Connect
                   "ends", (json_int_t)lv.ends, "refused", (json_int_t)lv.refused,
                   "transfers", transfers_json(srv), "discovery", "backend", disc_backend(),
                   "state", disc_state_name(ds), "name", name);
-    if (j)
+    if (j) {
+        json_object_set_new(j, "zips", zip_ends_json(&srv->zip_ends));
         json_object_set_new(j, "tls", tls_json(srv));
+    }
     body = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!body)
@@ -430,6 +435,7 @@ static enum MHD_Result serve_path(struct ferry_server *srv, struct MHD_Connectio
             note(rq, zo.status, 0); /* length unknown; zip.c logs it (debug) */
             rq->transfer = zo.transfer;
             rq->transfer_once = 1;
+            rq->zip_end = zo.end;
             return (enum MHD_Result)rc;
         }
         if (size_requested(c))
@@ -652,6 +658,7 @@ void routes_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     thumb_wait_free(rq->thumb); /* resumed, but not answered: the server stops */
     put_end(rq->put);
     tus_end(rq->tus, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    zip_end_request_done(rq->zip_end, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     if (rq->status == 507) /* a full disk: the trash gives back its oldest first */
         trash_sweep(srv);
     if (rq->transfer && srv->engine) {

@@ -281,6 +281,7 @@ int ferry_server_new(const ferry_config *cfg, ferry_server **out)
     srv->root_fd = -1;
     srv->state_fd = -1;
     pthread_mutex_init(&srv->conns_lock, NULL);
+    zip_ends_init(&srv->zip_ends);
     pthread_rwlock_init(&srv->engine_lock, NULL);
     srv_log_limit_init(&srv->refused_log, 0, 1);
     srv_log_limit_init(&srv->mhd_log, 0, 5);
@@ -755,6 +756,7 @@ void ferry_server_free(ferry_server *srv)
     srv_log_limit_destroy(srv, &srv->refused_log, FERRY_LOG_WARN, "connections refused");
     srv_log_limit_destroy(srv, &srv->mhd_log, FERRY_LOG_WARN, "libmicrohttpd's lines");
     pthread_mutex_destroy(&srv->conns_lock);
+    zip_ends_destroy(&srv->zip_ends);
     pthread_rwlock_destroy(&srv->engine_lock);
     pthread_rwlock_destroy(&srv->links_lock);
     for (size_t i = 0; i < FERRY_MAX_BINDS; i++)

@@ -17,6 +17,7 @@
 #include "discovery.h"
 #include "ferry.h"
 #include "paths.h"
+#include "zip-ends.h"
 
 struct listener;
 struct lc_engine;
@@ -111,6 +112,10 @@ struct ferry_server {
     /* discovery (mDNS/DNS-SD); NULL when off */
     struct disc *disc;
     char *service_name;         /* owned copy, or the default */
+
+    /* how the last ticketed zip downloads ended (daemon/zip-ends.h), for
+       /.ferry/status: from new to free */
+    struct zip_ends zip_ends;
 
     /* open connections' sockets, so they can be ended before suspension */
     pthread_mutex_t conns_lock;

@@ -56,6 +56,7 @@
 #include "paths.h"
 #include "server.h"
 #include "tree-size.h"
+#include "zip-ends.h"
 #include "zip.h"
 
 #define READ_BLOCK (64 * 1024) /* largest read of a file per step */
@@ -65,7 +66,6 @@
 #define ENTRY_OVERHEAD 160     /* estimated bytes an entry adds, beside twice
                                   its name: local and central headers, extra
                                   fields, data descriptor */
-#define TICKET_MAX 32          /* longest ?ticket= kept */
 
 /* One folder of the walk. */
 struct level {
@@ -110,6 +110,9 @@ struct zip_stream {
     uint64_t entries, bytes; /* for the closing log line */
     uint64_t transfer;       /* registry id (0: none), for progress */
     uint64_t reported;       /* bytes last reported to the registry */
+    int ended;               /* the whole archive was handed to libmicrohttpd */
+    struct zip_end *end;     /* its end, remembered for /.ferry/status (a
+                                ticketed GET), or NULL; released when freed */
 };
 
 /* libarchive's write callback: appends n bytes to the output buffer.
@@ -494,6 +497,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
                 z->phase = PHASE_DONE;
             break;
         case PHASE_DONE:
+            z->ended = 1;
             return MHD_CONTENT_READER_END_OF_STREAM;
         case PHASE_FAILED:
             return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -529,6 +533,7 @@ static void stream_free(void *cls)
      * only in close, so a failed archive would leak it (LeakSanitizer).
      * Closing costs the central directory's bytes, nothing else. */
     z->discard = 1;
+    zip_end_stream_done(z->end, z->bytes, z->ended);
     archive_write_free(z->a);
     archive_entry_free(z->entry);
     if (z->fd >= 0)
@@ -605,20 +610,16 @@ static uint64_t estimate_size(const struct ferry_server *srv, int dir_fd)
     return 22 + t.bytes + (t.files + t.folders) * ENTRY_OVERHEAD + 2 * t.name_bytes;
 }
 
-/* The validator naming a zip download in the registry: "zip", or
- * "zip:TICKET" when the query carries ticket=TICKET of 1..TICKET_MAX
- * characters of [A-Za-z0-9_-] (the browser UI's way to find its own
- * download in /.ferry/status); another ticket is ignored. */
-static void zip_validator(struct MHD_Connection *c, char *out, size_t len)
+/* The query's ticket=TICKET when it is 1..ZIP_TICKET_MAX characters of
+ * [A-Za-z0-9_-] (the browser UI's way to find its own download in
+ * /.ferry/status), else NULL: another ticket is ignored. */
+static const char *zip_ticket(struct MHD_Connection *c)
 {
     const char *t = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "ticket");
     size_t n = t ? strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                              "0123456789_-") : 0;
 
-    if (t && n && n <= TICKET_MAX && t[n] == '\0')
-        snprintf(out, len, "zip:%s", t);
-    else
-        snprintf(out, len, "zip");
+    return t && n && n <= ZIP_TICKET_MAX && t[n] == '\0' ? t : NULL;
 }
 
 /*
@@ -692,6 +693,7 @@ int zip_serve(struct ferry_server *srv, struct MHD_Connection *c, int dir_fd,
 
     out->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
     out->transfer = 0;
+    out->end = NULL;
     z = stream_new(srv, dir_fd, rel);
     if (!z)
         return srv_queue_response(c, out->status, srv->pages[SRV_PAGE_500]);
@@ -706,12 +708,18 @@ int zip_serve(struct ferry_server *srv, struct MHD_Connection *c, int dir_fd,
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, cd);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     out->status = MHD_HTTP_OK;
+    if (!is_head && zip_ticket(c)) { /* held by the stream and the request */
+        z->end = zip_end_new(&srv->zip_ends, zip_ticket(c));
+        out->end = z->end;
+    }
     if (!is_head && srv->engine) {
         ferry_transfer t = {.direction = FERRY_DOWNLOAD};
+        const char *ticket = zip_ticket(c);
 
         t.total = estimate_size(srv, dirfd(z->stack[0].dir));
         snprintf(t.path, sizeof t.path, "%s", z->folder);
-        zip_validator(c, t.validator, sizeof t.validator);
+        snprintf(t.validator, sizeof t.validator, ticket ? "zip:%s" : "zip",
+                 ticket ? ticket : "");
         srv_peer_address(c, t.peer, sizeof t.peer);
         t.started_ms = srv->have_os ? srv->os.now_ms(srv->os.ctx) : 0;
         out->transfer = lc_engine_transfer_open(srv->engine, &t);

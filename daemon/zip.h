@@ -11,6 +11,7 @@
 
 struct MHD_Connection;
 struct ferry_server;
+struct zip_end;
 
 /* Deepest folder nesting walked below the downloaded folder; deeper folders
  * are left out (logged). The same as tree-size.h's TREE_DEPTH_MAX. */
@@ -29,6 +30,9 @@ struct zip_outcome {
     uint64_t transfer; /* registry id of the download (GET only), to be
                           closed when the request ends, also when it was
                           cut: a zip stream cannot be resumed by Range */
+    struct zip_end *end; /* a ticketed GET's end (daemon/zip-ends.h), or
+                            NULL: the request releases it with
+                            zip_end_request_done() when it ends */
 };
 
 /*
@@ -64,8 +68,12 @@ int zip_requested(struct MHD_Connection *c);
  * can find its own download; another value is ignored), total an estimate
  * of the archive's size from tree_size() before the first byte (file sizes
  * plus about 160 bytes and twice the name per entry; 0, unknown, past
- * TREE_ENTRIES_MAX entries), done the bytes sent, updated every 256 KiB. Returns MHD_YES or MHD_NO (as MHD_queue_response() does) and
- * fills *out. Runs on MHD threads; the response's callbacks run on the
+ * TREE_ENTRIES_MAX entries), done the bytes sent, updated every 256 KiB.
+ * When a ticketed GET ends, its ticket, bytes sent and whether it was sent
+ * whole (the archive's last byte handed over and the request completed)
+ * go into srv->zip_ends, which /.ferry/status lists as "zips" (the request
+ * must release out->end). Returns MHD_YES or MHD_NO (as
+ * MHD_queue_response() does) and fills *out. Runs on MHD threads; the response's callbacks run on the
  * connection's thread.
  */
 int zip_serve(struct ferry_server *srv, struct MHD_Connection *c, int dir_fd,

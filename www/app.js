@@ -611,7 +611,9 @@
   // itself (its size is not known in advance, so its own download bar shows
   // no total); the page finds the download in /.ferry/status by a ticket of
   // its own and shows how far the server is, against the server's estimate
-  // of the size, once a second.
+  // of the size, once a second; at its end, the server's word (its "zips":
+  // sent whole, or cut after so many bytes), also for a zip that ended
+  // before the first look.
 
   // The click handler of a zip link of the folder at `href` named `name`.
   function zipDownload(href, name) {
@@ -624,7 +626,7 @@
   }
 
   function followZip(ticket, name) {
-    var last = null, lastAt = 0, bps = 0, tries = 0;
+    var last = null, lastAt = 0, bps = 0, tries = 0; // tries: looks that found neither
     function show(t) {
       var now = Date.now();
       if (last && now > lastAt) bps = (t.done - last.done) * 1000 / (now - lastAt);
@@ -642,28 +644,28 @@
         (bps > 0 ? " · " + humanSize(Math.round(bps)) + "/s" +
           (t.total > t.done ? " · about " + humanTime((t.total - t.done) / bps) + " left" : "") : "");
     }
-    function ended() {
-      // gone from the list: sent whole, or cut. What the server could have
-      // sent since it was last seen tells which, near enough.
-      var reach = last.done + bps * (Date.now() - lastAt) / 1000;
-      var whole = !(last.total > 0) || reach >= 0.97 * last.total;
+    function ended(e) {
+      // gone from the list: the server's "zips" tells how it ended.
+      el.zipPanel.hidden = false;
       el.zipBar.max = 1;
-      el.zipBar.value = whole ? 1 : 0;
-      el.zipInfo.textContent = whole ?
-        "Zip of “" + name + "” sent" + (last.total > 0 ? " (about " + humanSize(last.total) + ")" : "") +
-          "; your browser's downloads have it." :
-        "The zip of “" + name + "” stopped after about " + humanSize(last.done) + " of " +
-          humanSize(last.total) + ": if your browser's downloads show it unfinished, download it again.";
+      el.zipBar.value = e.complete ? 1 : 0;
+      el.zipInfo.textContent = e.complete ?
+        "Zip of “" + name + "” sent (" + humanSize(e.done) + "); your browser's downloads have it." :
+        "The zip of “" + name + "” stopped after " + humanSize(e.done) +
+          (last && last.total > 0 ? " of about " + humanSize(last.total) : "") +
+          ": if your browser's downloads show it unfinished, download it again.";
     }
     function poll() {
       fetch("/.ferry/status", { cache: "no-store" }).then(function (r) {
         return r.ok ? r.json() : null;
       }).then(function (j) {
         var t = j && (j.transfers || []).filter(function (x) { return x.validator === "zip:" + ticket; })[0];
-        if (t) { show(t); setTimeout(poll, 1000); }
-        else if (last) ended();
-        else if (++tries < 10) setTimeout(poll, 500); // not begun yet, or done at once
-      }).catch(function () { if (last) setTimeout(poll, 2000); });
+        var e = j && (j.zips || []).filter(function (x) { return x.ticket === ticket; })[0];
+        if (t) { tries = 0; show(t); setTimeout(poll, 1000); }
+        else if (e) ended(e);
+        else if (++tries < 20) setTimeout(poll, 500); // not begun yet, or ending
+        else if (last) el.zipInfo.textContent = "The zip of “" + name + "” ended: your browser's downloads show whether it is whole.";
+      }).catch(function () { if (++tries < 20) setTimeout(poll, 2000); });
     }
     setTimeout(poll, 300);
   }

@@ -5,14 +5,15 @@
 # (Content-Type, Content-Disposition, Cache-Control), HEAD, 404, traversal,
 # a file with ?download=zip (served as the file), the root, a cut download
 # leaving ferryd's fds at baseline, --read-only, token auth refusing an
-# unauthenticated request, and a 4.4 GiB sparse file (zip64) streamed with
+# unauthenticated request, how ticketed zips ended in /.ferry/status
+# ("zips": whole, cut, at most 16), and a 4.4 GiB sparse file (zip64) streamed with
 # ferryd's peak RSS growing by less than 30 MiB.
 
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 need_cmd curl truncate mkfifo
 
-plan 39
+plan 43
 
 root=$FERRY_TMP/share
 outside=$FERRY_TMP/outside
@@ -180,6 +181,49 @@ size = int(sys.argv[2])
 assert 0 < done <= total and abs(total - size) < size / 100, (done, total, size)' "$seen" "$size"
 ok_if "the slowed download is the whole archive" zip_check "$FERRY_TMP/slow.zip" "$root/pics" "$pics_names"
 rm -f "$FERRY_TMP/slow.zip" "$FERRY_TMP/slow2.zip"
+
+# How ticketed zips ended, in /.ferry/status "zips" (the page reads it
+# instead of guessing from speed): the whole one with its exact size...
+# (polled: curl may see the last chunk before ferryd completes the request)
+zip_end() { # TICKET: prints [done, complete] of its newest end, or "?"
+    local i v="?"
+    for ((i = 0; i < 100 * T_SCALE; i++)); do
+        http "$U/.ferry/status"
+        v=$(pyj "$HTTP_BODY" "[[z['done'], z['complete']] for z in j['zips'] if z['ticket'] == '$1'][0]")
+        [ "$v" != "?" ] && break
+        sleep 0.05
+    done
+    echo "$v"
+}
+is "$(zip_end t-1)" "[$size, True]" "status lists the whole ticketed zip as complete, $size bytes"
+# ... one cut by its client mid-way (killed once it has sent bytes) ...
+slow t-cut "$FERRY_TMP/cut.zip"
+cut_pid=$!
+for ((i = 0; i < 100 * T_SCALE; i++)); do
+    http "$U/.ferry/status"
+    [ "$(pyj "$HTTP_BODY" "[t['done'] for t in j['transfers'] if t['validator'] == 'zip:t-cut'][0] > 0")" = True ] && break
+    sleep 0.05
+done
+kill "$cut_pid" 2>/dev/null
+wait "$cut_pid" 2>/dev/null
+forget_pid "$cut_pid"
+cut=$(zip_end t-cut)
+like "$cut" '^\[[1-9][0-9]*, False\]$' "a cut ticketed zip is listed as not complete ($cut)"
+ok_if "... with fewer bytes than the whole ($size)" "$PYTHON" -c '
+import ast, sys
+assert ast.literal_eval(sys.argv[1])[0] < int(sys.argv[2])' "$cut" "$size"
+rm -f "$FERRY_TMP/cut.zip"
+# ... and at most 16 are kept, newest first: 40 tiny zips.
+for ((i = 0; i < 40; i++)); do
+    curl -q -sS --max-time "$T_CURL" -o "$FERRY_TMP/tiny.zip" "$U/pics/2024/deep/?download=zip&ticket=r-$i"
+done
+tiny=$(file_size "$FERRY_TMP/tiny.zip")
+zip_end r-39 >/dev/null
+json_ok "after 40 tiny zips, status lists 16, newest first, complete, $tiny bytes each" "$HTTP_BODY" "
+z = j['zips']
+assert [x['ticket'] for x in z] == ['r-%d' % i for i in range(39, 23, -1)], z
+assert all(x['complete'] and x['done'] == $tiny for x in z), z"
+rm -f "$FERRY_TMP/tiny.zip"
 
 # zip64 and memory: a sparse 4.4 GiB file, streamed; the archive is kept
 # sparse on disk and checked (sizes, CRC) by zipfile.
