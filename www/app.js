@@ -620,12 +620,15 @@
     return function (ev) {
       var ticket = Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
       ev.currentTarget.href = href + "?download=zip&ticket=" + ticket; // before the browser follows it
-      say("Your browser is downloading “" + name + "” as a zip file.");
-      followZip(ticket, name);
+      var note = "Your browser is downloading “" + name + "” as a zip file.";
+      say(note);
+      followZip(ticket, name, note);
     };
   }
 
-  function followZip(ticket, name) {
+  // note: the status line said when the download began, cleared at its end
+  // (the zip panel then says how it ended) unless something else said more.
+  function followZip(ticket, name, note) {
     var last = null, lastAt = 0, bps = 0, tries = 0; // tries: looks that found neither
     function show(t) {
       var now = Date.now();
@@ -647,6 +650,7 @@
     function ended(e) {
       // gone from the list: the server's "zips" tells how it ended.
       el.zipPanel.hidden = false;
+      if (el.status.textContent === note) say("");
       el.zipBar.max = 1;
       el.zipBar.value = e.complete ? 1 : 0;
       el.zipInfo.textContent = e.complete ?

@@ -217,7 +217,10 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
     return t.startsWith(want) && t;
   }, `Zip of “photos” sent (${humanSize(fs.statSync(zipPath).size)}); your browser's downloads have it.`,
   { timeout: T }).then((h) => h.jsonValue(), () => null);
-  ok(tinyText !== null, 'a zip that ends at once: the page says it was sent, with its size from the server',
+  const statusLine = await page.textContent('.f-status').catch(() => '?');
+  ok(tinyText !== null && !statusLine.includes('is downloading'),
+    'a zip that ends at once: the page says it was sent, with its size from the server, and no longer that it is downloading',
+    statusLine,
     await page.textContent('.f-zip').catch(() => ''), await page.textContent('[aria-live]').catch(() => ''));
 
   // ---------------------------------------------------------- preview
