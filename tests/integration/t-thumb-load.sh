@@ -198,17 +198,27 @@ fi
 # ferryd stopped (SIGSTOP, as a suspended app) while it makes a thumbnail:
 # the time bound passes without the picture using it, so this answer is the
 # file itself, but the failure is not remembered: the next one is made.
-gen png "$root/stopped.png" 3500 3000
-bg stopped "$B/stopped.png?thumb=1"
-before=$(grep -c 'thumbnail of .* queued' "$FERRY_ERR")
-queued $((before + 1)) || diag "the thumbnail was not queued"
-kill -STOP "$FERRY_PID"
-sleep 2.5 # the length of the stop: longer than the 2 s bound
-kill -CONT "$FERRY_PID"
-reap_all "$BG_PID"
+# The stop must land while the picture is being made: the log line that it
+# is queued is counted before the request, and a picture answered as a
+# thumbnail after all (made before the stop) is tried again, bigger, as a
+# new file (at most 3 times).
+stopped=""
+for side in 3500 4200 4900; do
+    gen png "$root/stopped$side.png" "$side" $((side * 6 / 7))
+    before=$(grep -c 'thumbnail of .* queued' "$FERRY_ERR")
+    bg stopped "$B/stopped$side.png?thumb=1"
+    queued $((before + 1)) || diag "the thumbnail of stopped$side.png was not queued"
+    kill -STOP "$FERRY_PID"
+    sleep 2.5 # the length of the stop: longer than the 2 s bound
+    kill -CONT "$FERRY_PID"
+    reap_all "$BG_PID"
+    stopped=$side
+    djpeg "$FERRY_TMP/stopped.body" >/dev/null 2>&1 || break
+    diag "stopped$side.png was made before the stop landed; again, bigger"
+done
 ok_if "stopped 2.5 s while making a thumbnail: the file itself this time" \
-    cmp "$FERRY_TMP/stopped.body" "$root/stopped.png"
-http "$B/stopped.png?thumb=1"
+    cmp "$FERRY_TMP/stopped.body" "$root/stopped$stopped.png"
+http "$B/stopped$stopped.png?thumb=1"
 is "$HTTP_STATUS:$(djpeg "$HTTP_BODY" 2>/dev/null | head -c 15 | tr '\n' ' ')" \
     "200:P6 256 219 255 " "... and the next request makes it (the stop was not remembered)"
 
