@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "fileops.h"
 #include "paths.h"
 #include "pending.h"
@@ -381,7 +382,7 @@ static int copy_file(int sdir, const char *sname, int ddir, const char *dname, i
         ts[0].tv_nsec = UTIME_OMIT;
         ts[1] = ST_MTIM(&ist);
         futimens(out, ts); /* best effort: the bytes matter, the date less */
-        if (fsync(out) < 0)
+        if (compat_fsync_durable(out) < 0)
             rc = -errno;
     }
 done:
@@ -505,7 +506,7 @@ static int leave_copy(struct frame *f)
     if (fchmod(f->dfd, f->st.st_mode & 0777) < 0)
         rc = -errno;
     futimens(f->dfd, ts); /* best effort */
-    if (rc == 0 && fsync(f->dfd) < 0)
+    if (rc == 0 && compat_fsync_durable(f->dfd) < 0)
         rc = -errno;
     close(f->dfd);
     close(f->fd);
@@ -1119,7 +1120,7 @@ int fileops_copy_place(int src_dir, const char *src, int dst_dir, const char *ds
         fileops_remove(dst_dir, tmp);
         return rc;
     }
-    fsync(dst_dir);
+    compat_fsync_durable(dst_dir);
     return 0;
 }
 
@@ -1233,7 +1234,7 @@ static enum MHD_Result do_mkcol(struct op *op, int had_body, unsigned *status)
         snprintf(doing, sizeof doing, "creating '/%s'", t->rel);
         return answer(op, os_failure(op, -errno, doing, "nothing was created"), status);
     }
-    fsync(t->dir_fd);
+    compat_fsync_durable(t->dir_fd);
     return created(op, t, 1, status);
 }
 
@@ -1336,7 +1337,7 @@ static enum MHD_Result do_delete(struct op *op, unsigned *status)
             return answer(op, os_failure(op, rc, doing, "nothing was deleted"), status);
         srv_log(srv, FERRY_LOG_INFO, "DELETE '/%s': moved to the trash as %s", t->rel, id);
         if (rc == 1) {
-            fsync(t->dir_fd);
+            compat_fsync_durable(t->dir_fd);
             srv_log(srv, FERRY_LOG_ERROR, "DELETE '/%s': its copy is in the trash as %s, but "
                     "it could only be partly removed", t->rel, id);
             snprintf(op->text, sizeof op->text, "500 Internal Server Error: a whole copy of "
@@ -1348,13 +1349,13 @@ static enum MHD_Result do_delete(struct op *op, unsigned *status)
         trash_sweep(srv); /* old entries go on every DELETE (trash_delete() sweeps too) */
         rc = fileops_remove(t->dir_fd, t->name);
         if (rc < 0) {
-            fsync(t->dir_fd);
+            compat_fsync_durable(t->dir_fd);
             return answer(op, os_failure(op, rc, doing, "it may be partly removed"), status);
         }
         srv_log(srv, FERRY_LOG_INFO, "DELETE '/%s': removed at once (%s)", t->rel,
                 skip ? "the client chose to: Ferry-Trash: skip" : "--no-trash");
     }
-    fsync(t->dir_fd);
+    compat_fsync_durable(t->dir_fd);
     /* the trash entry, for an undo (POST /.ferry/trash/ID/restore) */
     return srv_answer_text(op->c, 204, "", "Ferry-Trash-Id", at_once ? NULL : id, NULL, NULL,
                            status);
@@ -1383,7 +1384,7 @@ static int move_across(struct op *op, const struct fileops_links *links)
     if (rc == 1)
         unlinkat(op->dst.dir_fd, op->tmp, 0);
     op->tmp[0] = '\0';
-    fsync(op->dst.dir_fd);
+    compat_fsync_durable(op->dst.dir_fd);
     rc = fileops_remove(op->src.dir_fd, op->src.name);
     if (rc < 0) {
         srv_log(op->srv, FERRY_LOG_ERROR, "MOVE '/%s' to '/%s' across file systems: the copy "
@@ -1627,9 +1628,9 @@ static enum MHD_Result do_transfer(struct op *op, int move, unsigned *status)
     pthread_rwlock_unlock(&srv->links_lock);
     locked = 0;
     aside_end(op, &a);
-    fsync(op->dst.dir_fd);
+    compat_fsync_durable(op->dst.dir_fd);
     if (move)
-        fsync(op->src.dir_fd);
+        compat_fsync_durable(op->src.dir_fd);
     if (src_left) {
         snprintf(op->text, sizeof op->text, "500 Internal Server Error: '/%s' is in place, "
                  "but '/%s' could only be partly removed (see the server's log); delete "

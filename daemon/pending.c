@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "fileops.h"
 #include "paths.h"
 #include "pending.h"
@@ -66,7 +67,7 @@ int pending_save(struct pending *p)
         goto out;
     }
     rc = put_write_all(fd, text, strlen(text));
-    if (rc == 0 && fsync(fd) < 0)
+    if (rc == 0 && compat_fsync_durable(fd) < 0)
         rc = -errno;
     if (close(fd) < 0 && rc == 0)
         rc = -errno;
@@ -74,7 +75,7 @@ int pending_save(struct pending *p)
         rc = -errno;
     if (rc < 0)
         unlinkat(dir, tmp, 0);
-    else if (fsync(dir) < 0 && errno != EINVAL && errno != EROFS)
+    else if (compat_fsync_durable(dir) < 0 && errno != EINVAL && errno != EROFS)
         rc = -errno;
 out:
     if (dir >= 0)
@@ -162,7 +163,7 @@ static unsigned sweep_one(struct ferry_server *srv, json_t *j)
             done++;
         }
     }
-    fsync(dir_fd);
+    compat_fsync_durable(dir_fd);
     close(dir_fd);
     return done;
 }
@@ -202,7 +203,7 @@ unsigned pending_sweep(struct ferry_server *srv)
         unlinkat(dir, de->d_name, 0); /* records, and temporary records */
     }
     closedir(d);
-    fsync(dir);
+    compat_fsync_durable(dir);
     close(dir);
     return done;
 }
