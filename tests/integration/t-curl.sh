@@ -84,7 +84,7 @@ raw_http "GET /data.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nIf-None-Match: $etag\r\nC
 is "$RAW_STATUS:$RAW_BODY_LEN" 304:0 "304: no body bytes on the wire"
 # RFC 9110 §8.6: a 304's Content-Length, if any, is the 200's. libmicrohttpd
 # 0.9.75 adds "Content-Length: 0" and cannot be told not to (README, Known
-# warts); from 0.9.77 on ferry turns it off (daemon/mhd-compat.h).
+# warts); from 0.9.77 on ferry turns it off (daemon/http/mhd-compat.h).
 mhd_version=$(pkg-config --modversion libmicrohttpd 2>/dev/null || echo unknown)
 case $mhd_version in
 0.9.7[0-6] | 0.9.[0-6]*) want_cl="content-length: 0" ;;
