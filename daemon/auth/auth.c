@@ -23,6 +23,7 @@
 #include "auth-password.h"
 #include "auth-sessions.h"
 #include "auth.h"
+#include "request.h"
 #include "server.h"
 #include "share.h"
 
@@ -525,7 +526,8 @@ enum MHD_Result auth_refuse(struct ferry_server *srv, struct MHD_Connection *c,
     return MHD_NO;
 }
 
-enum MHD_Result auth_endpoint_body(struct auth_ticket *t, const char *data, size_t *size)
+/* Takes body bytes of an endpoint request (a form). */
+static enum MHD_Result endpoint_body(struct auth_ticket *t, const char *data, size_t *size)
 {
     if (!t->body_too_long && t->body_len + *size <= AUTH_FORM_MAX) {
         if (!t->body) {
@@ -569,13 +571,13 @@ static const struct sockaddr *attempt_peer(const struct auth_ticket *t)
     return t->peer.ss_family ? (const struct sockaddr *)&t->peer : NULL;
 }
 
+/* GET /.ferry/pair?token=T[&to=PATH]: token and to are the query's. */
 static enum MHD_Result serve_pair(struct ferry_server *srv, struct MHD_Connection *c,
-                                  struct auth_ticket *t, unsigned *status)
+                                  struct auth_ticket *t, const char *token, const char *to,
+                                  unsigned *status)
 {
     struct auth_gate *g = srv->auth;
-    const char *token = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
     const char *agent = hdr(c, MHD_HTTP_HEADER_USER_AGENT);
-    const char *to = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to");
     struct auth_secret secret;
     char peer[64];
     int rc = AUTH_S_ENOTFOUND;
@@ -673,22 +675,36 @@ static enum MHD_Result serve_login(struct ferry_server *srv, struct MHD_Connecti
     return refuse_401(srv, c, "<p><strong>Wrong password.</strong></p>\n");
 }
 
-enum MHD_Result auth_endpoint_serve(struct ferry_server *srv, struct MHD_Connection *c,
-                                    const char *method, struct auth_ticket *t,
-                                    unsigned *status)
+/* Answers an endpoint request once its body is in. Sets rq->status. */
+static enum MHD_Result endpoint_finish(struct req *rq)
 {
+    struct ferry_server *srv = rq->srv;
+    struct MHD_Connection *c = rq->c;
+    struct auth_ticket *t = &rq->auth;
+
     if (t->endpoint == AUTH_EP_SHARE)
-        return share_serve(srv, c, method, t, status);
+        return share_serve(srv, c, rq->method, t, &rq->status);
     if (t->endpoint == AUTH_EP_PAIR) {
-        if (!is_method(method, MHD_HTTP_METHOD_GET) && !is_method(method, MHD_HTTP_METHOD_HEAD)) {
-            *status = 405;
+        if (!req_is_head(rq) && rq->method_bit != REQ_GET) {
+            rq->status = 405;
             return answer(c, 405, strdup("405 Method Not Allowed: GET /.ferry/pair\n"), 0,
                           NULL);
         }
-        return serve_pair(srv, c, t, status);
+        return serve_pair(srv, c, t, rq->query.token, rq->query.to, &rq->status);
     }
-    return serve_login(srv, c, method, t, status);
+    return serve_login(srv, c, rq->method, t, &rq->status);
 }
+
+static enum MHD_Result endpoint_body_of(struct req *rq, const char *data, size_t *size)
+{
+    return endpoint_body(&rq->auth, data, size);
+}
+
+const struct route_handler auth_endpoint_handler = {
+    .name = "auth endpoint",
+    .body = endpoint_body_of,
+    .finish = endpoint_finish,
+};
 
 void auth_ticket_end(struct auth_ticket *t)
 {

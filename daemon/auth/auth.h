@@ -104,14 +104,15 @@ int auth_answer_early(const char *method);
 enum MHD_Result auth_refuse(struct ferry_server *srv, struct MHD_Connection *c,
                             const struct auth_ticket *t, unsigned *status);
 
-/* Takes body bytes of an endpoint request (a form). */
-enum MHD_Result auth_endpoint_body(struct auth_ticket *t, const char *data,
-                                   size_t *size);
-
-/* Answers an endpoint request once its body is in. Sets *status. */
-enum MHD_Result auth_endpoint_serve(struct ferry_server *srv, struct MHD_Connection *c,
-                                    const char *method, struct auth_ticket *t,
-                                    unsigned *status);
+/*
+ * The handler of the endpoints the gate admitted itself (t->endpoint:
+ * /.ferry/pair, /.ferry/login, /.ferry/share; request.h): takes the form
+ * body into the request's ticket and answers once it is in. The gate
+ * (routes.c) routes to it, with rq->state set to &rq->auth, instead of a
+ * row of the route table.
+ */
+struct route_handler;
+extern const struct route_handler auth_endpoint_handler;
 
 /* Frees what *t holds; refunds an attempt that was reserved and never
  * ended (the client went away before its body). */

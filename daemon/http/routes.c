@@ -1,109 +1,48 @@
 /*
- * routes.c — from a request to an answer.
+ * routes.c — from a request to an answer: the gate, the dispatch to the
+ * route table's handlers (routes.h, route-table.c), the shared answers of
+ * request.h, and the access log.
  *
- *   /.ferry/ui/NAME       the browser UI's files, embedded (daemon/assets.c)
- *   /.ferry/status        JSON about the server (ferry's own endpoints live
- *                         under /.ferry/; everything else is the shared folder)
- *   /path/to/folder/      a listing (HTML, or JSON on request)
- *   /path/to/folder/?download=zip   the folder as a streamed zip (daemon/zip.c)
- *   /path/to/folder/?size=1         what it holds, recursively (JSON)
- *   /path/to/folder       301 to the form with the slash
- *   /path/to/file         the file (daemon/files.c)
- *   /path/to/file?thumb=1 its thumbnail, for a JPEG or PNG (daemon/thumb.c):
- *                         made off the worker threads while the connection
- *                         is suspended
- *   PUT /path/to/file     an upload (daemon/upload-put.c)
- *   /.ferry/uploads/...   resumable uploads, tus 1.0 (daemon/upload-tus.c)
- *   MKCOL, MOVE, COPY, DELETE /path   file operations (daemon/fileops.c)
- *   /.ferry/trash...      what DELETE put aside (daemon/trash.c)
- *   OPTIONS /path         the methods allowed
- *
- * Other methods get 405.
- *
- * libmicrohttpd calls the handler once when the headers have arrived and
- * again for the body; answering on the first call would make 0.9.75 mark the
- * reply "Connection: close", so every answer is queued on the second call.
+ * The gate runs at the first call of the access handler, when the headers
+ * have arrived: framing checks, the request's context (request.c: path,
+ * query, namespace), access control (auth.h), then the route. libmicrohttpd
+ * calls the handler again for the body; answering on the first call would
+ * make 0.9.75 mark the reply "Connection: close", so answers are queued on
+ * a later call, except refusals of a request whose body must not be read
+ * (a refused upload, a method no row takes).
  */
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "assets.h"
 #include "auth.h"
 #include "engine.h"
-#include "fileops.h"
-#include "files.h"
 #include "http-framing.h"
-#include "listing-cache.h"
-#include "listing.h"
+#include "request.h"
 #include "routes.h"
 #include "server.h"
-#include "thumb.h"
 #include "trash.h"
-#include "tree-size.h"
-#include "upload-put.h"
-#include "upload-tus.h"
 #include "zip-ends.h"
-#include "zip.h"
-
-#define FERRY_PREFIX "/.ferry/"
-#define LOG_PATH_MAX 256
-
-/* Per-request state: for the access log and the transfer registry. */
-struct request {
-    struct timespec start;
-    unsigned status;
-    uint64_t length;
-    uint64_t transfer; /* registry id of a download, closed on completion */
-    int transfer_once;  /* it cannot be resumed: closed also when cut */
-    struct zip_end *zip_end; /* a ticketed zip's end, released on completion */
-    struct put_upload *put; /* a PUT being received, ended on completion */
-    struct tus_request *tus; /* a tus request, ended on completion */
-    int had_body;           /* a body came that nobody reads (dropped) */
-    struct auth_ticket auth; /* the gate's word (daemon/auth.h) */
-    struct thumb_wait *thumb; /* a thumbnail being made while the connection
-                                 is suspended (daemon/thumb.h) */
-    char method[16];
-    char path[LOG_PATH_MAX];
-};
 
 static const struct {
     unsigned status;
     const char *body;
-} page_text[SRV_PAGE_COUNT] = {
-    [SRV_PAGE_400] = {400, "400 Bad Request: the path is malformed (bad %-escape, NUL, "
+} page_text[REQ_PAGE_COUNT] = {
+    [REQ_PAGE_400] = {400, "400 Bad Request: the path is malformed (bad %-escape, NUL, "
                            "backslash or invalid UTF-8).\n"},
-    [SRV_PAGE_403] = {403, "403 Forbidden: the path leaves the shared folder.\n"},
-    [SRV_PAGE_404] = {404, "404 Not Found\n"},
-    [SRV_PAGE_405] = {405, "405 Method Not Allowed: this server answers GET, HEAD, PUT, "
-                           "OPTIONS, MKCOL, MOVE, COPY and DELETE (tus uploads under "
-                           "/.ferry/uploads/).\n"},
-    [SRV_PAGE_500] = {500, "500 Internal Server Error: see the server's log.\n"},
+    [REQ_PAGE_403] = {403, "403 Forbidden: the path leaves the shared folder.\n"},
+    [REQ_PAGE_404] = {404, "404 Not Found\n"},
+    [REQ_PAGE_500] = {500, "500 Internal Server Error: see the server's log.\n"},
 };
-
-/* The methods the shared folder answers, for Allow: fewer on a read-only
- * server or to read-only credentials (ro), so that the browser UI offers
- * only what will work. */
-static const char *allowed_methods(const struct ferry_server *srv, int ro)
-{
-    return srv->cfg.read_only || ro ? "GET, HEAD, OPTIONS"
-                                    : "GET, HEAD, PUT, OPTIONS, MKCOL, MOVE, COPY, DELETE";
-}
 
 int routes_pages_create(struct ferry_server *srv)
 {
-    for (int i = 0; i < SRV_PAGE_COUNT; i++) {
+    for (int i = 0; i < REQ_PAGE_COUNT; i++) {
         struct MHD_Response *r = MHD_create_response_from_buffer(
             strlen(page_text[i].body), (void *)page_text[i].body,
             MHD_RESPMEM_PERSISTENT);
@@ -113,8 +52,6 @@ int routes_pages_create(struct ferry_server *srv)
             return FERRY_ENOMEM;
         }
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-        if (i == SRV_PAGE_405)
-            MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allowed_methods(srv, 0));
         srv_secure_headers(r); /* shared: srv_queue_response() only reads it */
         srv->pages[i] = r;
     }
@@ -123,45 +60,39 @@ int routes_pages_create(struct ferry_server *srv)
 
 void routes_pages_free(struct ferry_server *srv)
 {
-    for (int i = 0; i < SRV_PAGE_COUNT; i++) {
+    for (int i = 0; i < REQ_PAGE_COUNT; i++) {
         if (srv->pages[i])
             MHD_destroy_response(srv->pages[i]);
         srv->pages[i] = NULL;
     }
 }
 
-/* Records what was answered, for the access log. */
-static void note(struct request *rq, unsigned status, uint64_t length)
+void req_note(struct req *rq, unsigned status, uint64_t length)
 {
     rq->status = status;
     rq->length = length;
 }
 
-/* Queues a shared error page. */
-static enum MHD_Result error_page(struct ferry_server *srv, struct MHD_Connection *c,
-                                  struct request *rq, enum srv_error_page page)
+enum MHD_Result req_error_page(struct req *rq, enum req_page page)
 {
-    note(rq, page_text[page].status, strlen(page_text[page].body));
-    return srv_queue_response(c, page_text[page].status, srv->pages[page]);
+    req_note(rq, page_text[page].status, strlen(page_text[page].body));
+    return srv_queue_response(rq->c, page_text[page].status, rq->srv->pages[page]);
 }
 
-/* Queues `r` (owned) with `status` and records it. NULL r closes. */
-static enum MHD_Result reply(struct MHD_Connection *c, struct request *rq,
-                             unsigned status, struct MHD_Response *r, uint64_t len)
+enum MHD_Result req_reply(struct req *rq, unsigned status, struct MHD_Response *r,
+                          uint64_t len)
 {
     enum MHD_Result ret;
 
     if (!r)
         return MHD_NO;
-    note(rq, status, len);
-    ret = srv_queue_response(c, status, r);
+    req_note(rq, status, len);
+    ret = srv_queue_response(rq->c, status, r);
     MHD_destroy_response(r);
     return ret;
 }
 
-/* Answers a buffer (malloc'd, owned) as 200 with a content type. */
-static enum MHD_Result reply_buffer(struct MHD_Connection *c, struct request *rq,
-                                    char *body, size_t len, const char *type)
+enum MHD_Result req_reply_buffer(struct req *rq, char *body, size_t len, const char *type)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
@@ -174,363 +105,90 @@ static enum MHD_Result reply_buffer(struct MHD_Connection *c, struct request *rq
         MHD_add_response_header(r, "Content-Security-Policy", SRV_CSP_LISTING);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    return reply(c, rq, MHD_HTTP_OK, r, len);
+    return req_reply(rq, MHD_HTTP_OK, r, len);
 }
 
-/* The transfers for /.ferry/status: open ones and restored ones. */
-static json_t *transfers_json(struct ferry_server *srv)
+/* 405 for a method no row takes on this path, with Allow from the table
+ * (for these credentials); answered before any body is read. */
+static enum MHD_Result method_not_allowed(struct req *rq)
 {
-    ferry_transfer *list = NULL;
-    size_t n = 0;
-    json_t *a = json_array();
-
-    if (!a || ferry_server_transfers(srv, &list, &n) < 0)
-        return a;
-    for (size_t i = 0; i < n; i++) {
-        const ferry_transfer *t = &list[i];
-
-        json_array_append_new(a, json_pack(
-            "{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:b}", "id", (json_int_t)t->id,
-            "direction", t->direction == FERRY_UPLOAD ? "upload" : "download", "path", t->path,
-            "validator", t->validator, "first", (json_int_t)t->first, "last",
-            (json_int_t)t->last, "done", (json_int_t)t->done, "total", (json_int_t)t->total,
-            "peer", t->peer, "restored", t->restored));
-    }
-    free(list);
-    return a;
-}
-
-/* The "tls" member of /.ferry/status: HTTPS port, fingerprint, key pin; or
- * null when TLS is off. */
-static json_t *tls_json(struct ferry_server *srv)
-{
-    const char *fp = ferry_server_fingerprint(srv), *pin = ferry_server_pubkey_pin(srv);
-
-    if (!fp || !pin)
-        return json_null();
-    return json_pack("{s:i, s:s, s:s}", "port", ferry_server_tls_port(srv),
-                     "fingerprint", fp, "pin", pin);
-}
-
-/* GET /.ferry/status: version, lifecycle state, assertions, transfers, how
- * the last ticketed zips ended, TLS. */
-static enum MHD_Result serve_status(struct ferry_server *srv, struct MHD_Connection *c,
-                                    struct request *rq)
-{
-    struct lc_ledger_view lv = {0};
-    json_t *j;
-    char *body;
-
-    pthread_rwlock_rdlock(&srv->engine_lock);
-    if (srv->engine)
-        lc_engine_ledger(srv->engine, &lv);
-    pthread_rwlock_unlock(&srv->engine_lock);
-    char name[256] = "";
-    enum disc_state ds = srv->disc ? disc_status(srv->disc, name, sizeof name) : DISC_OFF;
-
-    j = json_pack("{s:s, s:b, s:s, s:i, s:{s:I, s:I, s:I, s:I}, s:o, s:{s:s, s:s, s:s}}",
-                  "version", ferry_version(), "read_only", srv->cfg.read_only, "state",
-                  ferry_state_name(ferry_server_state(srv)), "port", ferry_server_port(srv),
-                  "assertions", "held", (json_int_t)lv.held, "begins", (json_int_t)lv.begins,
-                  "ends", (json_int_t)lv.ends, "refused", (json_int_t)lv.refused,
-                  "transfers", transfers_json(srv), "discovery", "backend", disc_backend(),
-                  "state", disc_state_name(ds), "name", name);
-    if (j) {
-        json_object_set_new(j, "zips", zip_ends_json(&srv->zip_ends));
-        json_object_set_new(j, "tls", tls_json(srv));
-    }
-    body = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!body)
-        return error_page(srv, c, rq, SRV_PAGE_500);
-    return reply_buffer(c, rq, body, strlen(body), "application/json");
-}
-
-/* Appends "k=v" pairs of the query to a buffer; MHD_KeyValueIterator. */
-struct query_buf {
-    char *p;
-    size_t len, cap;
-};
-
-static enum MHD_Result append_arg(void *cls, enum MHD_ValueKind kind,
-                                  const char *key, const char *value)
-{
-    struct query_buf *q = cls;
-    int w = snprintf(q->p + q->len, q->cap - q->len, "%c%s%s%s",
-                     q->len ? '&' : '?', key, value ? "=" : "", value ? value : "");
-
-    if (w < 0 || (size_t)w >= q->cap - q->len)
-        return MHD_NO;
-    q->len += (size_t)w;
-    return MHD_YES;
-}
-
-/*
- * 301 from /folder to /folder/, keeping the query string (as sent: MHD
- * leaves it escaped here). The Location is made from `rel`, the decoded
- * path below the root, never from the request's own bytes: "/" + rel
- * percent-encoded + "/", so that it is always path-absolute: a request
- * for "//x" (paths_decode collapses empty segments) can never become a
- * protocol-relative //x/ that a browser would send off-site.
- */
-static enum MHD_Result redirect_to_slash(struct ferry_server *srv,
-                                         struct MHD_Connection *c, struct request *rq,
-                                         const char *rel)
-{
-    char query[1024] = "";
-    struct query_buf q = {query, 0, sizeof query};
-    size_t plen = 3 * strlen(rel) + 8, len = plen + sizeof query;
-    char *loc = malloc(len);
+    char allow[160], text[256];
     struct MHD_Response *r;
+    size_t n;
 
-    if (!loc)
-        return MHD_NO;
-    if (fileops_url(rel, 1, loc, plen) < 0) {
-        free(loc);
-        return error_page(srv, c, rq, SRV_PAGE_500);
+    routes_allow_text(routes_allowed(rq), allow, sizeof allow);
+    n = (size_t)snprintf(text, sizeof text, "405 Method Not Allowed: this server answers %s "
+                         "here (tus uploads under /.ferry/uploads/).\n",
+                         allow[0] ? allow : "no method");
+    if (n >= sizeof text)
+        n = sizeof text - 1;
+    r = MHD_create_response_from_buffer(n, text, MHD_RESPMEM_MUST_COPY);
+    if (r) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
     }
-    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, append_arg, &q);
-    snprintf(loc + strlen(loc), len - strlen(loc), "%s", query);
-    r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-    if (r)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc);
-    free(loc);
-    return reply(c, rq, MHD_HTTP_MOVED_PERMANENTLY, r, 0);
+    return req_reply(rq, MHD_HTTP_METHOD_NOT_ALLOWED, r, n);
 }
 
-/* JSON when asked for with ?format=json or an Accept that prefers it. */
-static int wants_json(struct MHD_Connection *c)
+/* Allocates and fills the request's context; NULL when out of memory. */
+static struct req *request_begin(struct ferry_server *srv, struct MHD_Connection *c,
+                                 const char *method, const char *url)
 {
-    const char *f = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
-    const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_ACCEPT);
+    struct req *rq = calloc(1, sizeof *rq);
 
-    if (f)
-        return strcmp(f, "json") == 0;
-    return accept && strstr(accept, "application/json") && !strstr(accept, "text/html");
-}
-
-/* A listing of the folder open at fd (owned). */
-static enum MHD_Result serve_listing(struct ferry_server *srv, struct MHD_Connection *c,
-                                     struct request *rq, int fd, const struct stat *st,
-                                     const char *rel)
-{
-    struct listing_opts lo = {.show_hidden = srv->cfg.show_hidden, .root_fd = srv->root_fd,
-                              .rel = rel, .paths = &srv->paths};
-    int json = wants_json(c);
-    enum listing_format fmt = json ? LISTING_JSON : LISTING_HTML;
-    size_t rlen = strlen(rel), len = 0;
-    char *url_path = malloc(rlen + 3);
-    char *body = NULL;
-    int rc = 0;
-
-    if (!url_path) {
-        close(fd);
-        return MHD_NO;
-    }
-    snprintf(url_path, rlen + 3, rlen ? "/%s/" : "/", rel);
-    /* *st was taken before rendering: a change during it invalidates. */
-    body = listing_cache_get(srv->listings, st, url_path, fmt, &len);
-    if (!body) {
-        rc = listing_render(fd, url_path, fmt, &lo, &body, &len);
-        if (rc == 0)
-            listing_cache_put(srv->listings, st, url_path, fmt, body, len);
-    }
-    close(fd);
-    if (rc < 0) {
-        srv_log(srv, FERRY_LOG_ERROR, "cannot list '%s': %s", url_path, strerror(-rc));
-        free(url_path);
-        return error_page(srv, c, rq, rc == -EACCES ? SRV_PAGE_403 : SRV_PAGE_500);
-    }
-    free(url_path);
-    return reply_buffer(c, rq, body, len,
-                        json ? "application/json" : "text/html; charset=utf-8");
-}
-
-/* Whether the request asks for a folder's size: ?size=1. */
-static int size_requested(struct MHD_Connection *c)
-{
-    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "size");
-
-    return v && strcmp(v, "1") == 0;
-}
-
-/*
- * GET /folder/?size=1 of the folder open at fd (owned): 200 JSON
- * {"bytes", "files", "folders", "complete"} from tree_size(), for the
- * browser UI's folder sizes; "complete" false when the count stopped early
- * (TREE_ENTRIES_MAX entries, or a folder that cannot be read).
- */
-static enum MHD_Result serve_size(struct ferry_server *srv, struct MHD_Connection *c,
-                                  struct request *rq, int fd)
-{
-    struct tree_size t;
-    int rc = tree_size(fd, srv->cfg.show_hidden, &t);
-    json_t *j;
-    char *body;
-
-    close(fd);
-    if (rc < 0)
-        return error_page(srv, c, rq, rc == -EACCES ? SRV_PAGE_403 : SRV_PAGE_500);
-    j = json_pack("{s:I, s:I, s:I, s:b}", "bytes", (json_int_t)t.bytes, "files",
-                  (json_int_t)t.files, "folders", (json_int_t)t.folders, "complete",
-                  t.complete);
-    body = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!body)
-        return error_page(srv, c, rq, SRV_PAGE_500);
-    return reply_buffer(c, rq, body, strlen(body), "application/json");
-}
-
-/* Maps a paths_* or -errno code to an error page. */
-static enum srv_error_page page_for(int rc)
-{
-    switch (rc) {
-    case PATHS_EBADREQ:
-        return SRV_PAGE_400;
-    case PATHS_EFORBIDDEN:
-    case -EACCES:
-    case -EPERM:
-        return SRV_PAGE_403;
-    case PATHS_ENOTFOUND:
-    case -ENOENT:
-    case -ENOTDIR:
-    case -ENAMETOOLONG:
-    case -ELOOP:
-        return SRV_PAGE_404;
-    default:
-        return SRV_PAGE_500;
-    }
-}
-
-/* GET or HEAD of anything in the shared folder. */
-static enum MHD_Result serve_path(struct ferry_server *srv, struct MHD_Connection *c,
-                                  struct request *rq, const char *url, int is_head)
-{
-    char rel[PATHS_MAX + 1];
-    int trailing = 0, fd = -1, rc;
-    struct stat st;
-    struct files_outcome out;
-
-    rc = paths_decode(url, &srv->paths, rel, sizeof rel, &trailing);
-    if (rc < 0)
-        return error_page(srv, c, rq, page_for(rc));
-    /* O_NONBLOCK: opening a FIFO must not hang a worker thread. */
-    rc = paths_open(srv->root_fd, rel, O_RDONLY | O_NONBLOCK, &srv->paths, &fd);
-    if (rc < 0)
-        return error_page(srv, c, rq, page_for(rc));
-    if (fstat(fd, &st) < 0) {
-        close(fd);
-        return error_page(srv, c, rq, SRV_PAGE_500);
-    }
-    if (S_ISDIR(st.st_mode)) {
-        if (!trailing && rel[0]) {
-            close(fd);
-            return redirect_to_slash(srv, c, rq, rel);
-        }
-        if (zip_requested(c)) {
-            struct zip_outcome zo;
-
-            rc = zip_serve(srv, c, fd, rel, is_head, &zo);
-            note(rq, zo.status, 0); /* length unknown; zip.c logs it (debug) */
-            rq->transfer = zo.transfer;
-            rq->transfer_once = 1;
-            rq->zip_end = zo.end;
-            return (enum MHD_Result)rc;
-        }
-        if (size_requested(c))
-            return serve_size(srv, c, rq, fd);
-        return serve_listing(srv, c, rq, fd, &st, rel);
-    }
-    /* A file with ?download=zip is answered as any file: it is one already. */
-    if (!S_ISREG(st.st_mode) || trailing) {
-        close(fd);
-        return error_page(srv, c, rq, SRV_PAGE_404);
-    }
-    if (thumb_requested(c)) {
-        unsigned status = 0;
-        uint64_t length = 0;
-
-        rc = thumb_serve(srv, c, fd, &st, rel, &rq->thumb, &status, &length);
-        if (rc == THUMB_WAIT)
-            return MHD_YES; /* the next call answers, once c is resumed */
-        if (rc != THUMB_NONE) {
-            note(rq, status, length);
-            return (enum MHD_Result)rc;
-        }
-    }
-    rc = files_serve(srv, c, fd, &st, rel, is_head, &out);
-    note(rq, out.status, out.length);
-    rq->transfer = out.transfer;
-    return (enum MHD_Result)rc;
-}
-
-/* GET or HEAD of a picture whose connection was suspended while its
- * thumbnail was made (serve_path()): the thumbnail, or the file itself. */
-static enum MHD_Result serve_thumb_resumed(struct ferry_server *srv, struct MHD_Connection *c,
-                                           struct request *rq, int is_head)
-{
-    struct thumb_wait *w = rq->thumb;
-    unsigned status = 0;
-    uint64_t length = 0;
-    struct files_outcome out;
-    struct stat st;
-    const char *rel;
-    int fd = -1, rc;
-
-    rc = thumb_resumed(w, c, &fd, &st, &rel, &status, &length);
-    if (rc != THUMB_NONE) {
-        note(rq, status, length);
-    } else {
-        rc = files_serve(srv, c, fd, &st, rel, is_head, &out);
-        note(rq, out.status, out.length);
-        rq->transfer = out.transfer;
-    }
-    rq->thumb = NULL; /* rel pointed into it: used above */
-    thumb_wait_free(w);
-    return (enum MHD_Result)rc;
-}
-
-/* OPTIONS on the shared folder: 204 with Allow (for these credentials). */
-static enum MHD_Result serve_options(struct ferry_server *srv, struct MHD_Connection *c,
-                                     struct request *rq)
-{
-    struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-
-    if (r)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
-                                allowed_methods(srv, rq->auth.rights == AUTH_RIGHTS_RO));
-    return reply(c, rq, MHD_HTTP_NO_CONTENT, r, 0);
-}
-
-/* Whether url is the tus endpoint or below it. */
-static int is_tus(const char *url)
-{
-    size_t n = sizeof TUS_PREFIX - 2; /* without the trailing slash */
-
-    return strncmp(url, TUS_PREFIX, n) == 0 && (url[n] == '\0' || url[n] == '/');
-}
-
-/* Whether url is the trash endpoint or below it. */
-static int is_trash(const char *url)
-{
-    size_t n = sizeof TRASH_PREFIX - 1;
-
-    return strncmp(url, TRASH_PREFIX, n) == 0 && (url[n] == '\0' || url[n] == '/');
-}
-
-/* Allocates the per-request state; NULL when out of memory. */
-static struct request *request_begin(struct ferry_server *srv, const char *method,
-                                     const char *url)
-{
-    struct request *rq = calloc(1, sizeof *rq);
-
-    if (!rq || !srv_log_enabled(srv, FERRY_LOG_INFO))
+    if (!rq)
+        return NULL;
+    rq->srv = srv;
+    rq->c = c;
+    req_parse(rq, method, url, &srv->paths);
+    if (!srv_log_enabled(srv, FERRY_LOG_INFO))
         return rq;
     clock_gettime(CLOCK_MONOTONIC, &rq->start);
-    snprintf(rq->method, sizeof rq->method, "%s", method);
-    snprintf(rq->path, sizeof rq->path, "%s", url);
+    snprintf(rq->log_method, sizeof rq->log_method, "%s", method);
+    snprintf(rq->log_path, sizeof rq->log_path, "%s", url);
     return rq;
+}
+
+/* The first call: the gate, then the route. */
+static enum MHD_Result gate(struct ferry_server *srv, struct MHD_Connection *c,
+                            const char *url, const char *method, const char *version,
+                            void **req_cls)
+{
+    struct req *rq = request_begin(srv, c, method, url);
+    const char *bad_framing;
+
+    *req_cls = rq;
+    if (!rq)
+        return MHD_NO;
+    /* Ambiguous framing (two lengths, a length and chunked, no Host):
+     * 400 before the body is read, and the connection closes, since
+     * where this request ends cannot be known. */
+    bad_framing = framing_check(c, version);
+    if (bad_framing)
+        return srv_answer_text(c, 400, bad_framing, MHD_HTTP_HEADER_CONNECTION, "close",
+                               NULL, NULL, &rq->status);
+    /* Access control, before anything else: a refused upload is answered
+     * before its body; other refusals on the next call (keep-alive). */
+    auth_check(srv, c, url, method, &rq->auth);
+    if (rq->auth.verdict != AUTH_ALLOW) {
+        if (auth_answer_early(method))
+            return auth_refuse(srv, c, &rq->auth, &rq->status);
+        return MHD_YES;
+    }
+    if (rq->auth.endpoint) { /* pairing, login, share links: the gate's own */
+        rq->handler = &auth_endpoint_handler;
+        rq->state = &rq->auth;
+        return MHD_YES;
+    }
+    /* Uploads are checked before their body is read; refused methods are
+     * answered then too (no "100 Continue"); the connection then closes,
+     * as it must with an unread body. */
+    rq->handler = routes_find(rq);
+    if (!rq->handler)
+        return method_not_allowed(rq);
+    if (rq->handler->begin)
+        return rq->handler->begin(rq);
+    return MHD_YES;
 }
 
 enum MHD_Result routes_handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -538,64 +196,17 @@ enum MHD_Result routes_handle(void *cls, struct MHD_Connection *c, const char *u
                               const char *upload_data, size_t *upload_data_size,
                               void **req_cls)
 {
-    struct ferry_server *srv = cls;
-    struct request *rq = *req_cls;
-    int is_head;
+    struct req *rq = *req_cls;
 
-    is_head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-    if (!rq) {
-        const char *bad_framing;
-
-        *req_cls = rq = request_begin(srv, method, url);
-        if (!rq)
-            return MHD_NO;
-        /* Ambiguous framing (two lengths, a length and chunked, no Host):
-         * 400 before the body is read, and the connection closes, since
-         * where this request ends cannot be known. */
-        bad_framing = framing_check(c, version);
-        if (bad_framing)
-            return srv_answer_text(c, 400, bad_framing, MHD_HTTP_HEADER_CONNECTION, "close",
-                                   NULL, NULL, &rq->status);
-        /* The gate, before anything else: a refused upload is answered
-         * before its body; other refusals on the next call (keep-alive). */
-        auth_check(srv, c, url, method, &rq->auth);
-        if (rq->auth.verdict != AUTH_ALLOW) {
-            if (auth_answer_early(method))
-                return auth_refuse(srv, c, &rq->auth, &rq->status);
-            return MHD_YES;
-        }
-        if (rq->auth.endpoint)
-            return MHD_YES;
-        /* Uploads are checked before their body is read; refused methods
-         * are answered then too (no "100 Continue"); the connection then
-         * closes, as it must with an unread body. */
-        if (is_tus(url))
-            return tus_begin(srv, c, method, url, &rq->tus, &rq->status);
-        if (strcmp(method, MHD_HTTP_METHOD_PUT) == 0)
-            return put_begin(srv, c, url, &rq->put, &rq->status);
-        if (is_trash(url) || fileops_method(method) ||
-            strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
-            return MHD_YES;
-        if (!is_head && strcmp(method, MHD_HTTP_METHOD_GET) != 0)
-            return error_page(srv, c, rq, SRV_PAGE_405);
-        return MHD_YES;
-    }
-    if (rq->tus) {
-        if (*upload_data_size)
-            return tus_body(rq->tus, upload_data, upload_data_size);
-        return tus_finish(rq->tus, c, &rq->status);
-    }
-    if (rq->put) {
-        if (*upload_data_size)
-            return put_body(rq->put, upload_data, upload_data_size);
-        return put_finish(rq->put, c, &rq->status);
-    }
-    if (rq->thumb)
-        return serve_thumb_resumed(srv, c, rq, is_head);
-    if (rq->auth.endpoint && !rq->status) {
-        if (*upload_data_size)
-            return auth_endpoint_body(&rq->auth, upload_data, upload_data_size);
-        return auth_endpoint_serve(srv, c, method, &rq->auth, &rq->status);
+    if (!rq)
+        return gate(cls, c, url, method, version, req_cls);
+    /* A handler that took the body (its begin set rq->state), or one
+     * whose suspended connection was resumed. */
+    if (rq->state && !rq->status) {
+        if (!*upload_data_size)
+            return rq->handler->finish(rq);
+        if (rq->handler->body)
+            return rq->handler->body(rq, upload_data, upload_data_size);
     }
     if (rq->status || *upload_data_size) { /* answered already, or a body
                                                nobody reads: drop it */
@@ -604,21 +215,8 @@ enum MHD_Result routes_handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES;
     }
     if (rq->auth.verdict != AUTH_ALLOW)
-        return auth_refuse(srv, c, &rq->auth, &rq->status);
-    if (is_trash(url))
-        return trash_serve(srv, c, method, url, &rq->status);
-    if (fileops_method(method))
-        return fileops_handle(srv, c, method, url, rq->had_body, &rq->status);
-    if (strncmp(url, FERRY_PREFIX, sizeof FERRY_PREFIX - 1) == 0) {
-        if (strcmp(url, FERRY_PREFIX "status") == 0)
-            return serve_status(srv, c, rq);
-        if (strncmp(url, ASSETS_PREFIX, sizeof ASSETS_PREFIX - 1) == 0)
-            return assets_serve(c, method, url, &rq->status, &rq->length);
-        return error_page(srv, c, rq, SRV_PAGE_404);
-    }
-    if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
-        return serve_options(srv, c, rq);
-    return serve_path(srv, c, rq, url, is_head);
+        return auth_refuse(rq->srv, c, &rq->auth, &rq->status);
+    return rq->handler->finish(rq);
 }
 
 void srv_peer_address(struct MHD_Connection *c, char *buf, size_t len)
@@ -646,7 +244,8 @@ void routes_completed(void *cls, struct MHD_Connection *c, void **req_cls,
                       enum MHD_RequestTerminationCode toe)
 {
     struct ferry_server *srv = cls;
-    struct request *rq = *req_cls;
+    struct req *rq = *req_cls;
+    int completed = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
     char addr[64];
     struct timespec now;
     double ms;
@@ -655,14 +254,13 @@ void routes_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     if (!rq)
         return;
     auth_ticket_end(&rq->auth);
-    thumb_wait_free(rq->thumb); /* resumed, but not answered: the server stops */
-    put_end(rq->put);
-    tus_end(rq->tus, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
-    zip_end_request_done(rq->zip_end, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    if (rq->handler && rq->handler->end)
+        rq->handler->end(rq, completed);
+    zip_end_request_done(rq->zip_end, completed);
     if (rq->status == 507) /* a full disk: the trash gives back its oldest first */
         trash_sweep(srv);
     if (rq->transfer && srv->engine) {
-        if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || rq->transfer_once)
+        if (completed || rq->transfer_once)
             lc_engine_transfer_close(srv->engine, rq->transfer);
         else /* cut: the client may come back for the rest */
             lc_engine_transfer_interrupt(srv->engine, rq->transfer);
@@ -675,10 +273,10 @@ void routes_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     clock_gettime(CLOCK_MONOTONIC, &now);
     ms = (double)(now.tv_sec - rq->start.tv_sec) * 1e3 +
          (double)(now.tv_nsec - rq->start.tv_nsec) / 1e6;
-    sanitize(rq->path);
-    sanitize(rq->method);
-    srv_log(srv, FERRY_LOG_INFO, "%s \"%s %s\" %u %" PRIu64 " %.1fms%s", addr, rq->method,
-            rq->path, rq->status, rq->length, ms,
-            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+    sanitize(rq->log_path);
+    sanitize(rq->log_method);
+    srv_log(srv, FERRY_LOG_INFO, "%s \"%s %s\" %u %" PRIu64 " %.1fms%s", addr,
+            rq->log_method, rq->log_path, rq->status, rq->length, ms,
+            completed ? "" : " (aborted)");
     free(rq);
 }

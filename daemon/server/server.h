@@ -17,6 +17,7 @@
 #include "discovery.h"
 #include "ferry.h"
 #include "paths.h"
+#include "request.h"
 #include "zip-ends.h"
 
 struct listener;
@@ -47,16 +48,6 @@ struct conn_limit;
 /* ... and of everything else, files from the shared folder above all: an
  * uploaded HTML or SVG file never runs with the server's origin. */
 #define SRV_CSP_FILES "sandbox"
-
-/* HTTP statuses for which a shared, prebuilt error response exists. */
-enum srv_error_page {
-    SRV_PAGE_400,
-    SRV_PAGE_403,
-    SRV_PAGE_404,
-    SRV_PAGE_405,
-    SRV_PAGE_500,
-    SRV_PAGE_COUNT
-};
 
 /*
  * A log line that can repeat (one per failed accept, per refused
@@ -89,7 +80,8 @@ struct ferry_server {
     atomic_int openat2_missing; /* paths.openat2_missing points here */
     struct MHD_Daemon *mhd;     /* NULL when stopped */
     struct listener *listener;  /* NULL when stopped */
-    struct MHD_Response *pages[SRV_PAGE_COUNT]; /* shared error responses */
+    struct MHD_Response *pages[REQ_PAGE_COUNT]; /* shared error responses
+                                                   (routes.c) */
     struct listing_cache *listings; /* rendered listings, valid ~1 s */
     int port;                   /* bound port; kept while quiesced so that
                                    a rebind asks for the same one */

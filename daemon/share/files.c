@@ -334,7 +334,7 @@ int files_serve(struct ferry_server *srv, struct MHD_Connection *c, int fd,
         srv_log(srv, FERRY_LOG_ERROR, "cannot read '%s' to answer a request: %s",
                 name, strerror(errno));
         out->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-        return srv_queue_response(c, out->status, srv->pages[SRV_PAGE_500]);
+        return srv_queue_response(c, out->status, srv->pages[REQ_PAGE_500]);
     }
     add_validators(r, etag, last_modified);
     if (type)

@@ -27,11 +27,9 @@ struct thumb_wait {
     char rel[]; /* the picture's path */
 };
 
-int thumb_requested(struct MHD_Connection *c)
+int thumb_requested(const char *thumb)
 {
-    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "thumb");
-
-    return v && strcmp(v, "1") == 0;
+    return thumb && strcmp(thumb, "1") == 0;
 }
 
 /* Reads up to EXIF_THUMB_SCAN bytes from the start of fd into buf. Returns

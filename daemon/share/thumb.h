@@ -26,8 +26,9 @@ struct thumb_wait;
 #define THUMB_NONE (-1) /* no thumbnail: answer the file itself */
 #define THUMB_WAIT (-2) /* suspended until the thumbnail is made */
 
-/* Whether the request asks for a thumbnail: ?thumb=1. */
-int thumb_requested(struct MHD_Connection *c);
+/* Whether the request asks for a thumbnail: `thumb`, the query's value of
+ * thumb (struct req_query), is "1". */
+int thumb_requested(const char *thumb);
 
 /*
  * Answers GET or HEAD of the regular file open at fd (fstat in *st, path

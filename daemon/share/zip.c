@@ -610,12 +610,11 @@ static uint64_t estimate_size(const struct ferry_server *srv, int dir_fd)
     return 22 + t.bytes + (t.files + t.folders) * ENTRY_OVERHEAD + 2 * t.name_bytes;
 }
 
-/* The query's ticket=TICKET when it is 1..ZIP_TICKET_MAX characters of
- * [A-Za-z0-9_-] (the browser UI's way to find its own download in
+/* The query's ticket=TICKET (t) when it is 1..ZIP_TICKET_MAX characters
+ * of [A-Za-z0-9_-] (the browser UI's way to find its own download in
  * /.ferry/status), else NULL: another ticket is ignored. */
-static const char *zip_ticket(struct MHD_Connection *c)
+static const char *zip_ticket(const char *t)
 {
-    const char *t = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "ticket");
     size_t n = t ? strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                              "0123456789_-") : 0;
 
@@ -676,15 +675,13 @@ static const char *download_name(const struct ferry_server *srv, const char *rel
     return name;
 }
 
-int zip_requested(struct MHD_Connection *c)
+int zip_requested(const char *download)
 {
-    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "download");
-
-    return v && strcmp(v, "zip") == 0;
+    return download && strcmp(download, "zip") == 0;
 }
 
 int zip_serve(struct ferry_server *srv, struct MHD_Connection *c, int dir_fd,
-              const char *rel, int is_head, struct zip_outcome *out)
+              const char *rel, int is_head, const char *query_ticket, struct zip_outcome *out)
 {
     char cd[DISPOSITION_MAX];
     struct zip_stream *z;
@@ -696,7 +693,7 @@ int zip_serve(struct ferry_server *srv, struct MHD_Connection *c, int dir_fd,
     out->end = NULL;
     z = stream_new(srv, dir_fd, rel);
     if (!z)
-        return srv_queue_response(c, out->status, srv->pages[SRV_PAGE_500]);
+        return srv_queue_response(c, out->status, srv->pages[REQ_PAGE_500]);
     r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, MHD_BLOCK, stream_read, z,
                                           stream_free);
     if (!r) {
@@ -708,13 +705,13 @@ int zip_serve(struct ferry_server *srv, struct MHD_Connection *c, int dir_fd,
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, cd);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     out->status = MHD_HTTP_OK;
-    if (!is_head && zip_ticket(c)) { /* held by the stream and the request */
-        z->end = zip_end_new(&srv->zip_ends, zip_ticket(c));
+    if (!is_head && zip_ticket(query_ticket)) { /* held by the stream and the request */
+        z->end = zip_end_new(&srv->zip_ends, zip_ticket(query_ticket));
         out->end = z->end;
     }
     if (!is_head && srv->engine) {
         ferry_transfer t = {.direction = FERRY_DOWNLOAD};
-        const char *ticket = zip_ticket(c);
+        const char *ticket = zip_ticket(query_ticket);
 
         t.total = estimate_size(srv, dirfd(z->stack[0].dir));
         snprintf(t.path, sizeof t.path, "%s", z->folder);

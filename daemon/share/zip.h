@@ -36,10 +36,11 @@ struct zip_outcome {
 };
 
 /*
- * Whether the request asks for a folder as a zip: its query carries
- * download=zip. Other values of download are not a zip request.
+ * Whether the request asks for a folder as a zip: `download`, the query's
+ * value of download (struct req_query), is "zip". Other values of download
+ * are not a zip request; NULL is none.
  */
-int zip_requested(struct MHD_Connection *c);
+int zip_requested(const char *download);
 
 /*
  * Queues the answer to GET (is_head 0) or HEAD (is_head 1) of the folder open
@@ -64,7 +65,7 @@ int zip_requested(struct MHD_Connection *c);
  * frees libarchive, also when the client goes away mid-download. A GET is
  * registered with the lifecycle as a download (out->transfer), which
  * /.ferry/status shows: path the folder, validator "zip" or "zip:TICKET"
- * (from ?ticket=TICKET, 1-32 characters of [A-Za-z0-9_-], so that a page
+ * (`ticket`: the query's ticket=TICKET or NULL, 1-32 characters of [A-Za-z0-9_-], so that a page
  * can find its own download; another value is ignored), total an estimate
  * of the archive's size from tree_size() before the first byte (file sizes
  * plus about 160 bytes and twice the name per entry; 0, unknown, past
@@ -77,6 +78,6 @@ int zip_requested(struct MHD_Connection *c);
  * connection's thread.
  */
 int zip_serve(struct ferry_server *srv, struct MHD_Connection *c, int dir_fd,
-              const char *rel, int is_head, struct zip_outcome *out);
+              const char *rel, int is_head, const char *ticket, struct zip_outcome *out);
 
 #endif

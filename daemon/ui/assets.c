@@ -9,6 +9,7 @@
 #include "assets-parse.h"
 #include "assets.h"
 #include "mhd-compat.h"
+#include "request.h"
 #include "server.h"
 
 const struct asset *assets_find(const char *name)
@@ -20,10 +21,9 @@ const struct asset *assets_find(const char *name)
 }
 
 enum MHD_Result assets_serve(struct MHD_Connection *c, const char *method, const char *url,
-                             unsigned *status, uint64_t *length)
+                             const char *v, unsigned *status, uint64_t *length)
 {
     const struct asset *a = assets_find(url + strlen(ASSETS_PREFIX));
-    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "v");
     const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_ACCEPT_ENCODING);
     struct MHD_Response *r;
@@ -69,3 +69,13 @@ enum MHD_Result assets_serve(struct MHD_Connection *c, const char *method, const
     MHD_destroy_response(r);
     return ret;
 }
+
+static enum MHD_Result route_finish(struct req *rq)
+{
+    return assets_serve(rq->c, rq->method, rq->url, rq->query.v, &rq->status, &rq->length);
+}
+
+const struct route_handler assets_handler = {
+    .name = "ui",
+    .finish = route_finish,
+};

@@ -11,6 +11,11 @@
 
 #define ASSETS_PREFIX "/.ferry/ui/"
 
+/* The route table's handler of ASSETS_PREFIX and below (request.h):
+ * assets_serve() once the request is in. */
+struct route_handler;
+extern const struct route_handler assets_handler;
+
 /* One embedded file: static data, never freed. */
 struct asset {
     const char *name;  /* path under www/, e.g. "app.js" */
@@ -35,12 +40,12 @@ const struct asset *assets_find(const char *name);
  * Answers GET or HEAD of `url` (which starts with ASSETS_PREFIX): 200 with
  * the gzip'd bytes when Accept-Encoding allows gzip, else the plain ones;
  * 304 when If-None-Match names the ETag; 404 for an unknown name; 405 for
- * another method. Cached for a year (immutable) when the query's v= is the
- * current ASSETS_VERSION, else revalidated each time. Sets *status and
- * *length (body bytes) for the access log. Called from the request handler
- * (routes.c) on the second call, as every answer is.
+ * another method. Cached for a year (immutable) when `v`, the query's v=
+ * (or NULL), is the current ASSETS_VERSION, else revalidated each time.
+ * Sets *status and *length (body bytes) for the access log. Called from
+ * the request handler (routes.c) on the second call, as every answer is.
  */
 enum MHD_Result assets_serve(struct MHD_Connection *c, const char *method, const char *url,
-                             unsigned *status, uint64_t *length);
+                             const char *v, unsigned *status, uint64_t *length);
 
 #endif

@@ -30,6 +30,7 @@
 #include "fileops.h"
 #include "paths.h"
 #include "pending.h"
+#include "request.h"
 #include "server.h"
 #include "trash.h"
 #include "upload-put.h"
@@ -806,9 +807,11 @@ struct target {
 struct op {
     struct ferry_server *srv;
     struct MHD_Connection *c;
+    const struct req_path *path; /* the request's, decoded by the gate */
     struct target src, dst;
-    char raw[3 * PATHS_MAX + 2]; /* the request's path, then the Destination's,
-                                    still percent-encoded */
+    char raw[3 * PATHS_MAX + 2]; /* the Destination's path, still
+                                    percent-encoded */
+    struct req_path dst_path;    /* and decoded */
     char tmp[NAME_MAX + 1];      /* a copy being built, in dst's folder */
     int same_folder;             /* MOVE/COPY: src and dst share their folder */
     struct stat root_st;         /* MOVE/COPY: the root's */
@@ -847,25 +850,27 @@ static int is_reserved(const char *rel)
 }
 
 /*
- * Resolves the raw (still percent-encoded) path `raw` into t: decodes it,
- * refuses the root, /.ferry/, hidden names (without --hidden) and paths
- * that leave the root, opens the folder that holds the last name (symlinks
- * never followed out of the root) and looks at the name without following
- * it. `what` names the path in the texts ("the path", "the Destination");
- * a missing folder is `missing` (404 for a source, 409 for a target).
- * Returns 0, or the status to answer with the text in op->text.
+ * Resolves the decoded path p (the request's, or the Destination's:
+ * struct req_path, request.h) into t: refuses what paths_decode()
+ * refused (p->rc), the root, /.ferry/, and paths that leave the root,
+ * opens the folder that holds the last name (symlinks never followed out
+ * of the root) and looks at the name without following it. `what` names
+ * the path in the texts ("the path", "the Destination"); a missing folder
+ * is `missing` (404 for a source, 409 for a target). Returns 0, or the
+ * status to answer with the text in op->text.
  */
-static unsigned resolve(struct op *op, const char *raw, const char *what, unsigned missing,
-                        struct target *t)
+static unsigned resolve(struct op *op, const struct req_path *p, const char *what,
+                        unsigned missing, struct target *t)
 {
     struct paths_opts po = op->srv->paths;
     char *slash;
-    int rc;
+    int rc = p->rc;
 
     po.follow_symlinks = 0; /* file operations never leave the root */
     t->dir_fd = -1;
     t->exists = 0;
-    rc = paths_decode(raw, &po, t->rel, sizeof t->rel, &t->trailing);
+    t->trailing = p->trailing;
+    snprintf(t->rel, sizeof t->rel, "%s", p->rel);
     if (rc == PATHS_EFORBIDDEN) {
         snprintf(op->text, sizeof op->text, "403 Forbidden: %s leaves the shared folder.\n",
                  what);
@@ -1213,7 +1218,7 @@ static enum MHD_Result created(struct op *op, const struct target *t, int folder
 static enum MHD_Result do_mkcol(struct op *op, int had_body, unsigned *status)
 {
     struct target *t = &op->src;
-    unsigned code = resolve(op, op->raw, "the new folder", 409, t);
+    unsigned code = resolve(op, op->path, "the new folder", 409, t);
     char doing[64 + PATHS_MAX];
 
     if (code)
@@ -1293,7 +1298,7 @@ static enum MHD_Result do_delete(struct op *op, unsigned *status)
 {
     struct ferry_server *srv = op->srv;
     struct target *t = &op->src;
-    unsigned code = resolve(op, op->raw, "the item to delete", 404, t);
+    unsigned code = resolve(op, op->path, "the item to delete", 404, t);
     const char *skip = header(op->c, "Ferry-Trash");
     char id[TRASH_ID_MAX], doing[64 + PATHS_MAX];
     int depth = depth_of(op->c), rc, at_once = srv->cfg.no_trash;
@@ -1405,7 +1410,7 @@ static unsigned transfer_check(struct op *op, int move, int *overwrite, int *rec
     int depth = depth_of(op->c), rc, is_dir;
     unsigned code;
 
-    code = resolve(op, op->raw, "the source", 404, &op->src);
+    code = resolve(op, op->path, "the source", 404, &op->src);
     if (code)
         return code;
     is_dir = op->src.exists && S_ISDIR(op->src.st.st_mode);
@@ -1455,7 +1460,10 @@ static unsigned transfer_check(struct op *op, int move, int *overwrite, int *rec
                  "%s.\n", verb);
         return 400;
     }
-    code = resolve(op, op->raw, "the Destination", 409, &op->dst);
+    /* The Destination is another URL: decoded here, by the same rules. */
+    op->dst_path.rc = paths_decode(op->raw, &srv->paths, op->dst_path.rel,
+                                   sizeof op->dst_path.rel, &op->dst_path.trailing);
+    code = resolve(op, &op->dst_path, "the Destination", 409, &op->dst);
     if (code)
         return code;
     if (fstat(op->src.dir_fd, &sdir) < 0 || fstat(op->dst.dir_fd, &ddir) < 0 ||
@@ -1651,15 +1659,9 @@ out:
     return ret;
 }
 
-int fileops_method(const char *m)
-{
-    return strcmp(m, "MKCOL") == 0 || strcmp(m, "MOVE") == 0 || strcmp(m, "COPY") == 0 ||
-           strcmp(m, "DELETE") == 0;
-}
-
 enum MHD_Result fileops_handle(struct ferry_server *srv, struct MHD_Connection *c,
-                               const char *method, const char *url, int had_body,
-                               unsigned *status)
+                               const char *method, const char *url,
+                               const struct req_path *path, int had_body, unsigned *status)
 {
     struct op *op;
     enum MHD_Result ret;
@@ -1676,8 +1678,8 @@ enum MHD_Result fileops_handle(struct ferry_server *srv, struct MHD_Connection *
         return MHD_NO;
     op->srv = srv;
     op->c = c;
+    op->path = path;
     op->src.dir_fd = op->dst.dir_fd = -1;
-    snprintf(op->raw, sizeof op->raw, "%s", url);
     if (strcmp(method, "MKCOL") == 0)
         ret = do_mkcol(op, had_body, status);
     else if (strcmp(method, "DELETE") == 0)
@@ -1690,3 +1692,14 @@ enum MHD_Result fileops_handle(struct ferry_server *srv, struct MHD_Connection *
     free(op);
     return ret;
 }
+
+static enum MHD_Result route_finish(struct req *rq)
+{
+    return fileops_handle(rq->srv, rq->c, rq->method, rq->url, &rq->path, rq->had_body,
+                          &rq->status);
+}
+
+const struct route_handler fileops_handler = {
+    .name = "fileops",
+    .finish = route_finish,
+};

@@ -42,18 +42,23 @@
 
 struct ferry_server;
 
-/* 1 when `method` is one fileops answers (MKCOL, MOVE, COPY, DELETE). */
-int fileops_method(const char *method);
+struct req_path;
+struct route_handler;
+
+/* The route table's handler of MKCOL, MOVE, COPY and DELETE (request.h):
+ * fileops_handle() once the request (any body dropped) is in. */
+extern const struct route_handler fileops_handler;
 
 /*
- * Carries out `method` on `url` (the raw request path) and queues the
- * answer; called once the request (and any body, dropped) is in.
- * `had_body` says whether the request had a body (MKCOL: 415). Sets
+ * Carries out `method` on `path` (the request's path as the gate decoded
+ * it; `url` the raw one, at most 3 * PATHS_MAX + 1 bytes or 400) and
+ * queues the answer; called once the request (and any body, dropped) is
+ * in. `had_body` says whether the request had a body (MKCOL: 415). Sets
  * *status. Returns MHD_YES, or MHD_NO to close the connection.
  */
 enum MHD_Result fileops_handle(struct ferry_server *srv, struct MHD_Connection *c,
-                               const char *method, const char *url, int had_body,
-                               unsigned *status);
+                               const char *method, const char *url,
+                               const struct req_path *path, int had_body, unsigned *status);
 
 /* ------------------------------------------ shared with trash.c, and tests */
 

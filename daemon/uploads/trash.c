@@ -31,6 +31,7 @@
 #include "compat.h"
 #include "fileops.h"
 #include "paths.h"
+#include "request.h"
 #include "server.h"
 #include "trash.h"
 #include "upload-put.h"
@@ -1107,3 +1108,13 @@ enum MHD_Result trash_serve(struct ferry_server *srv, struct MHD_Connection *c,
                               "the trash cannot be changed.\n", NULL, NULL, status);
     return tail[0] ? serve_restore(srv, c, id, status) : serve_purge(srv, c, id, status);
 }
+
+static enum MHD_Result route_finish(struct req *rq)
+{
+    return trash_serve(rq->srv, rq->c, rq->method, rq->url, &rq->status);
+}
+
+const struct route_handler trash_handler = {
+    .name = "trash",
+    .finish = route_finish,
+};

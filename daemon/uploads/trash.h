@@ -49,6 +49,11 @@
 #include <time.h>
 
 struct ferry_server;
+struct route_handler;
+
+/* The route table's handler of TRASH_PREFIX and below (request.h):
+ * trash_serve() once the request (any body dropped) is in. */
+extern const struct route_handler trash_handler;
 
 /* The URL prefix of the trash endpoints (and the listing without the slash). */
 #define TRASH_PREFIX "/.ferry/trash"

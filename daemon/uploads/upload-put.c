@@ -33,6 +33,7 @@
 #include "engine.h"
 #include "paths.h"
 #include "pending.h"
+#include "request.h"
 #include "server.h"
 #include "upload-put.h"
 
@@ -782,14 +783,16 @@ static unsigned parent_error(int rc, char *text, size_t textlen)
 }
 
 enum MHD_Result put_begin(struct ferry_server *srv, struct MHD_Connection *c,
-                          const char *url, struct put_upload **out, unsigned *status)
+                          const struct req_path *path, struct put_upload **out,
+                          unsigned *status)
 {
     struct paths_opts po = srv->paths;
-    char rel[PATHS_MAX + 1], text[TEXT_MAX];
+    const char *rel = path->rel;
+    char text[TEXT_MAX];
     const char *clen = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH), *slash;
     uint64_t total = 0;
     unsigned st_code = 0;
-    int trailing = 0, rc, exists;
+    int trailing = path->trailing, rc = path->rc, exists;
     struct put_upload *u = NULL;
     struct stat st;
 
@@ -798,7 +801,6 @@ enum MHD_Result put_begin(struct ferry_server *srv, struct MHD_Connection *c,
     if (srv->cfg.read_only)
         return answer(c, 403, "403 Forbidden: this server is read-only (--read-only); "
                       "nothing was stored.\n", NULL, NULL, status);
-    rc = paths_decode(url, &po, rel, sizeof rel, &trailing);
     if (rc == PATHS_EBADREQ)
         return answer(c, 400, "400 Bad Request: the path is malformed (bad %-escape, NUL, "
                       "backslash, control character or invalid UTF-8); rename the file.\n",
@@ -902,3 +904,39 @@ refuse:
     put_end(u);
     return answer(c, st_code, text, NULL, NULL, status);
 }
+
+/* ------------------------------------------------ the route's handler */
+
+static enum MHD_Result route_begin(struct req *rq)
+{
+    struct put_upload *u = NULL;
+    enum MHD_Result ret = put_begin(rq->srv, rq->c, &rq->path, &u, &rq->status);
+
+    rq->state = u;
+    return ret;
+}
+
+static enum MHD_Result route_body(struct req *rq, const char *data, size_t *size)
+{
+    return put_body(rq->state, data, size);
+}
+
+static enum MHD_Result route_finish(struct req *rq)
+{
+    return put_finish(rq->state, rq->c, &rq->status);
+}
+
+static void route_end(struct req *rq, int completed)
+{
+    (void)completed; /* a PUT does not resume: its end is the same */
+    put_end(rq->state);
+    rq->state = NULL;
+}
+
+const struct route_handler put_handler = {
+    .name = "put",
+    .begin = route_begin,
+    .body = route_body,
+    .finish = route_finish,
+    .end = route_end,
+};

@@ -26,9 +26,16 @@
 
 struct ferry_server;
 struct put_upload;
+struct req_path;
+struct route_handler;
+
+/* The route table's handler of PUT (request.h): put_begin() as begin,
+ * put_body(), put_finish() and put_end(), the upload in rq->state. */
+extern const struct route_handler put_handler;
 
 /*
- * Checks a PUT of `url` (the raw request path) before any body is read:
+ * Checks a PUT of `path` (the request's path as the gate decoded it,
+ * request.h) before any body is read:
  * --read-only (403), the path (400/403), the name (400 over NAME_MAX), the
  * parent folder (409 when missing), the target (409 when a folder), the
  * preconditions and the conflict policy (412/409), Content-Length against
@@ -40,7 +47,7 @@ struct put_upload;
  * connection (out of memory, or the answer could not be queued).
  */
 enum MHD_Result put_begin(struct ferry_server *srv, struct MHD_Connection *c,
-                          const char *url, struct put_upload **out,
+                          const struct req_path *path, struct put_upload **out,
                           unsigned *status);
 
 /*

@@ -34,6 +34,7 @@
 #include "engine.h"
 #include "httpdate.h"
 #include "paths.h"
+#include "request.h"
 #include "server.h"
 #include "tus-header.h"
 #include "tls-compat.h"
@@ -1065,3 +1066,38 @@ void tus_end(struct tus_request *t, int completed)
     (void)completed;
     request_free(t);
 }
+
+/* ------------------------------------------------ the route's handler */
+
+static enum MHD_Result route_begin(struct req *rq)
+{
+    struct tus_request *t = NULL;
+    enum MHD_Result ret = tus_begin(rq->srv, rq->c, rq->method, rq->url, &t, &rq->status);
+
+    rq->state = t;
+    return ret;
+}
+
+static enum MHD_Result route_body(struct req *rq, const char *data, size_t *size)
+{
+    return tus_body(rq->state, data, size);
+}
+
+static enum MHD_Result route_finish(struct req *rq)
+{
+    return tus_finish(rq->state, rq->c, &rq->status);
+}
+
+static void route_end(struct req *rq, int completed)
+{
+    tus_end(rq->state, completed);
+    rq->state = NULL;
+}
+
+const struct route_handler tus_handler = {
+    .name = "tus",
+    .begin = route_begin,
+    .body = route_body,
+    .finish = route_finish,
+    .end = route_end,
+};

@@ -35,6 +35,12 @@
 
 struct ferry_server;
 struct tus_request;
+struct route_handler;
+
+/* The route table's handler of the tus endpoint (request.h): tus_begin()
+ * as begin, tus_body(), tus_finish() and tus_end(), the request in
+ * rq->state. */
+extern const struct route_handler tus_handler;
 
 /* The URL prefix of the tus endpoint. */
 #define TUS_PREFIX "/.ferry/uploads/"
