@@ -683,7 +683,8 @@ static enum MHD_Result endpoint_finish(struct req *rq)
     struct auth_ticket *t = &rq->auth;
 
     if (t->endpoint == AUTH_EP_SHARE)
-        return share_serve(srv, c, rq->method, t, &rq->status);
+        return share_serve(srv, c, rq->method, t, auth_gate_sessions(srv->auth),
+                           &rq->status);
     if (t->endpoint == AUTH_EP_PAIR) {
         if (!req_is_head(rq) && rq->method_bit != REQ_GET) {
             rq->status = 405;
@@ -701,10 +702,7 @@ static enum MHD_Result endpoint_body_of(struct req *rq, const char *data, size_t
 }
 
 const struct route_handler auth_endpoint_handler = {
-    .name = "auth endpoint",
-    .body = endpoint_body_of,
-    .finish = endpoint_finish,
-};
+    .name = "auth endpoint", .body = endpoint_body_of, .finish = endpoint_finish};
 
 void auth_ticket_end(struct auth_ticket *t)
 {

@@ -33,42 +33,12 @@
 #include <sys/socket.h>
 
 #include "auth-decide.h"
+#include "auth-ticket.h"
 
 struct ferry_server;
 struct auth_gate;
 
 #define AUTH_COOKIE_NAME "ferry_session"
-#define AUTH_FORM_MAX 4096 /* largest form body (login, share) */
-
-/* ferry's endpoints the gate answers itself. */
-enum auth_endpoint {
-    AUTH_EP_NONE = 0,
-    AUTH_EP_PAIR,        /* GET /.ferry/pair?token=T */
-    AUTH_EP_LOGIN,       /* GET or POST /.ferry/login */
-    AUTH_EP_SHARE,       /* POST /.ferry/share (daemon/share.h), once
-                            admitted */
-};
-
-/* The gate's word on one request, kept in the request's state. */
-struct auth_ticket {
-    enum auth_verdict verdict;
-    enum auth_endpoint endpoint;
-    enum auth_rights rights; /* what the request was admitted with
-                                (AUTH_RIGHTS_RW in open mode) */
-    unsigned retry_after;    /* AUTH_DENY_LIMITED */
-    struct auth_limit *attempt; /* a pairing or login attempt reserved in
-                                   this limiter (auth-limit.h) and not ended
-                                   yet, or NULL; auth_ticket_end() refunds it */
-    struct sockaddr_storage peer; /* the address it was reserved for */
-    char maker[AUTH_ID_LEN + 1]; /* admitted: the session or token id
-                                    (AUTH_MAKER_HOST for the password), for
-                                    share links (auth-sessions.h) */
-    unsigned depth;          /* admitted: that session's depth */
-    char *body;              /* an endpoint's form body being received
-                                (owned) */
-    size_t body_len;
-    int body_too_long;
-};
 
 /*
  * Makes the gate for srv (reads the password in password mode, loads the
@@ -81,7 +51,7 @@ int auth_gate_new(struct ferry_server *srv, struct auth_gate **out);
 /* Writes what is pending and frees the gate. NULL is fine. */
 void auth_gate_free(struct auth_gate *g);
 
-/* The session store (for share links, daemon/share.c); g's. */
+/* The session store (for share links, daemon/auth/share.c); g's. */
 struct auth_sessions *auth_gate_sessions(struct auth_gate *g);
 
 /* Logs the start-up warnings (open mode; credentials in clear). */

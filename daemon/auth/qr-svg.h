@@ -1,6 +1,6 @@
 /*
  * qr-svg.h — a QR code as an SVG image (libqrencode), for the browser UI's
- * "Share this folder" dialog (daemon/share.c).
+ * "Share this folder" dialog (daemon/auth/share.c).
  */
 #ifndef FERRY_QR_SVG_H
 #define FERRY_QR_SVG_H

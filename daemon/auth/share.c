@@ -192,7 +192,7 @@ static char *answer_json(const char *link, const char *canon, int read_only,
 
 enum MHD_Result share_serve(struct ferry_server *srv, struct MHD_Connection *c,
                             const char *method, const struct auth_ticket *t,
-                            unsigned *status)
+                            struct auth_sessions *sessions, unsigned *status)
 {
     char url_path[AUTH_FORM_MAX + 1], rights[8];
     size_t dlen = 0, rlen = 0;
@@ -242,7 +242,7 @@ enum MHD_Result share_serve(struct ferry_server *srv, struct MHD_Connection *c,
         size_t len = strlen(origin) + sizeof "/.ferry/pair?token=&to=" + AUTH_SECRET_LEN +
                      strlen(canon);
 
-        rc = auth_share_new(auth_gate_sessions(srv->auth),
+        rc = auth_share_new(sessions,
                             read_only ? AUTH_RIGHTS_RO : AUTH_RIGHTS_RW, 0,
                             (int64_t)time(NULL), t->maker, t->depth, &tok, &expires);
         if (rc != 0) {

@@ -17,7 +17,7 @@
  *    '/'), "read_only": bool, "expires": Unix seconds (null in open mode:
  *    the link is the plain URL), "local_only": bool (the only address is
  *    loopback: no other device can open the link), "svg": the link as a QR
- *    code (daemon/qr-svg.h)}
+ *    code (daemon/auth/qr-svg.h)}
  * In token and password modes the link is a one-time pairing link,
  * ORIGIN/.ferry/pair?token=T&to=P, valid for the pairing TTL, from the
  * share links' own pool (auth_share_new), made by the caller's session or
@@ -38,18 +38,21 @@
 
 #include <microhttpd.h>
 
-#include "auth.h"
+#include "auth-ticket.h"
 
 struct ferry_server;
 
 #define SHARE_PATH "/.ferry/share"
 
+struct auth_sessions;
+
 /*
  * Answers the share request whose body is in *t (the gate admitted it with
- * t->rights). Sets *status. Returns what MHD expects of the handler.
+ * t->rights); a link is made in `sessions` (the gate's store,
+ * auth-sessions.h). Sets *status. Returns what MHD expects of the handler.
  */
 enum MHD_Result share_serve(struct ferry_server *srv, struct MHD_Connection *c,
                             const char *method, const struct auth_ticket *t,
-                            unsigned *status);
+                            struct auth_sessions *sessions, unsigned *status);
 
 #endif

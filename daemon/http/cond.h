@@ -32,7 +32,7 @@ struct cond_validators {
 /*
  * Writes the strong ETag of a file, "\"<inode>-<size>-<mtime ns>\"" in hex,
  * from its stat into buf. The same file gives the same tag for downloads
- * (daemon/files.c) and for If-Match on uploads (daemon/upload-put.c).
+ * (daemon/share/files.c) and for If-Match on uploads (daemon/uploads/upload-put.c).
  */
 void cond_etag(const struct stat *st, char buf[COND_ETAG_MAX]);
 

@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "listener.h"
-#include "server.h"
+#include "log.h"
 
 #define LISTENER_MAX (FERRY_MAX_BINDS + 1)
 #define LISTEN_BACKLOG 1024

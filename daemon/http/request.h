@@ -26,7 +26,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "auth.h"
+#include "auth-ticket.h"
 #include "paths.h"
 
 struct ferry_server;
@@ -110,7 +110,7 @@ struct req {
     unsigned space;          /* one enum req_space */
     struct req_path path;
     struct req_query query;
-    struct auth_ticket auth; /* the gate's word (auth.h) */
+    struct auth_ticket auth; /* the gate's word (auth-ticket.h) */
 
     const struct route_handler *handler; /* set once admitted and routed */
     void *state;             /* the handler's (see struct route_handler) */

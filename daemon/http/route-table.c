@@ -128,9 +128,7 @@ static enum MHD_Result serve_options(struct req *rq)
 }
 
 const struct route_handler routes_options_handler = {
-    .name = "options",
-    .finish = serve_options,
-};
+    .name = "options", .finish = serve_options};
 
 static enum MHD_Result serve_not_found(struct req *rq)
 {
@@ -138,6 +136,4 @@ static enum MHD_Result serve_not_found(struct req *rq)
 }
 
 const struct route_handler routes_not_found_handler = {
-    .name = "not found",
-    .finish = serve_not_found,
-};
+    .name = "not found", .finish = serve_not_found};

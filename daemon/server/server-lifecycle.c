@@ -19,7 +19,7 @@
 #include "server.h"
 #include "thumb-jobs.h"
 #include "tls.h"
-#include "upload-tus.h"
+#include "tus-store.h"
 
 void srv_track_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
                           enum MHD_ConnectionNotificationCode code)

@@ -29,20 +29,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "auth.h"
 #include "conn-limit.h"
 #include "engine.h"
 #include "listener.h"
-#include "listing-cache.h"
-#include "pending.h"
 #include "registry.h"
-#include "routes.h"
 #include "server.h"
-#include "thumb-jobs.h"
 #include "tls.h"
-#include "trash.h"
-#include "upload-put.h"
-#include "upload-tus.h"
 
 #define DEFAULT_THREADS 2
 #define DEFAULT_CONNECTION_MEMORY (8 * 1024) /* 1,000 idle keep-alive
@@ -61,9 +53,6 @@
 #define MIN_CONNECTIONS 16
 #define DEFAULT_IDLE_TIMEOUT_S 120
 #define THREAD_STACK_SIZE (256 * 1024)
-#define LISTING_CACHE_ENTRIES 16
-#define LISTING_CACHE_BYTES (16u << 20)
-#define LISTING_CACHE_TTL_MS 1000
 
 void ferry_config_init(ferry_config *cfg)
 {
@@ -117,7 +106,7 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 }
 
 /*
- * The URL as it came on the wire: ferry decodes paths itself (daemon/paths.c)
+ * The URL as it came on the wire: ferry decodes paths itself (daemon/share/paths.c)
  * so that %00, %2F and overlong forms are seen and refused, not silently
  * rewritten. Query argument values stay encoded too.
  */
@@ -287,9 +276,7 @@ int ferry_server_new(const ferry_config *cfg, ferry_server **out)
     srv_log_limit_init(&srv->mhd_log, 0, 5);
     pthread_rwlock_init(&srv->links_lock, NULL);
     srv->registry = lc_registry_new();
-    srv->listings = listing_cache_new(LISTING_CACHE_ENTRIES, LISTING_CACHE_BYTES,
-                                      LISTING_CACHE_TTL_MS);
-    if (!srv->registry || !srv->listings)
+    if (!srv->registry)
         goto fail;
     if (!srv->cfg.threads)
         srv->cfg.threads = DEFAULT_THREADS;
@@ -339,7 +326,7 @@ int ferry_server_new(const ferry_config *cfg, ferry_server **out)
     rc = tls_config(srv, cfg);
     if (rc < 0)
         goto fail;
-    rc = auth_gate_new(srv, &srv->auth);
+    rc = srv_parts_new(srv); /* the listing cache, the gate (parts.c) */
     if (rc < 0)
         goto fail;
     *out = srv;
@@ -628,44 +615,23 @@ int ferry_server_start(ferry_server *srv)
 
     if (srv->mhd)
         return FERRY_ESTATE;
-    rc = routes_pages_create(srv);
-    if (rc < 0)
-        return rc;
     rc = srv_lifecycle_start(srv);
     if (rc < 0)
         goto fail;
-    /* After the journal is read: the uploads on disk complete the
-     * registry's resumable set. Without it, tus requests get 503. */
-    rc = tus_store_open(srv, &srv->tus);
-    if (rc == FERRY_ENOMEM)
-        goto fail;
-    if (srv->state_fd >= 0) {
-        unsigned cut = put_sweep(srv->state_fd);
-
-        if (cut)
-            srv_log(srv, FERRY_LOG_INFO, "removed %u part file(s) of PUT uploads cut by an "
-                    "earlier run", cut);
-        cut = pending_sweep(srv);
-        if (cut)
-            srv_log(srv, FERRY_LOG_INFO, "removed or put back %u item(s) that file "
-                    "operations cut by an earlier run left in the shared folder", cut);
-        trash_sweep(srv); /* and on each DELETE: no timer wakes an idle server */
-    }
-    rc = thumb_jobs_new(srv, &srv->thumbs);
-    if (rc == FERRY_ENOMEM)
-        goto fail;
+    /* After the journal is read: error pages, uploads' store and sweeps,
+     * the trash, the thumbnail thread (parts.c). */
+    rc = srv_parts_start(srv);
     if (rc < 0)
-        srv_log(srv, FERRY_LOG_WARN, "no thread for thumbnails (%s): pictures are answered "
-                "as themselves", strerror(-rc));
+        goto fail;
     choose_caps(srv);
     rc = climit_new(srv->max_conns, srv->max_per_addr, on_quiet, srv, &srv->climit);
     if (rc < 0)
         goto fail;
     srv->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, routes_handle, srv,
+        flags, 0, NULL, NULL, srv_access_handler, srv,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, srv,
         MHD_OPTION_UNESCAPE_CALLBACK, mhd_no_unescape, srv,
-        MHD_OPTION_NOTIFY_COMPLETED, routes_completed, srv,
+        MHD_OPTION_NOTIFY_COMPLETED, srv_request_completed, srv,
         MHD_OPTION_NOTIFY_CONNECTION, srv_track_connection, srv,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(srv->cfg.threads > 1 ? srv->cfg.threads : 0),
         MHD_OPTION_THREAD_STACK_SIZE, (size_t)THREAD_STACK_SIZE,
@@ -699,7 +665,7 @@ int ferry_server_start(ferry_server *srv)
         if (rc < 0)
             goto fail;
     }
-    auth_gate_announce(srv);
+    srv_parts_started(srv);
     return 0;
 fail:
     ferry_server_stop(srv);
@@ -720,19 +686,15 @@ int ferry_server_stop(ferry_server *srv)
     tls_identity_free(srv->tls_id);
     srv->tls_id = NULL;
     srv->tls_port = 0;
-    thumb_jobs_stop(srv->thumbs); /* resumes what it suspended: before MHD */
+    srv_parts_quiesce(srv); /* thumbnails resume what they suspended */
     if (srv->mhd)
         MHD_stop_daemon(srv->mhd); /* completes requests: they close transfers */
     srv->mhd = NULL;
     climit_free(srv->climit); /* nothing hands over or notifies any more */
     srv->climit = NULL;
     srv_lifecycle_stop(srv);
-    thumb_jobs_free(srv->thumbs); /* after the engine: its ops cancel jobs */
-    srv->thumbs = NULL;
-    tus_store_free(srv->tus); /* no request and no event uses it now */
-    srv->tus = NULL;
+    srv_parts_stop(srv); /* after the engine: its ops cancel thumbnail jobs */
     srv->port = 0;
-    routes_pages_free(srv);
     return 0;
 }
 
@@ -741,13 +703,12 @@ void ferry_server_free(ferry_server *srv)
     if (!srv)
         return;
     ferry_server_stop(srv);
-    auth_gate_free(srv->auth);
+    srv_parts_free(srv);
     if (srv->root_fd >= 0)
         close(srv->root_fd);
     if (srv->state_fd >= 0)
         close(srv->state_fd);
     lc_registry_free(srv->registry);
-    listing_cache_free(srv->listings);
     free(srv->conns);
     free(srv->state_dir);
     free(srv->service_name);

@@ -16,6 +16,7 @@
 
 #include "discovery.h"
 #include "ferry.h"
+#include "log.h"
 #include "paths.h"
 #include "request.h"
 #include "zip-ends.h"
@@ -49,26 +50,6 @@ struct conn_limit;
  * uploaded HTML or SVG file never runs with the server's origin. */
 #define SRV_CSP_FILES "sandbox"
 
-/*
- * A log line that can repeat (one per failed accept, per refused
- * connection, ...) goes through a limiter (daemon/log-limit.c): the first
- * `burst` lines of a period of `period_ms` are written, the rest of the
- * period's are only counted, and the first line written after the period
- * carries the count ("(N more like it in the last S s)") and opens the next
- * period. srv_log_limit_end() closes an episode: it writes the count, if
- * any, and the next line is written at once again. A limiter is shared by
- * the threads that log that kind of line; it lives in the struct of the
- * module that owns the line.
- */
-struct srv_log_limit {
-    pthread_mutex_t lock;
-    unsigned period_ms, burst;
-    uint64_t period_start;    /* monotonic ms; 0: no period open */
-    unsigned written;         /* lines written in this period */
-    uint64_t first_ms;        /* when the first repeat was counted */
-    unsigned long suppressed; /* repeats counted, not written */
-};
-
 struct ferry_server {
     ferry_config cfg;           /* strings below point into owned copies */
     char *root;                 /* absolute path of the shared folder */
@@ -97,7 +78,7 @@ struct ferry_server {
     char *state_dir;            /* absolute, or NULL */
     int state_fd;               /* O_DIRECTORY fd of state_dir, or -1 */
 
-    /* resumable (tus) uploads: daemon/upload-tus.h; NULL without a state
+    /* resumable (tus) uploads: daemon/uploads/upload-tus.h; NULL without a state
        folder */
     struct tus_store *tus;
 
@@ -105,7 +86,7 @@ struct ferry_server {
     struct disc *disc;
     char *service_name;         /* owned copy, or the default */
 
-    /* how the last ticketed zip downloads ended (daemon/zip-ends.h), for
+    /* how the last ticketed zip downloads ended (daemon/share/zip-ends.h), for
        /.ferry/status: from new to free */
     struct zip_ends zip_ends;
 
@@ -115,7 +96,7 @@ struct ferry_server {
     size_t n_conns, cap_conns;
 
     /* TLS (cfg.tls): the HTTPS listener, whose connections go through the
-       front end (daemon/tls-front.c) before MHD; all NULL when off */
+       front end (daemon/tls/tls-front.c) before MHD; all NULL when off */
     char *tls_cert, *tls_key;   /* owned copies of cfg's paths */
     struct listener *tls_listener; /* NULL when not listening */
     int tls_port;               /* bound HTTPS port; kept while quiesced.
@@ -123,15 +104,15 @@ struct ferry_server {
     struct tls_identity *tls_id; /* from start to stop */
     struct tls_front *tls_front; /* from start to stop */
 
-    /* access control (daemon/auth.c): from new to free */
+    /* access control (daemon/auth/auth.c): from new to free */
     struct auth_gate *auth;
 
-    /* the thumbnail thread and cache (daemon/thumb-jobs.h): from start to
+    /* the thumbnail thread and cache (daemon/share/thumb-jobs.h): from start to
        stop (freed after the engine, whose ops cancel its jobs); NULL when
        it could not start (pictures then answer themselves) */
     struct thumb_jobs *thumbs;
 
-    /* connection caps (daemon/conn-limit.h), from start to stop: every
+    /* connection caps (daemon/http/conn-limit.h), from start to stop: every
        connection is admitted there before libmicrohttpd sees it */
     struct conn_limit *climit;
     unsigned max_conns, max_per_addr; /* in force (cfg, or the defaults
@@ -172,37 +153,6 @@ int srv_conn_tls(const struct ferry_server *srv, struct MHD_Connection *c);
 void srv_secure_headers(struct MHD_Response *r);
 
 /*
- * Formats one log line and passes it to the configured sink if `level` is
- * enabled. Callable from any thread. Lines longer than 1 KiB are truncated.
- */
-void srv_log(const struct ferry_server *srv, enum ferry_log_level level,
-             const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* Non-zero when a line at `level` would be logged; lets callers skip work. */
-int srv_log_enabled(const struct ferry_server *srv, enum ferry_log_level level);
-
-/* Sets up lim: at most `burst` (0: 1) lines a period of period_ms (0:
- * 60 s). */
-void srv_log_limit_init(struct srv_log_limit *lim, unsigned period_ms, unsigned burst);
-
-/* Ends the episode as srv_log_limit_end() would and frees lim's lock. */
-void srv_log_limit_destroy(const struct ferry_server *srv, struct srv_log_limit *lim,
-                           enum ferry_log_level level, const char *what);
-
-/* srv_log() through the limiter lim. Any thread. */
-void srv_log_limited(const struct ferry_server *srv, struct srv_log_limit *lim,
-                     enum ferry_log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/*
- * The condition behind lim's lines is over: writes "WHAT: N more in the
- * last S s" at `level` when repeats were counted, and makes the next line
- * be written at once. Any thread.
- */
-void srv_log_limit_end(const struct ferry_server *srv, struct srv_log_limit *lim,
-                       enum ferry_log_level level, const char *what);
-
-/*
  * Opens the listener on the configured addresses and srv->port (any free
  * port when that one is taken and `may_move`), and starts accepting. Sets
  * srv->port and srv->listening. With TLS, the HTTPS listener likewise on
@@ -235,6 +185,35 @@ int srv_lifecycle_start(struct ferry_server *srv);
 
 /* Ends what the engine holds and frees it; snapshots open transfers first. */
 void srv_lifecycle_stop(struct ferry_server *srv);
+
+/*
+ * The server's parts (parts.c, the one file of the core that names the
+ * modules it carries, so that server.c includes none of them). Each runs
+ * on the thread that calls ferry_server_new/start/stop/free:
+ *   srv_parts_new      from ferry_server_new(), last: the listing cache and
+ *                      the gate. 0 or a negative code (the caller frees).
+ *   srv_parts_start    from ferry_server_start(), after the lifecycle's
+ *                      start: error pages, the uploads' store, the sweeps
+ *                      of what a kill left, the trash, the thumbnail
+ *                      thread. 0 or FERRY_ENOMEM (the caller stops).
+ *   srv_parts_started  at the end of a successful start (the gate says
+ *                      how to get in).
+ *   srv_parts_quiesce  from ferry_server_stop(), before libmicrohttpd
+ *                      stops (what the parts suspended is resumed).
+ *   srv_parts_stop     from ferry_server_stop(), after the lifecycle's
+ *                      stop. Safe after a failed or no start.
+ *   srv_parts_free     from ferry_server_free(). Safe after a failed new.
+ * srv_access_handler and srv_request_completed are libmicrohttpd's entry
+ * points (routes.h).
+ */
+int srv_parts_new(struct ferry_server *srv);
+int srv_parts_start(struct ferry_server *srv);
+void srv_parts_started(struct ferry_server *srv);
+void srv_parts_quiesce(struct ferry_server *srv);
+void srv_parts_stop(struct ferry_server *srv);
+void srv_parts_free(struct ferry_server *srv);
+extern const MHD_AccessHandlerCallback srv_access_handler;
+extern const MHD_RequestCompletedCallback srv_request_completed;
 
 /* Writes the client's numeric address (or "-") into buf. */
 void srv_peer_address(struct MHD_Connection *c, char *buf, size_t len);

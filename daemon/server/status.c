@@ -82,7 +82,4 @@ static enum MHD_Result serve_status(struct req *rq)
     return req_reply_buffer(rq, body, strlen(body), "application/json");
 }
 
-const struct route_handler status_handler = {
-    .name = "status",
-    .finish = serve_status,
-};
+const struct route_handler status_handler = {.name = "status", .finish = serve_status};

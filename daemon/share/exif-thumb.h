@@ -2,7 +2,7 @@
  * exif-thumb.h — finding the thumbnail a camera or phone embeds in a JPEG's
  * Exif block (APP1, IFD1: JPEGInterchangeFormat and its length), and the
  * picture's Orientation, in the first bytes of the file; for the browser
- * UI's grid (GET /photo.jpg?thumb=1, daemon/thumb.c). Pure: bytes in, offsets
+ * UI's grid (GET /photo.jpg?thumb=1, daemon/share/thumb.c). Pure: bytes in, offsets
  * out; no I/O, no allocation.
  */
 #ifndef FERRY_EXIF_THUMB_H

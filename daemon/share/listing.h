@@ -65,7 +65,7 @@ int listing_render(int dir_fd, const char *url_path, enum listing_format fmt,
  * Returns 1 when the n bytes at `name` (one folder entry's name) could be
  * requested back through paths_decode(): valid UTF-8 under RFC 3629 without
  * control characters or backslashes; 0 otherwise. The listing leaves other
- * names out, and so does the zip download (daemon/zip.c). Pure.
+ * names out, and so does the zip download (daemon/share/zip.c). Pure.
  */
 int listing_name_servable(const char *name, size_t n);
 

@@ -282,7 +282,4 @@ static void share_get_end(struct req *rq, int completed)
 }
 
 const struct route_handler share_get_handler = {
-    .name = "share",
-    .finish = share_get_finish,
-    .end = share_get_end,
-};
+    .name = "share", .finish = share_get_finish, .end = share_get_end};

@@ -1,7 +1,7 @@
 /*
  * thumb-jobs.h — thumbnails made off libmicrohttpd's worker threads.
  *
- * A request whose thumbnail must be made (daemon/thumb.c) hands a job to
+ * A request whose thumbnail must be made (daemon/share/thumb.c) hands a job to
  * thumb_jobs_submit(), which suspends its connection and queues the job for
  * one thumbnail thread. The thread makes the thumbnail within the limits of
  * thumb-scale.h (THUMB_JOBS_TIME_MS, the scans), keeps the result in the

@@ -1,6 +1,6 @@
 /*
  * thumb-scale.h — a small JPEG made from a JPEG or PNG picture, for the
- * browser UI's grid (GET /photo.png?thumb=1, daemon/thumb.c) when the
+ * browser UI's grid (GET /photo.png?thumb=1, daemon/share/thumb.c) when the
  * picture carries no Exif thumbnail of its own: PNG screenshots, pictures
  * saved by apps that strip Exif. The picture is read row by row (a JPEG
  * scaled down by libjpeg while it decodes, a PNG by libpng), averaged down

@@ -1,15 +1,15 @@
 /*
  * thumb.h — GET /photo.jpg?thumb=1: a small picture for the browser UI's
  * grid. A JPEG's own Exif thumbnail (what cameras and phones embed, about
- * 160x120 and 5-20 KB, daemon/exif-thumb.h) is answered instead of the
+ * 160x120 and 5-20 KB, daemon/share/exif-thumb.h) is answered instead of the
  * megabytes of the picture; a JPEG without one, or a PNG, is answered as a
- * JPEG made from it (at most 256 pixels a side, daemon/thumb-scale.h) in
+ * JPEG made from it (at most 256 pixels a side, daemon/share/thumb-scale.h) in
  * builds with thumbnails; anything else as the file itself (the browser
  * then scales the original, as without ?thumb).
  *
  * A thumbnail is made off libmicrohttpd's worker threads, within bounds on
- * time and scans (daemon/thumb-jobs.h: the connection is suspended
- * meanwhile), and kept in the state folder (daemon/thumb-cache.h), so the
+ * time and scans (daemon/share/thumb-jobs.h: the connection is suspended
+ * meanwhile), and kept in the state folder (daemon/share/thumb-cache.h), so the
  * next request reads a file. A picture whose thumbnail could not be made is
  * answered as the file itself, at once the next time.
  */

@@ -1,6 +1,6 @@
 /*
  * tree-size.h — what a folder of the shared tree holds, recursively: bytes,
- * files and folders, by the rules the zip download walks by (daemon/zip.c),
+ * files and folders, by the rules the zip download walks by (daemon/share/zip.c),
  * for GET /folder/?size (the browser UI's folder sizes) and for the zip's
  * size estimate.
  */

@@ -5,9 +5,9 @@
  * one instead of guessing when its download leaves the transfer list.
  *
  * A download's end is known in two places that end in either order: the
- * stream (daemon/zip.c: how many bytes it handed to libmicrohttpd, and
+ * stream (daemon/share/zip.c: how many bytes it handed to libmicrohttpd, and
  * whether that was the whole archive, central directory included) and the
- * request (daemon/routes.c: whether libmicrohttpd completed it,
+ * request (daemon/http/routes.c: whether libmicrohttpd completed it,
  * MHD_REQUEST_TERMINATED_COMPLETED_OK). A struct zip_end is shared by the
  * two; whichever lets go of it last writes the entry into the ring.
  */

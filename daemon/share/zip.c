@@ -7,7 +7,7 @@
  * the entries handed to libarchive's zip writer, the output buffer between
  * libarchive and libmicrohttpd, and the answer's headers
  * (Content-Disposition above all). Which folder a URL may reach is decided
- * before (daemon/paths.c), access before that (daemon/auth.c).
+ * before (daemon/share/paths.c), access before that (daemon/auth/auth.c).
  *
  * Flow: libmicrohttpd calls stream_read() whenever the socket can take
  * more. It drains the output buffer; once that is empty it advances the

@@ -30,7 +30,7 @@ struct zip_outcome {
     uint64_t transfer; /* registry id of the download (GET only), to be
                           closed when the request ends, also when it was
                           cut: a zip stream cannot be resumed by Range */
-    struct zip_end *end; /* a ticketed GET's end (daemon/zip-ends.h), or
+    struct zip_end *end; /* a ticketed GET's end (daemon/share/zip-ends.h), or
                             NULL: the request releases it with
                             zip_end_request_done() when it ends */
 };

@@ -1,5 +1,5 @@
 /*
- * assets-parse.h — header parsers for the embedded UI (daemon/assets.c).
+ * assets-parse.h — header parsers for the embedded UI (daemon/ui/assets.c).
  * Both read a NUL-terminated header value and never write.
  */
 #ifndef FERRY_ASSETS_PARSE_H

@@ -75,7 +75,4 @@ static enum MHD_Result route_finish(struct req *rq)
     return assets_serve(rq->c, rq->method, rq->url, rq->query.v, &rq->status, &rq->length);
 }
 
-const struct route_handler assets_handler = {
-    .name = "ui",
-    .finish = route_finish,
-};
+const struct route_handler assets_handler = {.name = "ui", .finish = route_finish};

@@ -703,12 +703,19 @@ int fileops_links_check(int dir_fd, const char *name, const struct fileops_links
     return rc;
 }
 
-int fileops_depth(int dir_fd, const struct stat *root, size_t *depth)
+/*
+ * Walks up from the folder open at dir_fd, ".." by ".." (each opened with
+ * `flags`, at most PATHS_MAX + 1 folders), until it meets `target`: 0, with
+ * the number of steps in *steps. 1 when it meets `stop` (NULL: none) or "/"
+ * (whose ".." is itself) first, or runs out of steps; -errno when a folder
+ * cannot be opened or read. The fds it opens are its own.
+ */
+static int steps_up(int dir_fd, int flags, const struct stat *target,
+                    const struct stat *stop, size_t *steps)
 {
     struct stat st, prev;
-    int fd = openat(dir_fd, ".", DEPTH_DIR_FLAGS), up, rc = -EXDEV;
+    int fd = openat(dir_fd, ".", flags), up, rc = 1;
 
-    *depth = 0;
     if (fd < 0)
         return -errno;
     memset(&prev, 0, sizeof prev);
@@ -717,15 +724,15 @@ int fileops_depth(int dir_fd, const struct stat *root, size_t *depth)
             rc = -errno;
             break;
         }
-        if (same_file(&st, root)) {
-            *depth = i;
+        if (same_file(&st, target)) {
+            *steps = i;
             rc = 0;
             break;
         }
-        if (i && same_file(&st, &prev))
-            break; /* "/", whose ".." is itself: the root is not above */
+        if ((stop && same_file(&st, stop)) || (i && same_file(&st, &prev)))
+            break;
         prev = st;
-        up = openat(fd, "..", DEPTH_DIR_FLAGS);
+        up = openat(fd, "..", flags);
         if (up < 0) {
             rc = -errno;
             break;
@@ -735,6 +742,15 @@ int fileops_depth(int dir_fd, const struct stat *root, size_t *depth)
     }
     close(fd);
     return rc;
+}
+
+int fileops_depth(int dir_fd, const struct stat *root, size_t *depth)
+{
+    int rc;
+
+    *depth = 0;
+    rc = steps_up(dir_fd, DEPTH_DIR_FLAGS, root, NULL, depth);
+    return rc == 1 ? -EXDEV : rc; /* "/" reached: the root is not above */
 }
 
 uint64_t fileops_size(int dir_fd, const char *name)
@@ -1020,34 +1036,10 @@ static int depth_of(struct MHD_Connection *c)
  */
 static int is_within(int dir_fd, const struct stat *anc, const struct stat *root)
 {
-    struct stat st, prev;
-    int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), up, rc = 0;
+    size_t steps;
+    int rc = steps_up(dir_fd, O_RDONLY | O_DIRECTORY | O_CLOEXEC, anc, root, &steps);
 
-    if (fd < 0)
-        return -errno;
-    memset(&prev, 0, sizeof prev);
-    for (int i = 0; i <= PATHS_MAX; i++) {
-        if (fstat(fd, &st) < 0) {
-            rc = -errno;
-            break;
-        }
-        if (same_file(&st, anc)) {
-            rc = 1;
-            break;
-        }
-        if (same_file(&st, root) || (i && same_file(&st, &prev)))
-            break; /* the root, or "/" (whose ".." is itself) */
-        prev = st;
-        up = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (up < 0) {
-            rc = -errno;
-            break;
-        }
-        close(fd);
-        fd = up;
-    }
-    close(fd);
-    return rc;
+    return rc < 0 ? rc : !rc; /* anc met: 1; the root or "/" first: 0 */
 }
 
 /* Writes "." name ".ferry-<kind>-" 8 hex digits into out (NAME_MAX + 1
@@ -1699,7 +1691,4 @@ static enum MHD_Result route_finish(struct req *rq)
                           &rq->status);
 }
 
-const struct route_handler fileops_handler = {
-    .name = "fileops",
-    .finish = route_finish,
-};
+const struct route_handler fileops_handler = {.name = "fileops", .finish = route_finish};

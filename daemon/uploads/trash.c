@@ -125,6 +125,20 @@ static int open_trash(struct ferry_server *srv, int create)
     return fd < 0 ? -errno : fd;
 }
 
+/* open_trash(srv, 1) with the folder's fstat in *st (for its device).
+ * Returns the fd (the caller's), or -EBADF or -errno with nothing open. */
+static int open_trash_stat(struct ferry_server *srv, struct stat *st)
+{
+    int fd = open_trash(srv, 1), rc;
+
+    if (fd >= 0 && fstat(fd, st) < 0) {
+        rc = -errno;
+        close(fd);
+        return rc;
+    }
+    return fd;
+}
+
 /* ---------------------------------------------------------------- records */
 
 /* Writes <id>.json atomically (through <id>.json.tmp, fsynced, no-replace
@@ -539,13 +553,9 @@ int trash_put(struct ferry_server *srv, int dir_fd, const char *name, const char
         id_out[0] = '\0';
     if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return -errno;
-    tfd = open_trash(srv, 1);
+    tfd = open_trash_stat(srv, &tst);
     if (tfd < 0)
         return tfd;
-    if (fstat(tfd, &tst) < 0) {
-        rc = -errno;
-        goto out;
-    }
     if (tst.st_dev != st.st_dev) { /* a rename would fail: say so before writing */
         rc = -EXDEV;
         goto out;
@@ -576,13 +586,9 @@ int trash_delete(struct ferry_server *srv, int dir_fd, const char *name, const c
     folder = S_ISDIR(st.st_mode);
     size = *size_out = fileops_size(dir_fd, name);
     trash_sweep(srv); /* old entries go first; on a nearly full disk, all of them may */
-    tfd = open_trash(srv, 1);
+    tfd = open_trash_stat(srv, &tst);
     if (tfd < 0)
         return tfd;
-    if (fstat(tfd, &tst) < 0) {
-        rc = -errno;
-        goto out;
-    }
     space_of(tfd, &sp);
     max = max_of(srv, &sp);
     low = low_mark(&sp);
@@ -1114,7 +1120,4 @@ static enum MHD_Result route_finish(struct req *rq)
     return trash_serve(rq->srv, rq->c, rq->method, rq->url, &rq->status);
 }
 
-const struct route_handler trash_handler = {
-    .name = "trash",
-    .finish = route_finish,
-};
+const struct route_handler trash_handler = {.name = "trash", .finish = route_finish};

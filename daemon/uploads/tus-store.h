@@ -58,7 +58,6 @@
 #include <time.h>
 
 #include "ferry.h"
-#include "upload-tus.h"
 
 /* Hex digits of an upload id (128 random bits). */
 #define TUS_ID_LEN 32
@@ -220,5 +219,22 @@ int tus_store_terminated(struct tus_store *s, const struct tus_upload *u);
  * `done`. Other fields zeroed.
  */
 void tus_store_transfer(const struct tus_upload *u, uint64_t done, ferry_transfer *t);
+
+/*
+ * The store of uploads, one per server:
+ * tus_store_open() at server start, after the lifecycle engine has read the
+ * journal, reads $STATE/uploads (finishing a commit cut by a kill, undoing a
+ * cut checksummed PATCH, removing expired uploads and orphans, registering
+ * the unfinished ones as resumable); *out is NULL, and 0 returned, without
+ * a state folder or with --read-only (tus requests then get 503 / 403).
+ * Returns 0, FERRY_ENOMEM or -errno (logged). tus_store_sweep() removes
+ * expired uploads (called at start, on creation and on resume: no timer,
+ * so no idle wake-ups); accepts NULL. tus_store_free() at server stop, once
+ * no request and no event can reach the store; accepts NULL.
+ */
+struct ferry_server;
+int tus_store_open(struct ferry_server *srv, struct tus_store **out);
+void tus_store_sweep(struct tus_store *s);
+void tus_store_free(struct tus_store *s);
 
 #endif

@@ -429,8 +429,9 @@ static int flush(struct put_upload *u)
     return rc;
 }
 
-enum MHD_Result put_body(struct put_upload *u, const char *data, size_t *size)
+enum MHD_Result put_body(struct req *rq, const char *data, size_t *size)
 {
+    struct put_upload *u = rq->state;
     size_t len = *size;
     uint64_t max = u->srv->cfg.max_upload;
 
@@ -520,9 +521,11 @@ static enum MHD_Result answer_parent_gone(struct put_upload *u, struct MHD_Conne
     return answer(c, 409, text, NULL, NULL, status);
 }
 
-enum MHD_Result put_finish(struct put_upload *u, struct MHD_Connection *c,
-                           unsigned *status)
+enum MHD_Result put_finish(struct req *rq)
 {
+    struct put_upload *u = rq->state;
+    struct MHD_Connection *c = rq->c;
+    unsigned *status = &rq->status;
     struct cond_headers h = {
         .if_match = header(c, MHD_HTTP_HEADER_IF_MATCH),
         .if_unmodified_since = header(c, MHD_HTTP_HEADER_IF_UNMODIFIED_SINCE),
@@ -604,7 +607,8 @@ enum MHD_Result put_finish(struct put_upload *u, struct MHD_Connection *c,
     }
 }
 
-void put_end(struct put_upload *u)
+/* Releases u (see put_end()). Accepts NULL. */
+static void upload_free(struct put_upload *u)
 {
     if (!u)
         return;
@@ -782,10 +786,12 @@ static unsigned parent_error(int rc, char *text, size_t textlen)
     }
 }
 
-enum MHD_Result put_begin(struct ferry_server *srv, struct MHD_Connection *c,
-                          const struct req_path *path, struct put_upload **out,
-                          unsigned *status)
+enum MHD_Result put_begin(struct req *rq)
 {
+    struct ferry_server *srv = rq->srv;
+    struct MHD_Connection *c = rq->c;
+    const struct req_path *path = &rq->path;
+    unsigned *status = &rq->status;
     struct paths_opts po = srv->paths;
     const char *rel = path->rel;
     char text[TEXT_MAX];
@@ -796,7 +802,7 @@ enum MHD_Result put_begin(struct ferry_server *srv, struct MHD_Connection *c,
     struct put_upload *u = NULL;
     struct stat st;
 
-    *out = NULL;
+    rq->state = NULL;
     *status = 0;
     if (srv->cfg.read_only)
         return answer(c, 403, "403 Forbidden: this server is read-only (--read-only); "
@@ -881,7 +887,7 @@ enum MHD_Result put_begin(struct ferry_server *srv, struct MHD_Connection *c,
         goto refuse;
     u->buf = malloc(WRITE_BUF);
     if (!u->buf) {
-        put_end(u);
+        upload_free(u);
         return MHD_NO;
     }
     rc = open_part(u, srv->state_fd);
@@ -898,45 +904,19 @@ enum MHD_Result put_begin(struct ferry_server *srv, struct MHD_Connection *c,
     }
     u->part_gone = 0;
     u->transfer = register_upload(srv, c, u, total);
-    *out = u;
+    rq->state = u;
     return MHD_YES;
 refuse:
-    put_end(u);
+    upload_free(u);
     return answer(c, st_code, text, NULL, NULL, status);
 }
 
-/* ------------------------------------------------ the route's handler */
-
-static enum MHD_Result route_begin(struct req *rq)
-{
-    struct put_upload *u = NULL;
-    enum MHD_Result ret = put_begin(rq->srv, rq->c, &rq->path, &u, &rq->status);
-
-    rq->state = u;
-    return ret;
-}
-
-static enum MHD_Result route_body(struct req *rq, const char *data, size_t *size)
-{
-    return put_body(rq->state, data, size);
-}
-
-static enum MHD_Result route_finish(struct req *rq)
-{
-    return put_finish(rq->state, rq->c, &rq->status);
-}
-
-static void route_end(struct req *rq, int completed)
+void put_end(struct req *rq, int completed)
 {
     (void)completed; /* a PUT does not resume: its end is the same */
-    put_end(rq->state);
+    upload_free(rq->state);
     rq->state = NULL;
 }
 
 const struct route_handler put_handler = {
-    .name = "put",
-    .begin = route_begin,
-    .body = route_body,
-    .finish = route_finish,
-    .end = route_end,
-};
+    .name = "put", .begin = put_begin, .body = put_body, .finish = put_finish, .end = put_end};

@@ -26,29 +26,27 @@
 
 struct ferry_server;
 struct put_upload;
-struct req_path;
+struct req;
 struct route_handler;
 
-/* The route table's handler of PUT (request.h): put_begin() as begin,
- * put_body(), put_finish() and put_end(), the upload in rq->state. */
+/* The route table's handler of PUT (request.h): put_begin(), put_body(),
+ * put_finish() and put_end(), the upload in rq->state. */
 extern const struct route_handler put_handler;
 
 /*
- * Checks a PUT of `path` (the request's path as the gate decoded it,
+ * Checks a PUT of rq->path (the request's path as the gate decoded it,
  * request.h) before any body is read:
  * --read-only (403), the path (400/403), the name (400 over NAME_MAX), the
  * parent folder (409 when missing), the target (409 when a folder), the
  * preconditions and the conflict policy (412/409), Content-Length against
  * the limit (413) and the state folder (503). When one fails, queues the
- * answer (a short text saying what failed and what to do), sets *status to
- * it and *out to NULL. Otherwise creates the part file, registers the
- * upload with the lifecycle, sets *out (owned by the caller, released with
- * put_end()) and *status to 0. Returns MHD_YES, or MHD_NO to close the
+ * answer (a short text saying what failed and what to do), sets rq->status
+ * to it and rq->state to NULL. Otherwise creates the part file, registers
+ * the upload with the lifecycle, sets rq->state (the upload, released with
+ * put_end()) and rq->status to 0. Returns MHD_YES, or MHD_NO to close the
  * connection (out of memory, or the answer could not be queued).
  */
-enum MHD_Result put_begin(struct ferry_server *srv, struct MHD_Connection *c,
-                          const struct req_path *path, struct put_upload **out,
-                          unsigned *status);
+enum MHD_Result put_begin(struct req *rq);
 
 /*
  * Stores the `*size` bytes at `data` (buffered, then appended to the part
@@ -57,24 +55,23 @@ enum MHD_Result put_begin(struct ferry_server *srv, struct MHD_Connection *c,
  * and the rest of the body is read and dropped, so that the answer can be
  * given at the end. Returns MHD_YES.
  */
-enum MHD_Result put_body(struct put_upload *u, const char *data, size_t *size);
+enum MHD_Result put_body(struct req *rq, const char *data, size_t *size);
 
 /*
  * The body is complete: unless a failure was recorded, fsyncs the part file
  * and moves it to its name as the policy says (put_commit), then answers
  * 201 Created with Location and ETag (a new file) or 204 No Content (a
- * replaced one), or the error. Sets *status. Returns MHD_YES, or MHD_NO when
- * the answer could not be queued (the connection then closes).
+ * replaced one), or the error. Sets rq->status. Returns MHD_YES, or MHD_NO
+ * when the answer could not be queued (the connection then closes).
  */
-enum MHD_Result put_finish(struct put_upload *u, struct MHD_Connection *c,
-                           unsigned *status);
+enum MHD_Result put_finish(struct req *rq);
 
 /*
  * Releases an upload: closes its fds, removes the part file if it is still
  * there, and closes its transfer in the registry (also when the client went
- * away: a PUT is not resumable). Accepts NULL.
+ * away: a PUT is not resumable). Accepts rq->state NULL; sets it to NULL.
  */
-void put_end(struct put_upload *u);
+void put_end(struct req *rq, int completed);
 
 /*
  * Removes the part files of PUTs cut by an earlier process (a PUT does not

@@ -779,16 +779,18 @@ static void request_free(struct tus_request *t)
     free(t);
 }
 
-enum MHD_Result tus_begin(struct ferry_server *srv, struct MHD_Connection *c,
-                          const char *method, const char *url,
-                          struct tus_request **out, unsigned *status)
+enum MHD_Result tus_begin(struct req *rq)
 {
+    struct ferry_server *srv = rq->srv;
+    struct MHD_Connection *c = rq->c;
+    const char *method = rq->method, *url = rq->url;
+    unsigned *status = &rq->status;
     struct tus_request *t = calloc(1, sizeof *t);
     uint64_t clen = UINT64_MAX;
     enum MHD_Result ret;
     int collection, rc;
 
-    *out = NULL;
+    rq->state = NULL;
     *status = 0;
     if (!t)
         return MHD_NO;
@@ -834,12 +836,13 @@ enum MHD_Result tus_begin(struct ferry_server *srv, struct MHD_Connection *c,
         request_free(t);
         return ret;
     }
-    *out = t;
+    rq->state = t;
     return MHD_YES;
 }
 
-enum MHD_Result tus_body(struct tus_request *t, const char *data, size_t *size)
+enum MHD_Result tus_body(struct req *rq, const char *data, size_t *size)
 {
+    struct tus_request *t = rq->state;
     size_t len = *size;
 
     *size = 0;
@@ -991,9 +994,11 @@ static enum MHD_Result finish_write(struct tus_request *t, struct MHD_Connection
     return queue(c, r, code, status);
 }
 
-enum MHD_Result tus_finish(struct tus_request *t, struct MHD_Connection *c,
-                           unsigned *status)
+enum MHD_Result tus_finish(struct req *rq)
 {
+    struct tus_request *t = rq->state;
+    struct MHD_Connection *c = rq->c;
+    unsigned *status = &rq->status;
     struct MHD_Response *r;
     int rc;
 
@@ -1036,10 +1041,12 @@ enum MHD_Result tus_finish(struct tus_request *t, struct MHD_Connection *c,
     return queue(c, r, 201, status);
 }
 
-void tus_end(struct tus_request *t, int completed)
+void tus_end(struct req *rq, int completed)
 {
+    struct tus_request *t = rq->state;
     int done;
 
+    rq->state = NULL;
     if (!t)
         return;
     if (t->part_fd >= 0 && !t->finished) {
@@ -1067,37 +1074,5 @@ void tus_end(struct tus_request *t, int completed)
     request_free(t);
 }
 
-/* ------------------------------------------------ the route's handler */
-
-static enum MHD_Result route_begin(struct req *rq)
-{
-    struct tus_request *t = NULL;
-    enum MHD_Result ret = tus_begin(rq->srv, rq->c, rq->method, rq->url, &t, &rq->status);
-
-    rq->state = t;
-    return ret;
-}
-
-static enum MHD_Result route_body(struct req *rq, const char *data, size_t *size)
-{
-    return tus_body(rq->state, data, size);
-}
-
-static enum MHD_Result route_finish(struct req *rq)
-{
-    return tus_finish(rq->state, rq->c, &rq->status);
-}
-
-static void route_end(struct req *rq, int completed)
-{
-    tus_end(rq->state, completed);
-    rq->state = NULL;
-}
-
 const struct route_handler tus_handler = {
-    .name = "tus",
-    .begin = route_begin,
-    .body = route_body,
-    .finish = route_finish,
-    .end = route_end,
-};
+    .name = "tus", .begin = tus_begin, .body = tus_body, .finish = tus_finish, .end = tus_end};

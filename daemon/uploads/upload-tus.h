@@ -33,38 +33,35 @@
 #include <microhttpd.h>
 #include <stddef.h>
 
-struct ferry_server;
-struct tus_request;
+struct req;
 struct route_handler;
 
-/* The route table's handler of the tus endpoint (request.h): tus_begin()
- * as begin, tus_body(), tus_finish() and tus_end(), the request in
- * rq->state. */
+/* The route table's handler of the tus endpoint (request.h): tus_begin(),
+ * tus_body(), tus_finish() and tus_end(), the tus request in rq->state. */
 extern const struct route_handler tus_handler;
 
 /* The URL prefix of the tus endpoint. */
 #define TUS_PREFIX "/.ferry/uploads/"
 
 /*
- * A request for the tus endpoint (url starts with TUS_PREFIX, or equals it
- * without the trailing slash). Checks what can be checked before the body:
+ * A request for the tus endpoint (rq->url starts with TUS_PREFIX, or equals
+ * it without the trailing slash). Checks what can be checked before the body:
  * method (X-HTTP-Method-Override on POST), Tus-Resumable, read-only, the
  * state folder, the upload's existence and lock, offsets and lengths,
  * Content-Type, Upload-Checksum, and for a creation Upload-Length and
  * Upload-Metadata (the folder and name through the path resolver). A
  * request with a body that it refuses is answered at once (a short text
  * saying what failed and what to do; the body is never read and the
- * connection closes): *status is set and *out NULL. Otherwise *out is set
- * (owned, released with tus_end()) and *status 0, and tus_finish() gives
+ * connection closes): rq->status is set and rq->state NULL. Otherwise
+ * rq->state is set (released with tus_end()) and rq->status 0, and
+ * tus_finish() gives
  * the answer — also a refusal of a request without a body, since answering
  * on the first call makes libmicrohttpd 0.9.75 close the connection. A
  * PATCH (or a POST with a body) that passes holds its upload (423 for
  * another PATCH; a DELETE terminates it) and is an open transfer in the lifecycle's registry until
  * tus_end(). Returns MHD_YES, or MHD_NO to close the connection.
  */
-enum MHD_Result tus_begin(struct ferry_server *srv, struct MHD_Connection *c,
-                          const char *method, const char *url,
-                          struct tus_request **out, unsigned *status);
+enum MHD_Result tus_begin(struct req *rq);
 
 /* Takes the `*size` bytes at `data` (written to the part file through a
  * 256 KiB buffer; dropped once the PATCH has failed, or when the request
@@ -72,39 +69,22 @@ enum MHD_Result tus_begin(struct ferry_server *srv, struct MHD_Connection *c,
  * voids the PATCH (400 at the end, the part truncated back). Returns
  * MHD_YES, or MHD_NO when a DELETE terminated the upload meanwhile
  * (libmicrohttpd then closes the connection; tus_end() still runs). */
-enum MHD_Result tus_body(struct tus_request *t, const char *data, size_t *size);
+enum MHD_Result tus_body(struct req *rq, const char *data, size_t *size);
 
 /* The body (if any) is complete: for a PATCH, fsyncs the part, checks
  * Upload-Checksum (460 and truncated back on a mismatch), commits when the
- * last byte is in (Ferry-Stored-As names the file); answers. Sets *status.
- * Returns MHD_YES, or MHD_NO when the answer could not be queued. */
-enum MHD_Result tus_finish(struct tus_request *t, struct MHD_Connection *c,
-                           unsigned *status);
+ * last byte is in (Ferry-Stored-As names the file); answers. Sets
+ * rq->status. Returns MHD_YES, or MHD_NO when the answer could not be
+ * queued. */
+enum MHD_Result tus_finish(struct req *rq);
 
 /*
  * Releases the request: bytes received but not yet written are written
  * (except for a PATCH with Upload-Checksum, which is all or nothing), the
  * part file is fsynced, the upload unlocked, its transfer closed or left
  * resumable. `completed` is whether MHD finished the request normally.
- * Accepts NULL.
+ * Accepts rq->state NULL; sets it to NULL.
  */
-void tus_end(struct tus_request *t, int completed);
-
-/*
- * The store of uploads, one per server (daemon/tus-store.h):
- * tus_store_open() at server start, after the lifecycle engine has read the
- * journal, reads $STATE/uploads (finishing a commit cut by a kill, undoing a
- * cut checksummed PATCH, removing expired uploads and orphans, registering
- * the unfinished ones as resumable); *out is NULL, and 0 returned, without
- * a state folder or with --read-only (tus requests then get 503 / 403).
- * Returns 0, FERRY_ENOMEM or -errno (logged). tus_store_sweep() removes
- * expired uploads (called at start, on creation and on resume: no timer,
- * so no idle wake-ups); accepts NULL. tus_store_free() at server stop, once
- * no request and no event can reach the store; accepts NULL.
- */
-struct tus_store;
-int tus_store_open(struct ferry_server *srv, struct tus_store **out);
-void tus_store_sweep(struct tus_store *s);
-void tus_store_free(struct tus_store *s);
+void tus_end(struct req *rq, int completed);
 
 #endif
