@@ -109,8 +109,10 @@ void routes_allow_text(unsigned methods, char *buf, size_t len)
         if (!(methods & 1u << i))
             continue;
         w = snprintf(buf + o, len - o, "%s%s", o ? ", " : "", names[i]);
-        if (w < 0 || (size_t)w >= len - o)
+        if (w < 0 || (size_t)w >= len - o) {
+            buf[o] = '\0'; /* no name cut in half */
             return;
+        }
         o += (size_t)w;
     }
 }

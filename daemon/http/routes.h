@@ -60,7 +60,8 @@ const struct route_handler *routes_find(const struct req *rq);
 unsigned routes_allowed(const struct req *rq);
 
 /* Writes methods (enum req_method bits) as an Allow value ("GET, HEAD")
- * into buf, in the order of the bits. Truncates to fit len. */
+ * into buf, in the order of the bits; the names that do not fit in len
+ * (with the NUL) are left out whole. */
 void routes_allow_text(unsigned methods, char *buf, size_t len);
 
 /* The handlers route-table.c keeps for itself: OPTIONS of the shared
