@@ -103,51 +103,77 @@ static void test_method_bits(void **state)
     assert_int_equal(req_method_bit(""), REQ_OTHER);
 }
 
-static void test_shared_folder(void **state)
+/* Each method and path, and the handler it reaches ("405": none). */
+static const struct {
+    const char *method, *url, *handler;
+} cases[] = {
+    /* the shared folder */
+    {"GET", "/a/b.txt", "share"},
+    {"HEAD", "/", "share"},
+    {"PUT", "/a/b.txt", "put"},
+    {"OPTIONS", "/a/", "options"},
+    {"MKCOL", "/new/", "fileops"},
+    {"MOVE", "/a", "fileops"},
+    {"COPY", "/a", "fileops"},
+    {"DELETE", "/a", "fileops"},
+    {"POST", "/a", "405"}, /* no row: 405 before the body */
+    {"PATCH", "/a", "405"},
+    {"PROPFIND", "/a", "405"},
+    {"BREW", "/a", "405"},
+    {"GET", "/.ferry", "share"}, /* without its slash: a (hidden) name */
+    /* tus: the prefix without its slash, and below; every method */
+    {"POST", "/.ferry/uploads", "tus"},
+    {"PATCH", "/.ferry/uploads/abc", "tus"},
+    {"GET", "/.ferry/uploads/", "tus"},
+    {"GET", "/.ferry/uploadsX", "not found"},
+    /* the trash, likewise; PUT still goes to PUT, which refuses it */
+    {"DELETE", "/.ferry/trash", "trash"},
+    {"POST", "/.ferry/trash/x/restore", "trash"},
+    {"PUT", "/.ferry/trash", "put"},
+    {"GET", "/.ferry/trashcan", "not found"},
+    /* writes under /.ferry/ reach the handlers that refuse them */
+    {"PUT", "/.ferry/status", "put"},
+    {"MKCOL", "/.ferry/x", "fileops"},
+    /* the read-only endpoints */
+    {"GET", "/.ferry/status", "status"},
+    {"OPTIONS", "/.ferry/status", "status"},
+    {"GET", "/.ferry/status/", "not found"},
+    {"GET", "/.ferry/ui/app.js", "ui"},
+    {"OPTIONS", "/.ferry/ui/app.js", "ui"},
+    {"GET", "/.ferry/", "not found"},
+    {"POST", "/.ferry/status", "405"},
+    {"POST", "/.ferry/ui/app.js", "405"},
+};
+
+static void test_routing(void **state)
 {
     (void)state;
-    assert_string_equal(routed("GET", "/a/b.txt"), "share");
-    assert_string_equal(routed("HEAD", "/"), "share");
-    assert_string_equal(routed("PUT", "/a/b.txt"), "put");
-    assert_string_equal(routed("OPTIONS", "/a/"), "options");
-    assert_string_equal(routed("MKCOL", "/new/"), "fileops");
-    assert_string_equal(routed("MOVE", "/a"), "fileops");
-    assert_string_equal(routed("COPY", "/a"), "fileops");
-    assert_string_equal(routed("DELETE", "/a"), "fileops");
-    /* no row: 405 before the body */
-    assert_string_equal(routed("POST", "/a"), "405");
-    assert_string_equal(routed("PATCH", "/a"), "405");
-    assert_string_equal(routed("PROPFIND", "/a"), "405");
-    assert_string_equal(routed("BREW", "/a"), "405");
-    /* "/.ferry" without its slash is a (hidden) name of the shared folder */
-    assert_string_equal(routed("GET", "/.ferry"), "share");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *got = routed(cases[i].method, cases[i].url);
+
+        if (strcmp(got, cases[i].handler) != 0)
+            fail_msg("%s %s: reached %s, not %s", cases[i].method, cases[i].url, got,
+                     cases[i].handler);
+    }
 }
 
-static void test_ferry_space(void **state)
+/* Every row is well formed: a handler, a namespace, methods, and a prefix
+ * exactly when its match needs one (rows added later included). */
+static void test_rows(void **state)
 {
     (void)state;
-    /* tus: the prefix without its slash, and below; every method */
-    assert_string_equal(routed("POST", "/.ferry/uploads"), "tus");
-    assert_string_equal(routed("PATCH", "/.ferry/uploads/abc"), "tus");
-    assert_string_equal(routed("GET", "/.ferry/uploads/"), "tus");
-    assert_string_equal(routed("GET", "/.ferry/uploadsX"), "not found");
-    /* the trash, likewise; PUT still goes to PUT, which refuses it */
-    assert_string_equal(routed("DELETE", "/.ferry/trash"), "trash");
-    assert_string_equal(routed("POST", "/.ferry/trash/x/restore"), "trash");
-    assert_string_equal(routed("PUT", "/.ferry/trash"), "put");
-    assert_string_equal(routed("GET", "/.ferry/trashcan"), "not found");
-    /* writes under /.ferry/ reach the handlers that refuse them */
-    assert_string_equal(routed("PUT", "/.ferry/status"), "put");
-    assert_string_equal(routed("MKCOL", "/.ferry/x"), "fileops");
-    /* the read-only endpoints */
-    assert_string_equal(routed("GET", "/.ferry/status"), "status");
-    assert_string_equal(routed("OPTIONS", "/.ferry/status"), "status");
-    assert_string_equal(routed("GET", "/.ferry/status/"), "not found");
-    assert_string_equal(routed("GET", "/.ferry/ui/app.js"), "ui");
-    assert_string_equal(routed("OPTIONS", "/.ferry/ui/app.js"), "ui");
-    assert_string_equal(routed("GET", "/.ferry/"), "not found");
-    assert_string_equal(routed("POST", "/.ferry/status"), "405");
-    assert_string_equal(routed("POST", "/.ferry/ui/app.js"), "405");
+    assert_true(routes_count > 0);
+    for (size_t i = 0; i < routes_count; i++) {
+        const struct route *r = &routes_table[i];
+
+        assert_non_null(r->handler);
+        assert_true(r->methods != 0);
+        assert_true(r->spaces != 0 && (r->spaces & ~(unsigned)REQ_SPACE_ANY) == 0);
+        if (r->match == ROUTE_ANY)
+            assert_null(r->prefix);
+        else
+            assert_true(r->prefix && r->prefix[0] == '/');
+    }
 }
 
 static void test_allow(void **state)
@@ -184,8 +210,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_method_bits),
-        cmocka_unit_test(test_shared_folder),
-        cmocka_unit_test(test_ferry_space),
+        cmocka_unit_test(test_rows),
+        cmocka_unit_test(test_routing),
         cmocka_unit_test(test_allow),
         cmocka_unit_test(test_allow_text_bounds),
     };
