@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -20,6 +22,15 @@ static const struct {
     {"PATCH", REQ_PATCH},   {"PROPFIND", REQ_PROPFIND}, {"PROPPATCH", REQ_PROPPATCH},
     {"LOCK", REQ_LOCK},     {"UNLOCK", REQ_UNLOCK},
 };
+
+struct req *req_new(void)
+{
+    struct req *rq = malloc(sizeof *rq);
+
+    if (rq)
+        memset(rq, 0, offsetof(struct req, path.rel));
+    return rq;
+}
 
 unsigned req_method_bit(const char *method)
 {

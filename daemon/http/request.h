@@ -108,7 +108,6 @@ struct req {
     unsigned method_bit;     /* one enum req_method */
     const char *url;         /* the raw path (still percent-encoded) */
     unsigned space;          /* one enum req_space */
-    struct req_path path;
     struct req_query query;
     struct auth_ticket auth; /* the gate's word (auth-ticket.h) */
 
@@ -127,6 +126,8 @@ struct req {
     struct timespec start;   /* for the access log (INFO only) */
     char log_method[16];
     char log_path[256];
+
+    struct req_path path;    /* last: its 4 KiB are not zeroed (req_new()) */
 };
 
 /* Whether the request is a HEAD. */
@@ -134,6 +135,10 @@ static inline int req_is_head(const struct req *rq)
 {
     return rq->method_bit == REQ_HEAD;
 }
+
+/* A zeroed context but for path.rel (written by req_parse()), or NULL when
+ * out of memory; freed with free(). */
+struct req *req_new(void);
 
 /* The enum req_method bit of a method name (REQ_OTHER when unknown). */
 unsigned req_method_bit(const char *method);

@@ -134,7 +134,7 @@ static enum MHD_Result method_not_allowed(struct req *rq)
 static struct req *request_begin(struct ferry_server *srv, struct MHD_Connection *c,
                                  const char *method, const char *url)
 {
-    struct req *rq = calloc(1, sizeof *rq);
+    struct req *rq = req_new();
 
     if (!rq)
         return NULL;
