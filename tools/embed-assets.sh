@@ -2,7 +2,7 @@
 # embed-assets.sh — turns the browser UI's files (www/) into C for libferry,
 # so that ferryd is one binary with nothing installed beside it.
 #
-#   embed-assets.sh c WWWDIR OUT.c NAME...   the table daemon/assets.c serves:
+#   embed-assets.sh c WWWDIR OUT.c NAME...   the table daemon/ui/assets.c serves:
 #                                            each file plain and gzip -9'd,
 #                                            with its type and strong ETag
 #   embed-assets.sh h WWWDIR OUT.h NAME...   ASSETS_VERSION, a hash of all

@@ -1,6 +1,6 @@
 /*
  * fuzz_assets.c — fuzz target for the embedded UI's header parsers
- * (daemon/assets-parse.h): Accept-Encoding and If-None-Match.
+ * (daemon/ui/assets-parse.h): Accept-Encoding and If-None-Match.
  *
  * Input layout: the text up to the first newline is tried as both header
  * values; the rest (if any) as the ETag to look for, else a fixed one.

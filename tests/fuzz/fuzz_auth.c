@@ -1,8 +1,8 @@
 /*
  * fuzz_auth.c — fuzz target for the request parsers of access control
- * (daemon/auth-parse.c): the Cookie header, the Authorization header and
+ * (daemon/auth/auth-parse.c): the Cookie header, the Authorization header and
  * the same-origin check, with the output contracts of auth-parse.h checked
- * after every call; and three of the gate's (daemon/auth-decide.c): the
+ * after every call; and three of the gate's (daemon/auth/auth-decide.c): the
  * login form's field decoder, the Host rule and the pairing links' return
  * path rule. The whole input (after the flags byte) is also a form body, a
  * Host value and a return path (up to its first NUL).

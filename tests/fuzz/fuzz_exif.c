@@ -1,6 +1,6 @@
 /*
  * fuzz_exif.c — fuzz target for the Exif thumbnail finder
- * (daemon/exif-thumb.h), which reads the first bytes of any file a browser
+ * (daemon/share/exif-thumb.h), which reads the first bytes of any file a browser
  * asks ?thumb=1 of. The whole input is the file's head, in a buffer of
  * exactly its length. Checks: no crash or overread (the sanitizers); a
  * thumbnail found lies inside the input, starts with FF D8 and ends with

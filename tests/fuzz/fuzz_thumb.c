@@ -1,5 +1,5 @@
 /*
- * fuzz_thumb.c — fuzz target for the thumbnail maker (daemon/thumb-scale.h),
+ * fuzz_thumb.c — fuzz target for the thumbnail maker (daemon/share/thumb-scale.h),
  * which reads any JPEG or PNG file a browser asks ?thumb=1 of through
  * libjpeg and libpng. The input is the file; its first byte, taken off,
  * is the Exif orientation to apply (0-255: out of range is taken as 1).

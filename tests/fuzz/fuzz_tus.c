@@ -1,5 +1,5 @@
 /*
- * fuzz_tus.c — fuzz target for the tus header parsers (daemon/tus-header.c):
+ * fuzz_tus.c — fuzz target for the tus header parsers (daemon/uploads/tus-header.c):
  * the input, as a NUL-terminated header value, goes to every parser, and
  * the promises of tus-header.h about each output are checked after every
  * call; a broken promise aborts.

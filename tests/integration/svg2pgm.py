@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""svg2pgm.py SVG PGM: rasterises a QR code drawn by ferry (daemon/qr-svg.c:
+"""svg2pgm.py SVG PGM: rasterises a QR code drawn by ferry (daemon/auth/qr-svg.c:
 a viewBox in modules and one path of "Mx yhNv1h-Nz" runs) into a binary PGM
 at 6 pixels a module, so that zbarimg can decode it. Exits non-zero on an
 SVG of any other shape."""

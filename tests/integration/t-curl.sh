@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 need_cmd curl
 
-plan 115
+plan 117
 
 root=$FERRY_TMP/root
 mkdir "$root"
@@ -84,7 +84,7 @@ raw_http "GET /data.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nIf-None-Match: $etag\r\nC
 is "$RAW_STATUS:$RAW_BODY_LEN" 304:0 "304: no body bytes on the wire"
 # RFC 9110 §8.6: a 304's Content-Length, if any, is the 200's. libmicrohttpd
 # 0.9.75 adds "Content-Length: 0" and cannot be told not to (README, Known
-# warts); from 0.9.77 on ferry turns it off (daemon/mhd-compat.h).
+# warts); from 0.9.77 on ferry turns it off (daemon/http/mhd-compat.h).
 mhd_version=$(pkg-config --modversion libmicrohttpd 2>/dev/null || echo unknown)
 case $mhd_version in
 0.9.7[0-6] | 0.9.[0-6]*) want_cl="content-length: 0" ;;
@@ -288,6 +288,12 @@ before=$(cd "$root" && find . -printf '%p %s %T@\n' | sort | sha256sum)
 http -X PROPPATCH "$U/a.txt"
 is "$HTTP_STATUS" 405 "PROPPATCH -> 405"
 like "$(hdr Allow)" 'GET' "405 carries an Allow header with GET"
+# Allow comes from the route table: every method some row takes on the path.
+is "$(hdr Allow)" "GET, HEAD, PUT, OPTIONS, MKCOL, MOVE, COPY, DELETE" \
+    "405 in the shared folder: Allow names exactly the methods it answers"
+http -X POST --data-binary x "$U/.ferry/status"
+is "$HTTP_STATUS/$(hdr Allow)" "405/GET, HEAD, OPTIONS" \
+    "POST /.ferry/status: 405, Allow names the status endpoint's own methods"
 http -X POST --data-binary x "$U/data.bin"
 is "$HTTP_STATUS" 405 "POST with a body -> 405"
 http -X PATCH --data-binary x "$U/new.txt" # PUT exists now: t-put.sh

@@ -1,6 +1,6 @@
 #!/bin/bash
 # t-ui-assets.sh — the browser UI's files, embedded in ferryd and served
-# under /.ferry/ui/ (daemon/assets.c): gzip when accepted and the plain
+# under /.ferry/ui/ (daemon/ui/assets.c): gzip when accepted and the plain
 # bytes otherwise (both equal to www/), types, strong ETags and 304,
 # caching by version, the security headers, the listing's links and CSP,
 # the budget (everything gzip'd under 150 KiB), and that the vendored

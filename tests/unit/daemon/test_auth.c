@@ -1,5 +1,5 @@
 /*
- * test_auth.c — the gate's rules (daemon/auth-decide.c): every verdict of
+ * test_auth.c — the gate's rules (daemon/auth/auth-decide.c): every verdict of
  * auth_decide() over the request summaries that matter, the Host check
  * against DNS rebinding, and the login form's field decoding.
  */

@@ -1,6 +1,6 @@
 /*
  * test_auth_limit.c — unit tests of the failed-attempt limiter
- * (daemon/auth-limit.c) on a virtual clock: the back-off schedule, reset by
+ * (daemon/auth/auth-limit.c) on a virtual clock: the back-off schedule, reset by
  * success, forgetting, keys (IPv4, IPv4-mapped, IPv6 address, other);
  * attempts reserved when they start (200 at once: 5 go), a token's success
  * that keeps failures, IPv6 neighbours never limited by one host, a /64

@@ -1,7 +1,7 @@
 /*
- * test_auth_parse.c — unit tests of daemon/auth-parse.c (the Cookie and
+ * test_auth_parse.c — unit tests of daemon/auth/auth-parse.c (the Cookie and
  * Authorization headers, the same-origin check) and of auth_ct_equal()
- * (daemon/auth-ct.c), which every check of a parsed secret goes through.
+ * (daemon/auth/auth-ct.c), which every check of a parsed secret goes through.
  *
  * Inputs are copied into buffers of exactly their length (no NUL after
  * them), so that a read past the given length is caught by ASan.

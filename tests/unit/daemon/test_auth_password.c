@@ -1,5 +1,5 @@
 /*
- * test_auth_password.c — unit tests of daemon/auth-password.c: known
+ * test_auth_password.c — unit tests of daemon/auth/auth-password.c: known
  * answers (texts computed independently with Python's hashlib), round trips
  * with fresh salts, every way a text can be malformed, the password rules,
  * the cost of one verification at AUTH_PW_ITERATIONS (printed), and the

@@ -1,5 +1,5 @@
 /*
- * test_auth_sessions.c — unit tests of daemon/auth-sessions.c on a virtual
+ * test_auth_sessions.c — unit tests of daemon/auth/auth-sessions.c on a virtual
  * wall clock in a temporary state folder: secrets, one-time pairing tokens
  * and their expiry, sessions (rights, idle and absolute expiry, bound,
  * revocation at the next lookup, sanitised fields), bearer tokens, listing,

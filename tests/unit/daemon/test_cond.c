@@ -1,6 +1,6 @@
 /*
  * test_cond.c — unit tests of cond_evaluate() and cond_if_range_allows()
- * (daemon/cond.c): each precondition alone, strong and weak comparison,
+ * (daemon/http/cond.c): each precondition alone, strong and weak comparison,
  * lists and "*", malformed values, the §13.2.2 order between headers, and
  * If-Range.
  */

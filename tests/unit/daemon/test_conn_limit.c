@@ -1,6 +1,6 @@
 /*
  * test_conn_limit.c — unit tests of ferry's connection caps
- * (daemon/conn-limit.c): the total and per-address caps (IPv4, whole IPv6
+ * (daemon/http/conn-limit.c): the total and per-address caps (IPv4, whole IPv6
  * addresses), holders (a TLS connection's front end and libmicrohttpd), an
  * fd given again meaning the old connection is gone, a failed handover
  * that must not release a number given again since, the quiet callback

@@ -1,5 +1,5 @@
 /*
- * test_exif_thumb.c — unit tests of daemon/exif-thumb.c on JPEG heads built
+ * test_exif_thumb.c — unit tests of daemon/share/exif-thumb.c on JPEG heads built
  * here byte by byte: the thumbnail found in little- and big-endian Exif,
  * after a JFIF APP0 too, with the picture's Orientation; refused when the
  * file is no JPEG, has no Exif, when an offset or length leaves the segment,

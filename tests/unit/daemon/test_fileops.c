@@ -1,5 +1,5 @@
 /*
- * test_fileops.c — unit tests for daemon/fileops.c and daemon/trash.c
+ * test_fileops.c — unit tests for daemon/uploads/fileops.c and daemon/uploads/trash.c
  * without sockets: the Destination parser and URL encoder, the tree copy
  * (contents, modes, dates, symlinks copied as links, special files skipped,
  * Depth 0, refusal onto an existing name, nothing left after a failure, a

@@ -1,5 +1,5 @@
 /*
- * test_http_framing.c — unit tests for daemon/http-framing.c: the verdict
+ * test_http_framing.c — unit tests for daemon/http/http-framing.c: the verdict
  * on the framing header fields of a request, field by field as MHD hands
  * them over (duplicates included).
  */

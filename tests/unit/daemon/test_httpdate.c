@@ -1,6 +1,6 @@
 /*
  * test_httpdate.c — unit tests of httpdate_format() and httpdate_parse()
- * (daemon/httpdate.c): known dates, every day from 1900 to 2100 against the
+ * (daemon/http/httpdate.c): known dates, every day from 1900 to 2100 against the
  * C library's gmtime_r/strftime, the three forms, the RFC 850 century rule,
  * invalid dates and times, and independence from TZ. This program defines
  * time() itself so that the RFC 850 rule can be tested at any "now".

@@ -1,5 +1,5 @@
 /*
- * test_listing.c — unit tests for daemon/listing.c: the JSON shape and
+ * test_listing.c — unit tests for daemon/share/listing.c: the JSON shape and
  * values, link encoding, sort order, filtering (hidden, invalid UTF-8,
  * unstat-able, special files), the HTML page (escaping, breadcrumbs, parent
  * link, empty folder, sizes and dates), a 10,000-entry folder, error

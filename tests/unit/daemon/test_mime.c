@@ -1,5 +1,5 @@
 /*
- * test_mime.c — unit tests of mime_type_for() (daemon/mime.c): every entry
+ * test_mime.c — unit tests of mime_type_for() (daemon/http/mime.c): every entry
  * of the table (which also proves it is sorted, as bsearch would miss an
  * entry out of order), case-insensitivity, charset on text types only, and
  * names without a usable extension.

@@ -1,5 +1,5 @@
 /*
- * test_paths.c — unit tests for daemon/paths.c: a hostile table for
+ * test_paths.c — unit tests for daemon/share/paths.c: a hostile table for
  * paths_decode, and paths_open against a real temporary tree full of
  * symlinks, run through openat2 and through the portable walk, which must
  * agree case by case and leak no fd.

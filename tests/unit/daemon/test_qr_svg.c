@@ -1,5 +1,5 @@
 /*
- * test_qr_svg.c — unit tests of qr_svg() (daemon/qr-svg.c): the SVG's
+ * test_qr_svg.c — unit tests of qr_svg() (daemon/auth/qr-svg.c): the SVG's
  * module grid, read back from its path, is libqrencode's symbol with the
  * quiet zone around it (and shows the three finder patterns where ISO/IEC
  * 18004 puts them, which does not depend on libqrencode); the label is

@@ -1,5 +1,5 @@
 /*
- * test_range.c — unit tests of range_parse() (daemon/range.c): the RFC 9110
+ * test_range.c — unit tests of range_parse() (daemon/http/range.c): the RFC 9110
  * examples, syntax errors, overflow, size boundaries, the `max` limit,
  * coalescing, and a randomised comparison against a byte-map model.
  */

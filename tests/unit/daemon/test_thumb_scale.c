@@ -1,5 +1,5 @@
 /*
- * test_thumb_scale.c — unit tests of daemon/thumb-scale.c on pictures made
+ * test_thumb_scale.c — unit tests of daemon/share/thumb-scale.c on pictures made
  * here (PNGs with libpng's simplified writer or byte by byte, JPEGs with
  * libjpeg) and read back from the JPEG it makes: sizes (the longer side
  * 256, small pictures kept, a 1-pixel line), colours where they belong,

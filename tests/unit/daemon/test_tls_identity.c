@@ -1,5 +1,5 @@
 /*
- * test_tls_identity.c — unit tests of the TLS identity (daemon/tls-identity.c)
+ * test_tls_identity.c — unit tests of the TLS identity (daemon/tls/tls-identity.c)
  * in a temporary state folder, without a server: generation (files, modes,
  * fingerprint and pin recomputed independently), reuse, the subjectAltName
  * parsed back, and every reason to make something again (a corrupt key, a

@@ -1,5 +1,5 @@
 /*
- * test_tree_size.c — unit tests of tree_size() (daemon/tree-size.c) on a
+ * test_tree_size.c — unit tests of tree_size() (daemon/share/tree-size.c) on a
  * temp tree: bytes, files, folders and name bytes counted recursively;
  * dot-files only with show_hidden; symlinks (to files, folders, outside),
  * FIFOs and unservable names left out; folders deeper than TREE_DEPTH_MAX

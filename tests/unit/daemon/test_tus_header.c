@@ -1,6 +1,6 @@
 /*
  * test_tus_header.c — unit tests of the tus header parsers
- * (daemon/tus-header.c): strict numbers at and past INT64_MAX,
+ * (daemon/uploads/tus-header.c): strict numbers at and past INT64_MAX,
  * Tus-Resumable, Upload-Metadata (pairs, blanks, keys, base64, duplicates,
  * limits, every rule on the decoded file name and folder, the first error
  * winning), Upload-Checksum (sha256, other algorithms, malformed), and a

@@ -1,5 +1,5 @@
 /*
- * test_upload_put.c — unit tests for daemon/upload-put.c without sockets:
+ * test_upload_put.c — unit tests for daemon/uploads/upload-put.c without sockets:
  * the keep-both name generator, put_place()'s no-replace move, and
  * put_commit() in every mode against a real temporary tree, also across
  * file systems (a part file in /dev/shm) when the machine has a second

@@ -1,5 +1,5 @@
 /*
- * test_zip_ends.c — the ring of how ticketed zips ended (daemon/zip-ends.c):
+ * test_zip_ends.c — the ring of how ticketed zips ended (daemon/share/zip-ends.c):
  * an end is complete only when the stream sent the whole archive and the
  * request completed, whichever side lets go first; a cut is listed with its
  * bytes; at most ZIP_ENDS_MAX are listed, newest first; ends released from
