@@ -257,6 +257,32 @@ static void run_command(struct control *c, char *line, char *ans, size_t len)
         kill(getpid(), SIGTERM); /* main() takes it and stops the server */
         goto done;
     }
+    if (strcmp(line, "suspend") == 0 && arg && strcmp(arg, "--silent") == 0) {
+        if (!c->fake) {
+            snprintf(ans, len, "error: 'suspend --silent' needs the fake OS: start ferryd "
+                     "with --os fake");
+            return;
+        }
+        rc = ferry_fake_os_suspend_silently(c->fake);
+        if (rc == FERRY_ESTATE) {
+            snprintf(ans, len, "error: not suspended (an assertion is held, or already "
+                     "suspended)");
+            return;
+        }
+        goto done;
+    }
+    if (strcmp(line, "protected-data") == 0) {
+        if (!arg || (strcmp(arg, "available") != 0 && strcmp(arg, "unavailable") != 0)) {
+            snprintf(ans, len, "error: protected-data takes 'available' or 'unavailable'");
+            return;
+        }
+        rc = ferry_host_protected_data(c->srv, arg[0] == 'a');
+        goto done;
+    }
+    if ((strcmp(line, "suspend") == 0 || strcmp(line, "resume") == 0) && arg && *arg) {
+        snprintf(ans, len, "error: %s takes no argument but --silent (suspend)", line);
+        return;
+    }
     if (strcmp(line, "suspend") == 0 || strcmp(line, "resume") == 0) {
         int suspend = line[0] == 's';
 
@@ -275,6 +301,16 @@ static void run_command(struct control *c, char *line, char *ans, size_t len)
         if (!c->fake) {
             snprintf(ans, len, "error: '%s' needs the fake OS: start ferryd with --os fake", line);
             return;
+        }
+        if (line[0] == 'e' && arg && *arg) { /* expire ID: that assertion alone */
+            errno = 0;
+            ms = strtoull(arg, &end, 10);
+            if (*end || arg[0] == '-' || errno || ms == 0) {
+                snprintf(ans, len, "error: expire takes an assertion id (see status)");
+                return;
+            }
+            rc = ferry_fake_os_expire_id(c->fake, ms);
+            goto done;
         }
         if (line[0] == 'e') {
             rc = ferry_fake_os_expire(c->fake);
@@ -298,8 +334,9 @@ static void run_command(struct control *c, char *line, char *ans, size_t len)
         return;
     }
     if (strcmp(line, "help") == 0) {
-        snprintf(ans, len, "ok commands: background foreground expire suspend resume "
-                 "terminate network advance MS hang MS status pair [--read-only] sessions "
+        snprintf(ans, len, "ok commands: background foreground expire [ID] suspend "
+                 "[--silent] resume terminate network protected-data available|unavailable "
+                 "advance MS hang MS status pair [--read-only] sessions "
                  "revoke ID token create NAME [--read-only] token revoke ID");
         return;
     }

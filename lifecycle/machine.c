@@ -8,22 +8,28 @@
  *
  *                  FG          FIN         LIN         QT        SU          TE
  * background       (1)         -           -           -         -           -
- * foreground       -           E* >FG      D E* >FG    R V >FG   T R V >FG   -
- * expiring         -           X >QT !     D X >QT !   -         -           -
+ * foreground       -           K E* >FG    (7)         R V >FG   T R V >FG   -
+ * expiring         -           Y >QT !     D Y >QT !   -         -           -
  * will-suspend     X >SU       X >SU       D X >SU     S >SU     -           -
  * resumed          -           -           -           -         (2)         -
  * will-terminate   X >TE       X >TE       D X >TE     S >TE     >TE         -
  * network-changed  R V         R V         R V         -         -           -
  * timer            -           -           (3)         -         -           -
  * transfer-opened  -           -           (4)         -         -           -
- * transfers-idle   -           A >LIN      -           -         -           -
+ * transfers-idle   -           (8)         -           -         -           -
  * begin-failed     -           (5)         (6)         -         -           -
  *
  * States: FG foreground, FIN finishing, LIN linger, QT quiet, SU suspended,
  * TE terminated. Actions, in the order written: B begin-assertion (then
  * held=1), E* end-assertions only if held (then held=0), A arm-linger,
  * D disarm-timer, S snapshot, Q quiesce, C close-connections, W withdraw,
- * R rebind, V readvertise, T restore. X ("go quiet") is S Q C W E*.
+ * R rebind, V readvertise, T restore, K revive (R V unless the listener is
+ * known to be alive). X ("go quiet") is S Q C W E*. Y ("go quiet at
+ * once", the expiration) is S E* Q C W: the assertion ends right after the
+ * snapshot, before the slow work (closing TLS connections, withdrawing,
+ * joining the accept thread), which runs after it inside the same call —
+ * the expiration handler has not returned, so the app is not suspended
+ * yet, and iOS allows it only "momentarily".
  * ">ST" is the new state; every ">FG" also clears background and expired;
  * "!" sets expired.
  *
@@ -32,6 +38,9 @@
  *     current should the app hang and be killed before its expiration
  *     handler runs); else S Q C W >QT (an expired app must not
  *     begin: go quiet as a refused begin would). With none open: A >LIN.
+ *     With none open: Q C W >QT when silent or no_linger (an unprotected
+ *     linger would be suspended without notice, and the listener defunct:
+ *     TN2277 says close it when going into the background), else A >LIN.
  *     (FG is never held nor expired: the last two cases cannot happen.)
  * (2) T; then if background, >QT (resumed off screen: the listener stays
  *     closed until foreground); else R V >FG.
@@ -53,9 +62,16 @@
  *     assertion held here, which was granted earlier: it is ended. Not held:
  *     ignored.
  *
+ * (7) D; then if held, K E* >FG (protected the whole time: the listener is
+ *     alive unless its accept thread said otherwise); else R V E* >FG (an
+ *     unprotected linger may have been suspended without notice, which
+ *     defuncts the listener: rebind, it is cheap).
+ * (8) no_linger: Q C W E* >QT; else A >LIN (the linger is protected by
+ *     the held assertion, so it is safe also when silent).
+ *
  * Invariants (checked by tests/unit/lifecycle/test_machine.c): B never while
  * held or expired; E* only while held, and held is 0 after it; E* is the last
- * action of its step; every way from FIN/LIN to QT/SU/TE leaves held 0; A
+ * action of its step, except in Y, where it directly follows the snapshot; every way from FIN/LIN to QT/SU/TE leaves held 0; A
  * only on entering LIN; D on every way out of LIN but timer; FG holds
  * nothing; the listener is open exactly in FG, FIN and LIN.
  */
@@ -98,6 +114,29 @@ static void go_quiet(struct lc_machine *m, struct lc_actions *out,
     m->state = to;
 }
 
+/* Y: the expiration. Snapshot, end what is held, then the slow close-down,
+ * into QUIET; sets expired. */
+static void expire_now(struct lc_machine *m, struct lc_actions *out)
+{
+    emit(out, LC_ACT_SNAPSHOT);
+    end_if_held(m, out);
+    emit(out, LC_ACT_QUIESCE);
+    emit(out, LC_ACT_CLOSE_CONNECTIONS);
+    emit(out, LC_ACT_WITHDRAW);
+    m->state = FERRY_STATE_QUIET;
+    m->expired = 1;
+}
+
+/* Q C W (E*) >QT: nothing is open, go quiet now. */
+static void quiet_idle(struct lc_machine *m, struct lc_actions *out)
+{
+    emit(out, LC_ACT_QUIESCE);
+    emit(out, LC_ACT_CLOSE_CONNECTIONS);
+    emit(out, LC_ACT_WITHDRAW);
+    end_if_held(m, out);
+    m->state = FERRY_STATE_QUIET;
+}
+
 /* >FG after the caller's actions: ends what is held, clears the background
  * period. */
 static void to_foreground(struct lc_machine *m, struct lc_actions *out)
@@ -137,6 +176,8 @@ static void step_foreground(struct lc_machine *m, enum lc_input in,
         m->background = 1;
         if (f->open_transfers > 0) {
             enter_finishing(m, out);
+        } else if (m->silent || m->no_linger) {
+            quiet_idle(m, out);
         } else {
             emit(out, LC_ACT_ARM_LINGER);
             m->state = FERRY_STATE_LINGER;
@@ -163,11 +204,11 @@ static void step_finishing(struct lc_machine *m, enum lc_input in,
 {
     switch (in) {
     case LC_IN_FOREGROUND:
+        emit(out, LC_ACT_REVIVE);
         to_foreground(m, out);
         break;
     case LC_IN_EXPIRING:
-        go_quiet(m, out, FERRY_STATE_QUIET);
-        m->expired = 1;
+        expire_now(m, out);
         break;
     case LC_IN_WILL_SUSPEND:
         go_quiet(m, out, FERRY_STATE_SUSPENDED);
@@ -180,8 +221,12 @@ static void step_finishing(struct lc_machine *m, enum lc_input in,
         emit(out, LC_ACT_READVERTISE);
         break;
     case LC_IN_TRANSFERS_IDLE:
-        emit(out, LC_ACT_ARM_LINGER);
-        m->state = FERRY_STATE_LINGER;
+        if (m->no_linger) {
+            quiet_idle(m, out);
+        } else {
+            emit(out, LC_ACT_ARM_LINGER);
+            m->state = FERRY_STATE_LINGER;
+        }
         break;
     case LC_IN_BEGIN_FAILED:
         m->held = 0;
@@ -200,12 +245,17 @@ static void step_linger(struct lc_machine *m, enum lc_input in,
     switch (in) {
     case LC_IN_FOREGROUND:
         emit(out, LC_ACT_DISARM_TIMER);
+        if (m->held) {
+            emit(out, LC_ACT_REVIVE);
+        } else {
+            emit(out, LC_ACT_REBIND);
+            emit(out, LC_ACT_READVERTISE);
+        }
         to_foreground(m, out);
         break;
     case LC_IN_EXPIRING:
         emit(out, LC_ACT_DISARM_TIMER);
-        go_quiet(m, out, FERRY_STATE_QUIET);
-        m->expired = 1;
+        expire_now(m, out);
         break;
     case LC_IN_WILL_SUSPEND:
         emit(out, LC_ACT_DISARM_TIMER);
@@ -301,6 +351,15 @@ void lc_machine_init(struct lc_machine *m)
     m->background = 0;
     m->held = 0;
     m->expired = 0;
+    m->silent = 0;
+    m->no_linger = 0;
+}
+
+void lc_machine_init_background(struct lc_machine *m)
+{
+    lc_machine_init(m);
+    m->state = FERRY_STATE_QUIET;
+    m->background = 1;
 }
 
 void lc_machine_step(struct lc_machine *m, enum lc_input in,
@@ -358,6 +417,7 @@ static const char *const action_names[] = {
     [LC_ACT_REBIND] = "rebind",
     [LC_ACT_READVERTISE] = "readvertise",
     [LC_ACT_RESTORE] = "restore",
+    [LC_ACT_REVIVE] = "revive",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

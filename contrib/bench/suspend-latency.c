@@ -64,6 +64,14 @@ int ferry_server_post_event(ferry_server *srv, enum ferry_event ev)
     return lc_engine_post(b->eng, (enum lc_input)ev);
 }
 
+/* The per-id expiration (unused by the bench: the fake posts EXPIRING). */
+int ferry_host_assertion_expiring(ferry_server *srv, uint64_t id)
+{
+    struct bench *b = (struct bench *)(void *)srv;
+
+    return b && b->eng ? lc_engine_expiring(b->eng, id) : FERRY_ENOTFOUND;
+}
+
 /* Op stubs: the server's side costs nothing here. */
 static void op_nop(void *ctx)
 {
