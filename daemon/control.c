@@ -271,6 +271,34 @@ static void run_command(struct control *c, char *line, char *ans, size_t len)
         }
         goto done;
     }
+    if (strcmp(line, "lock") == 0 || strcmp(line, "unlock") == 0) {
+        /* the phone locks: the glue hears protectedDataWillBecomeUnavailable
+         * first, then the files named turn EPERM; unlock the other way */
+        int lock = line[0] == 'l';
+        char *save = NULL;
+
+        if (!c->fake) {
+            snprintf(ans, len, "error: '%s' needs the fake OS: start ferryd with --os fake",
+                     line);
+            return;
+        }
+        for (char *name = arg ? strtok_r(arg, " ", &save) : NULL; lock && name;
+             name = strtok_r(NULL, " ", &save)) {
+            if (ferry_fake_os_protect(c->fake, name) < 0) {
+                snprintf(ans, len, "error: too many protected names, or '%.64s' too long",
+                         name);
+                return;
+            }
+        }
+        if (lock) {
+            rc = ferry_host_protected_data(c->srv, 0);
+            ferry_fake_os_lock(c->fake, 1);
+        } else {
+            ferry_fake_os_lock(c->fake, 0);
+            rc = ferry_host_protected_data(c->srv, 1);
+        }
+        goto done;
+    }
     if (strcmp(line, "protected-data") == 0) {
         if (!arg || (strcmp(arg, "available") != 0 && strcmp(arg, "unavailable") != 0)) {
             snprintf(ans, len, "error: protected-data takes 'available' or 'unavailable'");
@@ -336,6 +364,7 @@ static void run_command(struct control *c, char *line, char *ans, size_t len)
     if (strcmp(line, "help") == 0) {
         snprintf(ans, len, "ok commands: background foreground expire [ID] suspend "
                  "[--silent] resume terminate network protected-data available|unavailable "
+                 "lock [NAME...] unlock "
                  "advance MS hang MS status pair [--read-only] sessions "
                  "revoke ID token create NAME [--read-only] token revoke ID");
         return;

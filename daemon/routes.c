@@ -49,6 +49,7 @@
 #include "listing.h"
 #include "routes.h"
 #include "server.h"
+#include "sysio.h"
 #include "thumb.h"
 #include "trash.h"
 #include "tree-size.h"
@@ -403,6 +404,27 @@ static enum srv_error_page page_for(int rc)
     }
 }
 
+/*
+ * 503 for a file the OS keeps locked (EPERM while the host said protected
+ * data is unavailable: a locked iPhone and a file of class Complete): not
+ * the 403 a client may take as permanent. Retry-After: 30 (the person
+ * unlocks the phone); never cached.
+ */
+static enum MHD_Result reply_locked(struct MHD_Connection *c, struct request *rq)
+{
+    static const char body[] = "Unavailable while the device is locked: try again after "
+                               "it is unlocked.\n";
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Retry-After", "30");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
+    return reply(c, rq, MHD_HTTP_SERVICE_UNAVAILABLE, r, sizeof body - 1);
+}
+
 /* GET or HEAD of anything in the shared folder. */
 static enum MHD_Result serve_path(struct ferry_server *srv, struct MHD_Connection *c,
                                   struct request *rq, const char *url, int is_head)
@@ -416,7 +438,11 @@ static enum MHD_Result serve_path(struct ferry_server *srv, struct MHD_Connectio
     if (rc < 0)
         return error_page(srv, c, rq, page_for(rc));
     /* O_NONBLOCK: opening a FIFO must not hang a worker thread. */
-    rc = paths_open(srv->root_fd, rel, O_RDONLY | O_NONBLOCK, &srv->paths, &fd);
+    rc = lc_sys_may_open(rel);
+    if (rc == 0)
+        rc = paths_open(srv->root_fd, rel, O_RDONLY | O_NONBLOCK, &srv->paths, &fd);
+    if (rc == -EPERM && __atomic_load_n(&srv->data_locked, __ATOMIC_ACQUIRE))
+        return reply_locked(c, rq);
     if (rc < 0)
         return error_page(srv, c, rq, page_for(rc));
     if (fstat(fd, &st) < 0) {

@@ -691,7 +691,14 @@ static int fake_openat(int dir_fd, const char *name, int flags, unsigned mode)
     return lc_sysio_real.openat(dir_fd, name, flags, mode);
 }
 
-static const struct lc_sysio fake_sysio = {.accept = fake_accept, .openat = fake_openat};
+/* The fake's sysio may_open: -EPERM for a protected file while locked. */
+static int fake_may_open(const char *path)
+{
+    return is_locked_out(path) ? -EPERM : 0;
+}
+
+static const struct lc_sysio fake_sysio = {.accept = fake_accept, .openat = fake_openat,
+                                           .may_open = fake_may_open};
 
 /* Marks listening socket fd (stat sb) defunct; drops stale entries first.
  * Returns 1, or 0 when the table is full. */

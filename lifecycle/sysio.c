@@ -39,7 +39,14 @@ static int real_openat(int dir_fd, const char *name, int flags, unsigned mode)
     return openat(dir_fd, name, flags, (mode_t)mode);
 }
 
-const struct lc_sysio lc_sysio_real = {.accept = real_accept, .openat = real_openat};
+static int real_may_open(const char *path)
+{
+    (void)path;
+    return 0;
+}
+
+const struct lc_sysio lc_sysio_real = {.accept = real_accept, .openat = real_openat,
+                                       .may_open = real_may_open};
 
 static _Atomic(const struct lc_sysio *) table = &lc_sysio_real;
 
@@ -56,4 +63,9 @@ int lc_sys_accept(int fd, struct sockaddr *peer, socklen_t *len)
 int lc_sys_openat(int dir_fd, const char *name, int flags, unsigned mode)
 {
     return atomic_load(&table)->openat(dir_fd, name, flags, mode);
+}
+
+int lc_sys_may_open(const char *path)
+{
+    return atomic_load(&table)->may_open(path);
 }

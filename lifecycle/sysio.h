@@ -22,6 +22,11 @@ struct lc_sysio {
     int (*accept)(int fd, struct sockaddr *peer, socklen_t *len);
     /* openat(dir_fd, name, flags, mode): the fd, or -1 with errno. */
     int (*openat)(int dir_fd, const char *name, int flags, unsigned mode);
+    /* Whether a file of the shared folder at `path` ('/'-led, below the
+     * root) may be opened now: 0, or -EPERM when its data protection class
+     * makes it unreadable (a locked iPhone). The real one always says 0:
+     * the real EPERM comes from the open itself. */
+    int (*may_open)(const char *path);
 };
 
 /* The real calls. */
@@ -34,6 +39,9 @@ void lc_sysio_install(const struct lc_sysio *t);
 /* accept through the installed table: a non-blocking, close-on-exec
  * connection fd, or -1 with errno. Any thread. */
 int lc_sys_accept(int fd, struct sockaddr *peer, socklen_t *len);
+
+/* may_open through the installed table. Any thread. */
+int lc_sys_may_open(const char *path);
 
 /* openat through the installed table. Any thread. */
 int lc_sys_openat(int dir_fd, const char *name, int flags, unsigned mode);

@@ -18,7 +18,9 @@
 #   6. D3/D4: with a download open, `expire ID` of a wrong id is refused
 #      and changes nothing, `expire ID` of the held id ends it (held 0, no
 #      watchdog kill) and goes quiet; a silent suspension is refused while
-#      an assertion is held (iOS does not suspend then).
+#      an assertion is held (iOS does not suspend then);
+#   7. D9: `lock NAME` (protected data unavailable, the file EPERM): 503 with
+#      Retry-After, not 403; `unlock`: served again.
 # Figures (diagnostics): foreground -> first answer, defunct -> serving.
 
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -26,7 +28,7 @@
 need_cmd curl
 [ -x "$FERRYCTL" ] || bail_out "FERRYCTL=$FERRYCTL is not an executable (build it first)"
 
-plan 40
+plan 46
 
 root=$FERRY_TMP/root
 mkdir "$root"
@@ -168,6 +170,22 @@ is "$(cst 'j["state"] + " " + str(j["fake_os"]["held"]) + " " + str(j["fake_os"]
 kill "$dl" 2>/dev/null
 wait "$dl" 2>/dev/null
 forget_pid "$dl"
+ferry_stop
+
+# ---------------------------------------------------------------- 7. D9
+printf 'class Complete\n' >"$root/secret.txt"
+if ! start_fake; then
+    bail_out "ferryd --os fake did not start (7)"
+fi
+ctl_ok lock secret.txt
+http "$FERRY_BASE/secret.txt"
+is "$HTTP_STATUS $(hdr Retry-After)" "503 30" \
+    "7: D9: a protected file while locked: 503 with Retry-After, not 403"
+http "$FERRY_BASE/small.txt"
+is "$HTTP_STATUS" 200 "7: other files are served while locked"
+ctl_ok unlock
+http "$FERRY_BASE/secret.txt"
+is "$HTTP_STATUS $(cat "$HTTP_BODY")" "200 class Complete" "7: unlocked: served again"
 ferry_stop
 
 finish
