@@ -25,11 +25,13 @@
  * D disarm-timer, S snapshot, Q quiesce, C close-connections, W withdraw,
  * R rebind, V readvertise, T restore, K revive (R V unless the listener is
  * known to be alive). X ("go quiet") is S Q C W E*. Y ("go quiet at
- * once", the expiration) is S E* Q C W: the assertion ends right after the
- * snapshot, before the slow work (closing TLS connections, withdrawing,
- * joining the accept thread), which runs after it inside the same call —
- * the expiration handler has not returned, so the app is not suspended
- * yet, and iOS allows it only "momentarily".
+ * once", the expiration) is E* S Q C W: the assertion ends first, before
+ * the snapshot (two fsyncs: up to hundreds of ms on a busy disk) and the
+ * slow work (closing TLS connections, withdrawing, joining the accept
+ * thread), which all run after it inside the same call: the expiration
+ * handler has not returned, so the app is not suspended yet, and iOS
+ * allows the end only "momentarily" after the warning. The journal is
+ * current anyway: BACKGROUND wrote it when the assertion was begun.
  * ">ST" is the new state; every ">FG" also clears background and expired;
  * "!" sets expired.
  *
@@ -71,7 +73,7 @@
  *
  * Invariants (checked by tests/unit/lifecycle/test_machine.c): B never while
  * held or expired; E* only while held, and held is 0 after it; E* is the last
- * action of its step, except in Y, where it directly follows the snapshot; every way from FIN/LIN to QT/SU/TE leaves held 0; A
+ * action of its step, except in Y, where it is the first; every way from FIN/LIN to QT/SU/TE leaves held 0; A
  * only on entering LIN; D on every way out of LIN but timer; FG holds
  * nothing; the listener is open exactly in FG, FIN and LIN.
  */
@@ -114,12 +116,12 @@ static void go_quiet(struct lc_machine *m, struct lc_actions *out,
     m->state = to;
 }
 
-/* Y: the expiration. Snapshot, end what is held, then the slow close-down,
- * into QUIET; sets expired. */
+/* Y: the expiration. End what is held first, then snapshot and the slow
+ * close-down, into QUIET; sets expired. */
 static void expire_now(struct lc_machine *m, struct lc_actions *out)
 {
-    emit(out, LC_ACT_SNAPSHOT);
     end_if_held(m, out);
+    emit(out, LC_ACT_SNAPSHOT);
     emit(out, LC_ACT_QUIESCE);
     emit(out, LC_ACT_CLOSE_CONNECTIONS);
     emit(out, LC_ACT_WITHDRAW);

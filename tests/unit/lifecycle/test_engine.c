@@ -1755,8 +1755,9 @@ static void test_threads(void **state)
 
 /* ------------------------------------------------ iOS as it really is */
 
-/* D2: the expiration ends the assertion right after the snapshot, before
- * the listener and the connections close (slow: TLS close_notify, joins). */
+/* D2: the expiration ends the assertion first, before the snapshot (fsyncs)
+ * and before the listener and the connections close (slow: TLS
+ * close_notify, joins). */
 static void test_expiry_ends_before_slow_work(void **state)
 {
     struct rig *r = *state;
