@@ -383,6 +383,17 @@ enum ferry_assertion_kind {
  * timer); a slot must therefore never call ferry_server_post_event() itself:
  * the port posts from its own context (an OS callback, a timer, the fake
  * clock), never from inside a slot.
+ *
+ * Threads and timing (the contract every port keeps): a slot may run on
+ * any thread — the host's main thread (ferry_host_* calls), an HTTP worker
+ * (a transfer opening in the background begins an assertion there), the
+ * port's timer thread, ferry's rebinder thread. It must return within
+ * about a millisecond, must not call any ferry_* function, and must never
+ * wait for another thread (the main thread or queue above all): that
+ * thread may be blocked in a ferry_host_* call waiting for the lock the
+ * slot runs under. On iOS, beginBackgroundTask and endBackgroundTask are
+ * nonisolated: call them directly, on the UIApplication taken on the main
+ * thread at set-up, never through DispatchQueue.main.sync.
  */
 typedef struct ferry_port {
     void *ctx; /* passed to every slot */
@@ -397,7 +408,9 @@ typedef struct ferry_port {
      */
     int (*begin_assertion)(void *ctx, enum ferry_assertion_kind kind,
                            const char *reason, uint64_t *id);
-    /* Ends an assertion begun above. Called exactly once per begin. Required. */
+    /* Ends an assertion begun above. Called exactly once per begin, never
+     * for an id the host reported expiring and ferry answered
+     * FERRY_ENOTFOUND (the host ends that one). Required. */
     void (*end_assertion)(void *ctx, uint64_t id);
     /* Progress of a continued-processing assertion. May be NULL. */
     void (*report_progress)(void *ctx, uint64_t id, uint64_t done,
