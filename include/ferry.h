@@ -454,8 +454,8 @@ enum ferry_state ferry_server_state(const ferry_server *srv);
  *  - Serialised with every other lifecycle event by one lock; a call made
  *    from inside a port slot (forbidden, see ferry_port) would be queued.
  *  - Time: bounded by the slowest action it runs. The ones that go quiet
- *    end assertions first, then close connections (TLS close_notify waits
- *    at most 5 s in total, other waits are shorter), withdraw mDNS (at most
+ *    end assertions first, then snapshot (two fsyncs), close connections
+ *    (the TLS close_notify wait is capped at 250 ms), withdraw mDNS (at most
  *    250 ms) and join the accept thread.
  *  - Returns 0, FERRY_ESTATE when the server is not running (stopped, or
  *    between stop and start), FERRY_EINVAL_CONFIG for a bad argument.
