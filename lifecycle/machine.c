@@ -8,7 +8,7 @@
  *
  *                  FG          FIN         LIN         QT        SU          TE
  * background       (1)         -           -           -         -           -
- * foreground       -           K E* >FG    (7)         R V >FG   T R V >FG   -
+ * foreground       -           (7)         D (7)       R V >FG   T R V >FG   -
  * expiring         -           Y >QT !     D Y >QT !   -         -           -
  * will-suspend     X >SU       X >SU       D X >SU     S >SU     -           -
  * resumed          -           -           -           -         (2)         -
@@ -64,10 +64,13 @@
  *     assertion held here, which was granted earlier: it is ended. Not held:
  *     ignored.
  *
- * (7) D; then if held, K E* >FG (protected the whole time: the listener is
- *     alive unless its accept thread said otherwise); else R V E* >FG (an
- *     unprotected linger may have been suspended without notice, which
- *     defuncts the listener: rebind, it is cheap).
+ * (7) If held and not exposed, K E* >FG (protected the whole time: the
+ *     listener is alive unless its accept thread said otherwise); else
+ *     R V E* >FG. exposed is set on entering LINGER from FG with nothing
+ *     held and cleared by every >FG: an unprotected linger may have been
+ *     suspended without notice, which defuncts the listener unseen (its
+ *     accept thread notices only when a client comes), also when a
+ *     transfer then began an assertion. Rebinding is cheap.
  * (8) no_linger: Q C W E* >QT; else A >LIN (the linger is protected by
  *     the held assertion, so it is safe also when silent).
  *
@@ -146,6 +149,7 @@ static void to_foreground(struct lc_machine *m, struct lc_actions *out)
     end_if_held(m, out);
     m->background = 0;
     m->expired = 0;
+    m->exposed = 0;
     m->state = FERRY_STATE_FOREGROUND;
 }
 
@@ -183,6 +187,7 @@ static void step_foreground(struct lc_machine *m, enum lc_input in,
         } else {
             emit(out, LC_ACT_ARM_LINGER);
             m->state = FERRY_STATE_LINGER;
+            m->exposed = 1; /* listening, nothing held */
         }
         break;
     case LC_IN_WILL_SUSPEND:
@@ -200,13 +205,24 @@ static void step_foreground(struct lc_machine *m, enum lc_input in,
     }
 }
 
+/* K, or R V when the background period was exposed (see lc_machine). */
+static void revive_or_rebind(struct lc_machine *m, struct lc_actions *out)
+{
+    if (m->exposed || !m->held) {
+        emit(out, LC_ACT_REBIND);
+        emit(out, LC_ACT_READVERTISE);
+    } else {
+        emit(out, LC_ACT_REVIVE);
+    }
+}
+
 /* The FINISHING column. */
 static void step_finishing(struct lc_machine *m, enum lc_input in,
                            struct lc_actions *out)
 {
     switch (in) {
     case LC_IN_FOREGROUND:
-        emit(out, LC_ACT_REVIVE);
+        revive_or_rebind(m, out);
         to_foreground(m, out);
         break;
     case LC_IN_EXPIRING:
@@ -247,12 +263,7 @@ static void step_linger(struct lc_machine *m, enum lc_input in,
     switch (in) {
     case LC_IN_FOREGROUND:
         emit(out, LC_ACT_DISARM_TIMER);
-        if (m->held) {
-            emit(out, LC_ACT_REVIVE);
-        } else {
-            emit(out, LC_ACT_REBIND);
-            emit(out, LC_ACT_READVERTISE);
-        }
+        revive_or_rebind(m, out);
         to_foreground(m, out);
         break;
     case LC_IN_EXPIRING:
@@ -355,6 +366,7 @@ void lc_machine_init(struct lc_machine *m)
     m->expired = 0;
     m->silent = 0;
     m->no_linger = 0;
+    m->exposed = 0;
 }
 
 void lc_machine_init_background(struct lc_machine *m)

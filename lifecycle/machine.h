@@ -89,6 +89,10 @@ struct lc_machine {
                          quiet inside the call */
     int no_linger;    /* FERRY_LINGER_NONE: go quiet as soon as nothing is
                          open in the background */
+    int exposed;      /* this background period had a listener open with
+                         no assertion held (an unprotected linger): a
+                         silent suspension may have defunct it, unseen, so
+                         FOREGROUND rebinds. Cleared on FOREGROUND. */
 };
 
 /* What the engine knows when it feeds an input. */

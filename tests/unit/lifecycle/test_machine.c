@@ -93,8 +93,8 @@ struct row {
 };
 
 #define R(s, bg, h, x, open, in, s2, bg2, h2, x2, acts)                        \
-    {{FERRY_STATE_##s, bg, h, x, 0, 0}, open, LC_IN_##in,                      \
-     {FERRY_STATE_##s2, bg2, h2, x2, 0, 0}, acts}
+    {{FERRY_STATE_##s, bg, h, x, 0, 0, 0}, open, LC_IN_##in,                   \
+     {FERRY_STATE_##s2, bg2, h2, x2, 0, 0, 0}, acts}
 /* Ignored: nothing changes, no action, whatever the open transfers. */
 #define IGN(s, bg, h, x, in) R(s, bg, h, x, ANY, in, s, bg, h, x, "")
 
@@ -269,7 +269,7 @@ static const struct row table[] = {
     R(FOREGROUND, 0, 1, 0, ANY, WILL_SUSPEND, SUSPENDED, 0, 0, 0, SQCWE),
     R(FOREGROUND, 0, 0, 1, POS, BACKGROUND, QUIET, 1, 0, 1, SQCW),
     R(FOREGROUND, 0, 0, 1, 0, BACKGROUND, LINGER, 1, 0, 1, "arm-linger"),
-    R(FINISHING, 1, 0, 0, ANY, FOREGROUND, FOREGROUND, 0, 0, 0, "revive"),
+    R(FINISHING, 1, 0, 0, ANY, FOREGROUND, FOREGROUND, 0, 0, 0, "rebind readvertise"),
     R(FINISHING, 1, 0, 0, ANY, EXPIRING, QUIET, 1, 0, 1, SQCW),
     R(FINISHING, 1, 0, 0, ANY, BEGIN_FAILED, QUIET, 1, 0, 0, SQCW),
 };
@@ -321,7 +321,7 @@ static void check_flags_row(int silent, int no_linger, struct lc_machine from, u
  * on FOREGROUND. */
 static void test_silent_and_no_linger(void **state)
 {
-    struct lc_machine fg, fin = {FERRY_STATE_FINISHING, 1, 1, 0, 0, 0}, bgq;
+    struct lc_machine fg, fin = {FERRY_STATE_FINISHING, 1, 1, 0, 0, 0, 0}, bgq;
 
     (void)state;
     lc_machine_init(&fg);
@@ -453,7 +453,7 @@ static void test_unknown(void **state)
         }
     }
     for (size_t k = 0; k < LC_INPUT_COUNT; k++) {
-        struct lc_machine m = {(enum ferry_state)42, 1, 1, 0, 0, 0}, was = m;
+        struct lc_machine m = {(enum ferry_state)42, 1, 1, 0, 0, 0, 0}, was = m;
 
         a.n = 3;
         lc_machine_step(&m, all_inputs[k], &f, &a);
@@ -501,6 +501,8 @@ struct world {
     int on_screen;  /* the last BACKGROUND/FOREGROUND the app acted on */
     int warned;     /* an expiration warning went out in this background
                        period (no begin until the foreground) */
+    int defunct;    /* the OS suspended silently while the listener was
+                       open: it accepts nothing until a rebind */
     unsigned begins, ends, refusals;
     unsigned visited[NSTATES][LC_INPUT_COUNT];
 };
@@ -590,6 +592,7 @@ static void check_step(unsigned seq, unsigned stepno,
             break;
         case LC_ACT_REBIND:
             w->listening = 1;
+            w->defunct = 0;
             break;
         case LC_ACT_WITHDRAW:
             CHECK(w->advertised, "withdraw while not advertised");
@@ -602,6 +605,8 @@ static void check_step(unsigned seq, unsigned stepno,
             CHECK(before->state == FERRY_STATE_SUSPENDED, "restore not on resume");
             break;
         case LC_ACT_REVIVE:
+            /* rebinds only a listener its accept thread reported dead: a
+             * defunct one nobody tried is not known, so stays defunct */
             w->listening = 1;
             w->advertised = 1;
             break;
@@ -666,8 +671,13 @@ static void check_settled(unsigned seq, unsigned stepno,
         CHECK(w->held == 0, "left %s holding", state_name(before->state));
     CHECK(m->background == !w->on_screen, "background is %d on %s screen",
           m->background, w->on_screen ? "the" : "no");
-    if (m->state == FERRY_STATE_FOREGROUND)
+    if (m->state == FERRY_STATE_FOREGROUND) {
         CHECK(w->on_screen, "foreground while off screen");
+        CHECK(!w->defunct, "foreground with a defunct listener: nothing is answered");
+    }
+    if ((m->state == FERRY_STATE_FINISHING || m->state == FERRY_STATE_LINGER) && m->held &&
+        w->defunct && !m->exposed)
+        CHECK(0, "a defunct listener not known to the machine");
     CHECK(m->expired == w->warned, "expired is %d after %s warning",
           m->expired, w->warned ? "a" : "no");
     if (m->expired)
@@ -782,6 +792,147 @@ static void test_random_sequences(void **state)
                 fail_msg("random walk never fed %s in %s",
                          lc_input_name(all_inputs[k]),
                          state_name((enum ferry_state)s));
+}
+
+
+/* --------------------------------------------------------- exhaustive */
+
+#define EXPLORE_DEPTH 8
+
+/* What the exhaustive walk remembers: for each (machine, world) state the
+ * most steps that were still to go when it was met; a state met again with
+ * no more steps to go has nothing new below it. */
+struct explore {
+    signed char best[NSTATES * 2 * 2 * 2 * 4 * 256];
+    unsigned long long steps, states, refusals;
+};
+
+/* A dense index of the parts of (m, w) that decide every later step (the
+ * counters do not: the checks compare them with each other only). */
+static size_t explore_key(const struct lc_machine *m, const struct world *w)
+{
+    size_t k = (size_t)m->state;
+
+    k = k * 2 + (size_t)(m->background != 0);
+    k = k * 2 + (size_t)(m->held != 0);
+    k = k * 2 + (size_t)(m->expired != 0);
+    k = k * 4 + (size_t)((m->silent != 0) | (m->no_linger != 0) << 1);
+    k = k * 2 + (size_t)(w->held != 0);
+    k = k * 2 + (size_t)(w->listening != 0);
+    k = k * 2 + (size_t)(w->advertised != 0);
+    k = k * 2 + (size_t)(w->armed != 0);
+    k = k * 2 + (size_t)(w->on_screen != 0);
+    k = k * 2 + (size_t)(w->warned != 0);
+    k = k * 2 + (size_t)(w->defunct != 0);
+    k = k * 2 + (size_t)(m->exposed != 0);
+    return k;
+}
+
+/*
+ * Every input (with every open-transfer count the engine could pass with
+ * it: 0, 1 or 2, as TRANSFER_OPENED / TRANSFERS_IDLE allow), and after
+ * every begin both a grant and a refusal (the port failing that call),
+ * from (m, w), `left` steps deep, each step checked as the random walk
+ * checks it.
+ */
+static void explore(struct explore *x, const struct lc_machine *m, const struct world *w,
+                    int left)
+{
+    size_t key = explore_key(m, w);
+
+    if (left <= 0 || x->best[key] >= left)
+        return;
+    if (x->best[key] < 0)
+        x->states++;
+    x->best[key] = (signed char)left;
+    /* The OS suspends silently: only in the background with nothing held
+     * (iOS never suspends an app holding a task), and it tells nobody. The
+     * listener, if open, is defunct from then on. The app runs again (in
+     * the background) at once: the next input is its next event. */
+    if (m->background && !m->held && w->listening && !w->defunct) {
+        struct world wn = *w;
+
+        wn.defunct = 1;
+        x->steps++;
+        explore(x, m, &wn, left - 1);
+    }
+    for (size_t k = 0; k < LC_INPUT_COUNT; k++) {
+        enum lc_input in = all_inputs[k];
+
+        for (unsigned open = 0; open < 3; open++) {
+            if ((in == LC_IN_TRANSFER_OPENED && open == 0) ||
+                (in == LC_IN_TRANSFERS_IDLE && open > 0))
+                continue;
+            for (int refuse = 0; refuse < 2; refuse++) {
+                struct lc_machine next = *m, mid;
+                struct world wn = *w;
+                struct lc_facts fa = {.open_transfers = open};
+                struct lc_actions acts;
+                enum lc_input fed = in;
+
+                /* a BEGIN_FAILED the engine never feeds unprompted in FIN */
+                if (in == LC_IN_BEGIN_FAILED && m->state == FERRY_STATE_FINISHING)
+                    continue;
+                lc_machine_step(&next, in, &fa, &acts);
+                x->steps++;
+                check_step(0, (unsigned)(EXPLORE_DEPTH - left), m, in, &fa, &next, &acts, &wn);
+                if (has_action(&acts, LC_ACT_BEGIN_ASSERTION)) {
+                    if (refuse) { /* the port refuses this begin */
+                        wn.held--;
+                        wn.begins--;
+                        wn.refusals++;
+                        x->refusals++;
+                        mid = next;
+                        lc_machine_step(&next, LC_IN_BEGIN_FAILED, &fa, &acts);
+                        check_step(0, (unsigned)(EXPLORE_DEPTH - left), &mid,
+                                   LC_IN_BEGIN_FAILED, &fa, &next, &acts, &wn);
+                        fed = LC_IN_BEGIN_FAILED;
+                    }
+                } else if (refuse) {
+                    continue; /* no begin: nothing to refuse */
+                }
+                check_settled(0, (unsigned)(EXPLORE_DEPTH - left), m, fed, &fa, &next, &acts,
+                              &wn);
+                check_models(0, (unsigned)(EXPLORE_DEPTH - left), m, in, &fa, &next, &acts);
+                explore(x, &next, &wn, left - 1);
+            }
+        }
+    }
+}
+
+/* Every sequence of up to EXPLORE_DEPTH inputs over the whole alphabet,
+ * every refusal of every begin, from every start (foreground, launched into
+ * the background) in every model (notified, silent, no linger, both). */
+static void test_exhaustive(void **state)
+{
+    static struct explore x;
+    unsigned long long total_states = 0, total_steps = 0, total_refusals = 0;
+
+    (void)state;
+    for (int model = 0; model < 4; model++) {
+        for (int bg_start = 0; bg_start < 2; bg_start++) {
+            struct lc_machine m;
+            struct world w;
+
+            memset(&x, 0, sizeof x);
+            memset(x.best, -1, sizeof x.best);
+            memset(&w, 0, sizeof w);
+            if (bg_start)
+                lc_machine_init_background(&m);
+            else
+                lc_machine_init(&m);
+            m.silent = model & 1;
+            m.no_linger = (model >> 1) & 1;
+            w.listening = w.advertised = w.on_screen = !bg_start;
+            explore(&x, &m, &w, EXPLORE_DEPTH);
+            total_states += x.states;
+            total_steps += x.steps;
+            total_refusals += x.refusals;
+        }
+    }
+    print_message("# exhaustive to depth %d: %llu distinct states, %llu steps, %llu refused "
+                  "begins\n", EXPLORE_DEPTH, total_states, total_steps, total_refusals);
+    assert_true(total_states > 50);
 }
 
 /* ----------------------------------------------------------------- replay */
@@ -979,6 +1130,7 @@ int main(void)
         cmocka_unit_test(test_table_is_complete),
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_silent_and_no_linger),
+        cmocka_unit_test(test_exhaustive),
         cmocka_unit_test(test_unknown),
         cmocka_unit_test(test_random_sequences),
         cmocka_unit_test(test_replay_expiration),
