@@ -20,7 +20,9 @@
 #      watchdog kill) and goes quiet; a silent suspension is refused while
 #      an assertion is held (iOS does not suspend then);
 #   7. D9: `lock NAME` (protected data unavailable, the file EPERM): 503 with
-#      Retry-After, not 403; `unlock`: served again.
+#      Retry-After, not 403; `unlock`: served again;
+#   8. D12: an expired resumable upload is swept on FOREGROUND (iOS never
+#      posts RESUMED, and nothing else runs while the app is idle).
 # Figures (diagnostics): foreground -> first answer, defunct -> serving.
 
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -28,7 +30,7 @@
 need_cmd curl
 [ -x "$FERRYCTL" ] || bail_out "FERRYCTL=$FERRYCTL is not an executable (build it first)"
 
-plan 46
+plan 51
 
 root=$FERRY_TMP/root
 mkdir "$root"
@@ -186,6 +188,28 @@ is "$HTTP_STATUS" 200 "7: other files are served while locked"
 ctl_ok unlock
 http "$FERRY_BASE/secret.txt"
 is "$HTTP_STATUS $(cat "$HTTP_BODY")" "200 class Complete" "7: unlocked: served again"
+ferry_stop
+
+# ---------------------------------------------------------------- 8. D12
+# iOS never posts RESUMED: FOREGROUND removes expired resumable uploads
+state8=$FERRY_TMP/state8
+if ! start_fake --state-dir "$state8" --upload-expiry 1; then
+    bail_out "ferryd --upload-expiry 1 did not start (8)"
+fi
+printf '0123456789' >"$FERRY_TMP/ten"
+http -X POST -H 'Tus-Resumable: 1.0.0' -H 'Upload-Length: 100' \
+    -H "Upload-Metadata: filename $(printf exp.bin | base64)" "$FERRY_BASE/.ferry/uploads/"
+loc=$(hdr Location)
+http -X PATCH -H 'Tus-Resumable: 1.0.0' -H 'Content-Type: application/offset+octet-stream' \
+    -H 'Upload-Offset: 0' -T "$FERRY_TMP/ten" "$FERRY_BASE$loc"
+is "$HTTP_STATUS" 204 "8: a resumable upload of 10 of 100 bytes"
+n_before=$(ls "$state8/uploads" | wc -l)
+ctl_ok background
+sleep 2 # past the 1 s expiry (wall clock: nothing to poll)
+ctl_ok foreground
+n_after=$(ls "$state8/uploads" | wc -l)
+ok_if "8: D12: FOREGROUND swept the expired upload ($n_before -> $n_after entries)" \
+    [ "$n_before" -gt 0 -a "$n_after" -eq 0 ]
 ferry_stop
 
 finish
