@@ -22,7 +22,8 @@
 #   7. D9: `lock NAME` (protected data unavailable, the file EPERM): 503 with
 #      Retry-After, not 403; `unlock`: served again;
 #   8. D12: an expired resumable upload is swept on FOREGROUND (iOS never
-#      posts RESUMED, and nothing else runs while the app is idle).
+#      posts RESUMED, and nothing else runs while the app is idle);
+#   9. D4: SIGTERM with an assertion held ends it before the teardown.
 # Figures (diagnostics): foreground -> first answer, defunct -> serving.
 
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -30,7 +31,7 @@
 need_cmd curl
 [ -x "$FERRYCTL" ] || bail_out "FERRYCTL=$FERRYCTL is not an executable (build it first)"
 
-plan 51
+plan 55
 
 root=$FERRY_TMP/root
 mkdir "$root"
@@ -211,5 +212,28 @@ n_after=$(ls "$state8/uploads" | wc -l)
 ok_if "8: D12: FOREGROUND swept the expired upload ($n_before -> $n_after entries)" \
     [ "$n_before" -gt 0 -a "$n_after" -eq 0 ]
 ferry_stop
+
+# ---------------------------------------------------------------- 9. D4
+# the server stops while an assertion is held: it is ended first, before
+# the slow teardown (libmicrohttpd completing requests, TLS, mDNS)
+if ! start_fake; then
+    bail_out "ferryd --os fake did not start (9)"
+fi
+curl -q -sS --max-time $((60 * T_SCALE)) --limit-rate 200k -o "$FERRY_TMP/big9.out" \
+    "$FERRY_BASE/big.bin" 2>/dev/null &
+dl=$!
+track_pid "$dl"
+for ((i = 0; i < 20 * T_WAIT; i++)); do
+    [ "$(cst 'j.get("transfers", 0)')" -ge 1 ] 2>/dev/null && break
+    sleep 0.05
+done
+ctl_ok background
+is "$(cst 'j["fake_os"]["held"]')" 1 "9: one assertion held"
+ferry_stop
+like "$(cat "$FERRY_ERR")" "stopping: ending 1 assertion first" \
+    "9: D4: stopping ends the assertion first"
+kill "$dl" 2>/dev/null
+wait "$dl" 2>/dev/null
+forget_pid "$dl"
 
 finish
