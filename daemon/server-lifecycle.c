@@ -290,6 +290,8 @@ int ferry_server_transfers(ferry_server *srv, ferry_transfer **list, size_t *n)
     return lc_registry_snapshot(srv->registry, 1, list, n);
 }
 
+/* The host API (ferry.h, "host API"): thin, named entry points over the
+ * engine; every contract is written there. */
 int ferry_host_app_state(ferry_server *srv, enum ferry_app_state st)
 {
     switch (st) {
@@ -297,8 +299,17 @@ int ferry_host_app_state(ferry_server *srv, enum ferry_app_state st)
         return ferry_server_post_event(srv, FERRY_EVENT_FOREGROUND);
     case FERRY_APP_BACKGROUND:
         return ferry_server_post_event(srv, FERRY_EVENT_BACKGROUND);
-    case FERRY_APP_INACTIVE:
-        return srv && ferry_server_state(srv) != FERRY_STATE_TERMINATED ? 0 : FERRY_ESTATE;
+    case FERRY_APP_INACTIVE: { /* nothing changes: only say whether running */
+        int rc = FERRY_ESTATE;
+
+        if (!srv)
+            return rc;
+        pthread_rwlock_rdlock(&srv->engine_lock);
+        if (srv->engine)
+            rc = 0;
+        pthread_rwlock_unlock(&srv->engine_lock);
+        return rc;
+    }
     }
     return FERRY_EINVAL_CONFIG;
 }
