@@ -99,6 +99,21 @@ enum ferry_auth {
 };
 
 /*
+ * How the host OS suspends the app (ferry_config.suspend_model).
+ * NOTIFIED: the OS announces suspension or sleep (FERRY_EVENT_WILL_SUSPEND,
+ * then RESUMED): logind, macOS, the fake OS's announced suspension.
+ * SILENT: iOS. The app is suspended without notice whenever it holds no
+ * assertion in the background, and every listener and connection is
+ * defunct on suspension; no WILL_SUSPEND or RESUMED ever comes. ferry then
+ * never listens in the background without an assertion: BACKGROUND with
+ * nothing open goes quiet inside the call (no linger).
+ */
+enum ferry_suspend_model {
+    FERRY_SUSPEND_NOTIFIED = 0,
+    FERRY_SUSPEND_SILENT = 1,
+};
+
+/*
  * Server configuration. Fill it with ferry_config_init() first, then set the
  * fields you need. Strings are borrowed: ferry_server_new() copies what it
  * keeps, so the caller may free them after that call returns.
@@ -135,7 +150,8 @@ typedef struct ferry_config {
                               partial uploads), created with mode 0700; never
                               inside root. NULL: nothing is persisted. */
     unsigned linger_ms; /* background: how long to hold on after the last
-                           transfer ends before going quiet; 0 = 1000 */
+                           transfer ends before going quiet; 0 = 1000;
+                           FERRY_LINGER_NONE: go quiet at once */
     const char *service_name; /* mDNS/DNS-SD instance name; NULL = "Files on
                                  <hostname>" */
     int no_mdns;        /* do not advertise over mDNS/DNS-SD */
@@ -168,7 +184,17 @@ typedef struct ferry_config {
                              the password are kept in state_dir. */
     unsigned pairing_ttl_s; /* a pairing URL's token is valid this long;
                                0 = 300 */
+    enum ferry_suspend_model suspend_model; /* how the OS suspends: see the
+                                               lifecycle section */
+    int start_in_background; /* the app was launched straight into the
+                                background (no didEnterBackground comes):
+                                ferry_server_start() restores the journal
+                                but binds and publishes nothing (state
+                                QUIET, ferry_server_port() 0) until
+                                FOREGROUND */
 } ferry_config;
+
+#define FERRY_LINGER_NONE 0xffffffffu /* linger_ms: no linger */
 
 #define FERRY_DEFAULT_PORT 8731
 #define FERRY_DEFAULT_TLS_PORT 8732
@@ -357,6 +383,17 @@ enum ferry_assertion_kind {
  * timer); a slot must therefore never call ferry_server_post_event() itself:
  * the port posts from its own context (an OS callback, a timer, the fake
  * clock), never from inside a slot.
+ *
+ * Threads and timing (the contract every port keeps): a slot may run on
+ * any thread — the host's main thread (ferry_host_* calls), an HTTP worker
+ * (a transfer opening in the background begins an assertion there), the
+ * port's timer thread, ferry's rebinder thread. It must return within
+ * about a millisecond, must not call any ferry_* function, and must never
+ * wait for another thread (the main thread or queue above all): that
+ * thread may be blocked in a ferry_host_* call waiting for the lock the
+ * slot runs under. On iOS, beginBackgroundTask and endBackgroundTask are
+ * nonisolated: call them directly, on the UIApplication taken on the main
+ * thread at set-up, never through DispatchQueue.main.sync.
  */
 typedef struct ferry_port {
     void *ctx; /* passed to every slot */
@@ -371,7 +408,9 @@ typedef struct ferry_port {
      */
     int (*begin_assertion)(void *ctx, enum ferry_assertion_kind kind,
                            const char *reason, uint64_t *id);
-    /* Ends an assertion begun above. Called exactly once per begin. Required. */
+    /* Ends an assertion begun above. Called exactly once per begin, never
+     * for an id the host reported expiring and ferry answered
+     * FERRY_ENOTFOUND (the host ends that one). Required. */
     void (*end_assertion)(void *ctx, uint64_t id);
     /* Progress of a continued-processing assertion. May be NULL. */
     void (*report_progress)(void *ctx, uint64_t id, uint64_t done,
@@ -402,6 +441,85 @@ int ferry_server_post_event(ferry_server *srv, enum ferry_event ev);
 
 /* The current lifecycle state. */
 enum ferry_state ferry_server_state(const ferry_server *srv);
+
+/* ------------------------------------------------------------- host API
+ *
+ * Named entry points for an app's glue (the iOS wrapper, issue 19's Swift
+ * package), for what ferry_server_post_event() has no room for. The
+ * contract, common to every ferry_host_* call:
+ *  - Any thread, including the main thread and an expiration handler:
+ *    ferry never waits for the host's main thread.
+ *  - Synchronous: everything the call requires (snapshot, closing the
+ *    listener, every end_assertion it causes) has happened when it returns.
+ *  - Serialised with every other lifecycle event by one lock; a call made
+ *    from inside a port slot (forbidden, see ferry_port) would be queued.
+ *  - Time: bounded by the slowest action it runs. The ones that go quiet
+ *    end assertions first, then snapshot (two fsyncs), close connections
+ *    (the TLS close_notify wait is capped at 250 ms), withdraw mDNS (at most
+ *    250 ms) and join the accept thread.
+ *  - Returns 0, FERRY_ESTATE when the server is not running (stopped, or
+ *    between stop and start), FERRY_EINVAL_CONFIG for a bad argument.
+ *
+ * The port slots' side of the contract (ferry_port): they may run on any
+ * of these threads (the host's, an HTTP worker when a transfer opens in the
+ * background, the port's timer) with the lifecycle lock held; they must
+ * return within about a millisecond, must not call ferry, and must not
+ * wait for the main thread or queue (DispatchQueue.main.sync deadlocks
+ * against a main-thread ferry_host_* call waiting for that lock). On iOS,
+ * beginBackgroundTask/endBackgroundTask are nonisolated: call them directly
+ * on the UIApplication taken on main at set-up.
+ */
+
+enum ferry_app_state {
+    FERRY_APP_ACTIVE = 0,   /* on screen (willEnterForeground, scenePhase
+                               .active): FOREGROUND */
+    FERRY_APP_INACTIVE,     /* on screen but interrupted (Control Center, a
+                               call): nothing changes, ferry keeps serving */
+    FERRY_APP_BACKGROUND,   /* didEnterBackground: BACKGROUND */
+};
+
+/*
+ * The app's state changed. ACTIVE: ends what is held, listens again if the
+ * listener is not known to be alive (always after an unprotected
+ * background period, which a silent suspension may have ended), re-
+ * advertises, retries a pending journal read, removes expired resumable
+ * uploads. BACKGROUND: with transfers open, snapshot and begin a finish-up
+ * assertion; with none, go quiet inside the call (silent model, or
+ * FERRY_LINGER_NONE) or linger. INACTIVE: nothing. Idempotent.
+ */
+int ferry_host_app_state(ferry_server *srv, enum ferry_app_state st);
+
+/*
+ * From an assertion's expiration handler, synchronously (never dispatch it
+ * asynchronously). When ferry holds `id` it ends it through the port's
+ * end_assertion(id) first, inside this call, then (when nothing else is
+ * held) snapshots, closes the listener and connections and withdraws the
+ * service, and returns 0. When ferry does not hold `id` (already ended, not
+ * ferry's, or the server is stopped) it returns FERRY_ENOTFOUND and changes
+ * nothing: the caller must end the task itself (endBackgroundTask) before
+ * returning. Never FERRY_ESTATE.
+ */
+int ferry_host_assertion_expiring(ferry_server *srv, uint64_t id);
+
+/*
+ * Protected data became unavailable (0: protectedDataWillBecomeUnavailable,
+ * the phone locks and files of class Complete turn EPERM about 10 s later)
+ * or available again (1). Unavailable: snapshot now (while the journal can
+ * still be written). Available: retry a journal read that failed. The
+ * journal's folder should be of class CompleteUntilFirstUserAuthentication.
+ */
+int ferry_host_protected_data(ferry_server *srv, int available);
+
+/* Interfaces or addresses changed (NWPathMonitor): listen again and re-
+ * advertise when listening. */
+int ferry_host_network_changed(ferry_server *srv);
+
+/* applicationWillTerminate: snapshot, close, end everything (best effort:
+ * a suspended app is killed without this). */
+int ferry_host_will_terminate(ferry_server *srv);
+
+/* The port's timer is due (from the port's own timer queue). */
+int ferry_host_timer(ferry_server *srv);
 
 /* Text name of a state ("foreground", ...) or event ("background", ...). */
 const char *ferry_state_name(enum ferry_state st);
@@ -452,6 +570,15 @@ typedef struct ferry_fake_os_config {
     int reclaim_sockets;          /* on suspend, shut down every socket of the
                                      process except exempt_fds (as iOS does) */
     int exempt_fds[8];            /* sockets reclaim leaves alone; -1 = unused */
+    int defunct_listeners;        /* reclaim leaves listening sockets open but
+                                     defunct: every accept() through ferry's
+                                     socket table fails with ECONNABORTED, as
+                                     on iOS after a suspension */
+    int expire_by_id;             /* deliver warnings one assertion at a time
+                                     through ferry_host_assertion_expiring()
+                                     (ending it as the glue would when ferry
+                                     answers FERRY_ENOTFOUND), not as one
+                                     FERRY_EVENT_EXPIRING */
     /*
      * Called once on a watchdog kill with a reason; NULL: only recorded. It
      * may run inside a port slot, with ferry's lifecycle lock held: it must
@@ -509,6 +636,36 @@ int ferry_fake_os_expire(ferry_fake_os *os);
  */
 int ferry_fake_os_suspend(ferry_fake_os *os);
 int ferry_fake_os_resume(ferry_fake_os *os);
+
+/*
+ * The OS suspends the app as iOS does: no event at all. Refused
+ * (FERRY_ESTATE, logged) while an assertion is held: iOS does not suspend
+ * an app holding a background task. Reclaims sockets if configured (with
+ * defunct_listeners, listening sockets fail every accept with ECONNABORTED
+ * afterwards). The next ferry_fake_os_resume() posts nothing either. Returns
+ * 0 or FERRY_ESTATE (dead, suspended, holding).
+ */
+int ferry_fake_os_suspend_silently(ferry_fake_os *os);
+
+/*
+ * Fires the expiration of held assertion `id` alone, through
+ * ferry_host_assertion_expiring() (the glue ends it itself if ferry answers
+ * FERRY_ENOTFOUND). Returns 0, FERRY_ENOTFOUND (not held or already
+ * warned) or FERRY_ESTATE (suspended or dead).
+ */
+int ferry_fake_os_expire_id(ferry_fake_os *os, uint64_t id);
+
+/*
+ * Protected data, process-wide (it acts through ferry's file table, like
+ * iOS's class keys act on every file of the app). ferry_fake_os_protect()
+ * marks files of that name (a last path component, e.g. "journal") as of
+ * class Complete: returns 0 or FERRY_ENOMEM (at most 8 names of < 64
+ * bytes). ferry_fake_os_lock(os, 1) locks the phone: opening such a file
+ * through ferry fails with EPERM until ferry_fake_os_lock(os, 0). It does
+ * not tell ferry: a host calls ferry_host_protected_data() itself. Returns 0.
+ */
+int ferry_fake_os_protect(ferry_fake_os *os, const char *name);
+int ferry_fake_os_lock(ferry_fake_os *os, int locked);
 
 /* Virtual time in ms. */
 uint64_t ferry_fake_os_now(ferry_fake_os *os);

@@ -36,6 +36,8 @@ struct lc_engine {
     struct lc_ledger ledger;
     struct lc_engine_config cfg;
     uint64_t linger_deadline;   /* port clock; 0 when no linger runs */
+    int journal_pending;        /* the journal could not be read for a
+                                   passing reason: keep it (D6) */
 };
 
 static const char *const state_names[] = {
@@ -87,7 +89,12 @@ int lc_engine_new(const struct lc_engine_config *cfg, struct lc_engine **out)
     e->cfg = *cfg;
     if (!e->cfg.linger_ms)
         e->cfg.linger_ms = 1000;
-    lc_machine_init(&e->m);
+    if (e->cfg.start_in_background)
+        lc_machine_init_background(&e->m);
+    else
+        lc_machine_init(&e->m);
+    e->m.silent = e->cfg.silent != 0;
+    e->m.no_linger = e->cfg.linger_ms == FERRY_LINGER_NONE;
     lc_ledger_init(&e->ledger);
     *out = e;
     return 0;
@@ -113,6 +120,8 @@ void lc_engine_free(struct lc_engine *e)
  * none: the registry is the truth, and finished transfers must not come
  * back after a relaunch. Lock held. Returns 0 or a negative code.
  */
+static int restore_locked(struct lc_engine *e);
+
 static int snapshot_locked(struct lc_engine *e)
 {
     ferry_transfer *list = NULL;
@@ -122,6 +131,11 @@ static int snapshot_locked(struct lc_engine *e)
 
     if (e->cfg.state_dir_fd < 0)
         return 0;
+    if (e->journal_pending && restore_locked(e) < 0 && e->journal_pending) {
+        elog(e, FERRY_LOG_WARN, "lifecycle: the journal in the state folder still cannot be "
+             "read; it is kept as it is, and this snapshot is not written");
+        return FERRY_ESTATE;
+    }
     clock_gettime(CLOCK_MONOTONIC, &t0);
     rc = lc_registry_snapshot(e->cfg.registry, 1, &list, &n);
     if (rc == 0)
@@ -152,12 +166,23 @@ static int restore_locked(struct lc_engine *e)
     if (e->cfg.state_dir_fd < 0)
         return 0;
     rc = lc_journal_load(e->cfg.state_dir_fd, &list, &n, &saved);
-    if (rc < 0) {
-        elog(e, FERRY_LOG_WARN, "lifecycle: the journal in the state folder is unreadable "
-             "or corrupt (%s); ignoring it", rc == LC_JOURNAL_ECORRUPT ? "bad checksum or content"
+    if (rc == LC_JOURNAL_ECORRUPT || rc == LC_JOURNAL_EVERSION || rc == -ELOOP) {
+        elog(e, FERRY_LOG_WARN, "lifecycle: the journal in the state folder is corrupt "
+             "(%s); ignoring it", rc == LC_JOURNAL_ECORRUPT ? "bad checksum or content"
              : rc == LC_JOURNAL_EVERSION ? "written by a newer ferry" : ferry_strerror(rc));
+        e->journal_pending = 0;
         return rc;
     }
+    if (rc < 0) { /* EPERM on a locked phone, EIO, ENOMEM: it may read later */
+        if (!e->journal_pending)
+            elog(e, FERRY_LOG_WARN, "lifecycle: the journal in the state folder cannot be "
+                 "read now (%s); it is kept and read again later", ferry_strerror(rc));
+        e->journal_pending = 1;
+        return rc;
+    }
+    if (e->journal_pending)
+        elog(e, FERRY_LOG_INFO, "lifecycle: the journal in the state folder can be read again");
+    e->journal_pending = 0;
     lc_transfers_keep_resumable(list, &n); /* a PUT in an older version's journal */
     rc = lc_registry_set_restored(e->cfg.registry, list, n);
     free(list);
@@ -218,6 +243,16 @@ static int act(struct lc_engine *e, enum lc_action a)
     case LC_ACT_RESTORE:
         restore_locked(e);
         return 0;
+    case LC_ACT_REVIVE:
+        if (ops->listener_alive && ops->listener_alive(ops->ctx))
+            return 0;
+        elog(e, FERRY_LOG_INFO, "lifecycle: the listener is not known to be alive: "
+             "listening again");
+        rc = ops->rebind(ops->ctx);
+        if (rc < 0)
+            elog(e, FERRY_LOG_ERROR, "lifecycle: cannot listen again: %s", ferry_strerror(rc));
+        ops->readvertise(ops->ctx);
+        return 0;
     }
     return 0;
 }
@@ -257,6 +292,8 @@ static void step(struct lc_engine *e, enum lc_input in)
          ferry_state_name(e->m.state), acts.n ? ";" : "", trace);
     for (size_t i = 0; i < acts.n; i++)
         refused |= act(e, acts.v[i]);
+    if (in == LC_IN_FOREGROUND && e->journal_pending)
+        restore_locked(e); /* unlocked by now, most likely */
     if (refused) {
         step(e, LC_IN_BEGIN_FAILED); /* before anything else queued */
         return;
@@ -271,18 +308,19 @@ static void step(struct lc_engine *e, enum lc_input in)
     }
 }
 
-int lc_engine_post(struct lc_engine *e, enum lc_input in)
+/* Queues `in` behind the running step (lock held, busy). */
+static void enqueue(struct lc_engine *e, enum lc_input in)
 {
-    pthread_mutex_lock(&e->lock);
-    if (e->busy) { /* posted by an action on this thread: run it next */
-        if (e->qn < QUEUE_MAX)
-            e->queue[(e->qhead + e->qn++) % QUEUE_MAX] = in;
-        else
-            elog(e, FERRY_LOG_ERROR, "lifecycle: event queue full, %s dropped",
-                 lc_input_name(in));
-        pthread_mutex_unlock(&e->lock);
-        return 0;
-    }
+    if (e->qn < QUEUE_MAX)
+        e->queue[(e->qhead + e->qn++) % QUEUE_MAX] = in;
+    else
+        elog(e, FERRY_LOG_ERROR, "lifecycle: event queue full, %s dropped",
+             lc_input_name(in));
+}
+
+/* Steps `in` and then everything queued meanwhile. Lock held, not busy. */
+static void run(struct lc_engine *e, enum lc_input in)
+{
     e->busy = 1;
     step(e, in);
     while (e->qn) {
@@ -293,8 +331,51 @@ int lc_engine_post(struct lc_engine *e, enum lc_input in)
         step(e, next);
     }
     e->busy = 0;
+}
+
+int lc_engine_post(struct lc_engine *e, enum lc_input in)
+{
+    pthread_mutex_lock(&e->lock);
+    if (e->busy) /* posted by an action on this thread: run it next */
+        enqueue(e, in);
+    else
+        run(e, in);
     pthread_mutex_unlock(&e->lock);
     return 0;
+}
+
+int lc_engine_expiring(struct lc_engine *e, uint64_t id)
+{
+    int found;
+
+    pthread_mutex_lock(&e->lock);
+    found = lc_ledger_end_one(&e->ledger, e->cfg.port, id);
+    if (found)
+        elog(e, FERRY_LOG_INFO, "lifecycle: assertion %llu expiring: ended it%s",
+             (unsigned long long)id, e->ledger.n ? "; others are still held" : "");
+    if (found && e->ledger.n == 0) {
+        if (e->busy)
+            enqueue(e, LC_IN_EXPIRING);
+        else
+            run(e, LC_IN_EXPIRING);
+    }
+    pthread_mutex_unlock(&e->lock);
+    return found ? 0 : FERRY_ENOTFOUND;
+}
+
+size_t lc_engine_end_all(struct lc_engine *e)
+{
+    size_t n;
+
+    pthread_mutex_lock(&e->lock);
+    n = e->ledger.n;
+    if (n) {
+        elog(e, FERRY_LOG_INFO, "lifecycle: stopping: ending %zu assertion%s first", n,
+             n == 1 ? "" : "s");
+        lc_ledger_end_all(&e->ledger, e->cfg.port);
+    }
+    pthread_mutex_unlock(&e->lock);
+    return n;
 }
 
 enum ferry_state lc_engine_state(struct lc_engine *e)
@@ -357,6 +438,27 @@ int lc_engine_restore(struct lc_engine *e)
     rc = restore_locked(e);
     pthread_mutex_unlock(&e->lock);
     return rc;
+}
+
+int lc_engine_retry_restore(struct lc_engine *e)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&e->lock);
+    if (e->journal_pending)
+        rc = restore_locked(e);
+    pthread_mutex_unlock(&e->lock);
+    return rc;
+}
+
+int lc_engine_journal_pending(struct lc_engine *e)
+{
+    int p;
+
+    pthread_mutex_lock(&e->lock);
+    p = e->journal_pending;
+    pthread_mutex_unlock(&e->lock);
+    return p;
 }
 
 int lc_engine_snapshot(struct lc_engine *e)

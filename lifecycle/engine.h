@@ -6,7 +6,12 @@
  * Threads: lc_engine_post() may be called from any thread; one lock
  * serialises every step, and all actions of a step are carried out before it
  * returns (an iOS expiration handler must finish synchronously). The port's
- * slots and the ops below run with that lock held, on the posting thread.
+ * slots and the ops below run with that lock held, on the posting thread —
+ * which may be the host's main thread, an HTTP worker (a transfer opening)
+ * or the port's timer. A slot therefore must return fast, must not call
+ * ferry, and must never wait for another thread that may itself be waiting
+ * for ferry (an iOS glue must not DispatchQueue.main.sync from a slot: the
+ * main thread may be blocked in ferry_host_app_state() on this lock).
  * An input posted while a step runs on the same thread (from an action) is
  * queued and handled right after it.
  */
@@ -36,6 +41,9 @@ struct lc_ops {
     void (*readvertise)(void *ctx);
     /* Log a line. */
     void (*log)(void *ctx, enum ferry_log_level level, const char *line);
+    /* Whether the listener is open and its accept thread has reported no
+     * failure. May be NULL: then "revive" always rebinds. */
+    int (*listener_alive)(void *ctx);
 };
 
 struct lc_engine_config {
@@ -43,7 +51,9 @@ struct lc_engine_config {
     struct lc_ops ops;
     struct lc_registry *registry; /* borrowed */
     int state_dir_fd;       /* journal folder, or -1: nothing persisted */
-    unsigned linger_ms;
+    unsigned linger_ms;     /* 0 = 1000; FERRY_LINGER_NONE: no linger */
+    int silent;             /* FERRY_SUSPEND_SILENT (see lc_machine.silent) */
+    int start_in_background; /* start QUIET (nothing bound or published) */
 };
 
 /* Creates an engine in FOREGROUND. Returns 0 or FERRY_ENOMEM. */
@@ -84,8 +94,38 @@ void lc_engine_transfer_close(struct lc_engine *e, uint64_t id);
  * as resumable (lc_registry_interrupt), so snapshots keep it. */
 void lc_engine_transfer_interrupt(struct lc_engine *e, uint64_t id);
 
-/* Reads the journal into the registry's restored set (cold start). */
+/*
+ * Reads the journal into the registry's restored set (cold start). A
+ * journal that is corrupt or of a newer version (LC_JOURNAL_ECORRUPT,
+ * _EVERSION, a symlink) is ignored and replaced by the next snapshot. Any
+ * other error (EPERM/EACCES of a protected file on a locked phone, EIO,
+ * ENOMEM) leaves the journal "pending": no snapshot writes or removes it
+ * until a later read succeeds; the read is tried again before each
+ * snapshot, on FOREGROUND and on lc_engine_retry_restore(). Returns 0 or the
+ * error.
+ */
 int lc_engine_restore(struct lc_engine *e);
+
+/* Retries a pending journal read (protected data became available).
+ * Returns 0 (nothing pending, or read now) or the error. */
+int lc_engine_retry_restore(struct lc_engine *e);
+
+/* Whether the journal is pending (see lc_engine_restore). */
+int lc_engine_journal_pending(struct lc_engine *e);
+
+/*
+ * The expiration warning of assertion `id`: when the engine holds it, ends
+ * it through the port first (before anything slow), then, if nothing else
+ * is held, goes quiet (the EXPIRING input) within the same call. Returns 0
+ * when the engine held `id` and has ended it, FERRY_ENOTFOUND when it does
+ * not hold it (the caller must end it itself). Any thread; from inside an
+ * action on the same thread the end happens at once and the rest is queued.
+ */
+int lc_engine_expiring(struct lc_engine *e, uint64_t id);
+
+/* Ends every held assertion now (the server is stopping): the slow
+ * teardown that follows must not hold one. Returns how many were ended. */
+size_t lc_engine_end_all(struct lc_engine *e);
 
 /* Writes the open and restored transfers to the journal now, or removes
  * it when there are none. */

@@ -26,6 +26,7 @@
 
 #include "compat.h"
 #include "journal.h"
+#include "sysio.h"
 #include "tls-compat.h"
 
 #define MAGIC "ferry-journal "          /* followed by the version and \n */
@@ -523,8 +524,8 @@ int lc_journal_load(int dir_fd, ferry_transfer **list, size_t *n,
     if (saved_ms)
         *saved_ms = 0;
     /* O_NONBLOCK: a FIFO planted under the name must not hang the open. */
-    fd = openat(dir_fd, LC_JOURNAL_NAME,
-                O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    fd = lc_sys_openat(dir_fd, LC_JOURNAL_NAME,
+                       O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0);
     if (fd < 0)
         return errno == ENOENT ? 0 : -errno;
     if (fstat(fd, &st) != 0) {

@@ -53,6 +53,20 @@ void lc_ledger_end_all(struct lc_ledger *l, const ferry_port *port)
         port->end_assertion(port->ctx, ending[i].id);
 }
 
+int lc_ledger_end_one(struct lc_ledger *l, const ferry_port *port, uint64_t id)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->held[i].id != id)
+            continue;
+        memmove(&l->held[i], &l->held[i + 1], (l->n - i - 1) * sizeof l->held[0]);
+        l->n--;
+        l->ends++;
+        port->end_assertion(port->ctx, id);
+        return 1;
+    }
+    return 0;
+}
+
 void lc_ledger_progress(struct lc_ledger *l, const ferry_port *port,
                         uint64_t done, uint64_t total)
 {

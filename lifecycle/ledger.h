@@ -49,6 +49,13 @@ int lc_ledger_begin(struct lc_ledger *l, const ferry_port *port,
 void lc_ledger_end_all(struct lc_ledger *l, const ferry_port *port);
 
 /*
+ * Ends held assertion `id` alone (the others stay held). Returns 1 when it
+ * was held and is ended (forgotten before the port's end_assertion), 0 when
+ * it is not held (nothing called).
+ */
+int lc_ledger_end_one(struct lc_ledger *l, const ferry_port *port, uint64_t id);
+
+/*
  * Reports progress to every held continued-processing assertion (none to a
  * finish-up one); nothing when the port's report_progress is NULL.
  */

@@ -8,22 +8,30 @@
  *
  *                  FG          FIN         LIN         QT        SU          TE
  * background       (1)         -           -           -         -           -
- * foreground       -           E* >FG      D E* >FG    R V >FG   T R V >FG   -
- * expiring         -           X >QT !     D X >QT !   -         -           -
+ * foreground       -           (7)         D (7)       R V >FG   T R V >FG   -
+ * expiring         -           Y >QT !     D Y >QT !   -         -           -
  * will-suspend     X >SU       X >SU       D X >SU     S >SU     -           -
  * resumed          -           -           -           -         (2)         -
  * will-terminate   X >TE       X >TE       D X >TE     S >TE     >TE         -
  * network-changed  R V         R V         R V         -         -           -
  * timer            -           -           (3)         -         -           -
  * transfer-opened  -           -           (4)         -         -           -
- * transfers-idle   -           A >LIN      -           -         -           -
+ * transfers-idle   -           (8)         -           -         -           -
  * begin-failed     -           (5)         (6)         -         -           -
  *
  * States: FG foreground, FIN finishing, LIN linger, QT quiet, SU suspended,
  * TE terminated. Actions, in the order written: B begin-assertion (then
  * held=1), E* end-assertions only if held (then held=0), A arm-linger,
  * D disarm-timer, S snapshot, Q quiesce, C close-connections, W withdraw,
- * R rebind, V readvertise, T restore. X ("go quiet") is S Q C W E*.
+ * R rebind, V readvertise, T restore, K revive (R V unless the listener is
+ * known to be alive). X ("go quiet") is S Q C W E*. Y ("go quiet at
+ * once", the expiration) is E* S Q C W: the assertion ends first, before
+ * the snapshot (two fsyncs: up to hundreds of ms on a busy disk) and the
+ * slow work (closing TLS connections, withdrawing, joining the accept
+ * thread), which all run after it inside the same call: the expiration
+ * handler has not returned, so the app is not suspended yet, and iOS
+ * allows the end only "momentarily" after the warning. The journal is
+ * current anyway: BACKGROUND wrote it when the assertion was begun.
  * ">ST" is the new state; every ">FG" also clears background and expired;
  * "!" sets expired.
  *
@@ -32,6 +40,9 @@
  *     current should the app hang and be killed before its expiration
  *     handler runs); else S Q C W >QT (an expired app must not
  *     begin: go quiet as a refused begin would). With none open: A >LIN.
+ *     With none open: Q C W >QT when silent or no_linger (an unprotected
+ *     linger would be suspended without notice, and the listener defunct:
+ *     TN2277 says close it when going into the background), else A >LIN.
  *     (FG is never held nor expired: the last two cases cannot happen.)
  * (2) T; then if background, >QT (resumed off screen: the listener stays
  *     closed until foreground); else R V >FG.
@@ -53,9 +64,19 @@
  *     assertion held here, which was granted earlier: it is ended. Not held:
  *     ignored.
  *
+ * (7) If held and not exposed, K E* >FG (protected the whole time: the
+ *     listener is alive unless its accept thread said otherwise); else
+ *     R V E* >FG. exposed is set on entering LINGER from FG with nothing
+ *     held and cleared by every >FG: an unprotected linger may have been
+ *     suspended without notice, which defuncts the listener unseen (its
+ *     accept thread notices only when a client comes), also when a
+ *     transfer then began an assertion. Rebinding is cheap.
+ * (8) no_linger: Q C W E* >QT; else A >LIN (the linger is protected by
+ *     the held assertion, so it is safe also when silent).
+ *
  * Invariants (checked by tests/unit/lifecycle/test_machine.c): B never while
  * held or expired; E* only while held, and held is 0 after it; E* is the last
- * action of its step; every way from FIN/LIN to QT/SU/TE leaves held 0; A
+ * action of its step, except in Y, where it is the first; every way from FIN/LIN to QT/SU/TE leaves held 0; A
  * only on entering LIN; D on every way out of LIN but timer; FG holds
  * nothing; the listener is open exactly in FG, FIN and LIN.
  */
@@ -98,6 +119,29 @@ static void go_quiet(struct lc_machine *m, struct lc_actions *out,
     m->state = to;
 }
 
+/* Y: the expiration. End what is held first, then snapshot and the slow
+ * close-down, into QUIET; sets expired. */
+static void expire_now(struct lc_machine *m, struct lc_actions *out)
+{
+    end_if_held(m, out);
+    emit(out, LC_ACT_SNAPSHOT);
+    emit(out, LC_ACT_QUIESCE);
+    emit(out, LC_ACT_CLOSE_CONNECTIONS);
+    emit(out, LC_ACT_WITHDRAW);
+    m->state = FERRY_STATE_QUIET;
+    m->expired = 1;
+}
+
+/* Q C W (E*) >QT: nothing is open, go quiet now. */
+static void quiet_idle(struct lc_machine *m, struct lc_actions *out)
+{
+    emit(out, LC_ACT_QUIESCE);
+    emit(out, LC_ACT_CLOSE_CONNECTIONS);
+    emit(out, LC_ACT_WITHDRAW);
+    end_if_held(m, out);
+    m->state = FERRY_STATE_QUIET;
+}
+
 /* >FG after the caller's actions: ends what is held, clears the background
  * period. */
 static void to_foreground(struct lc_machine *m, struct lc_actions *out)
@@ -105,6 +149,7 @@ static void to_foreground(struct lc_machine *m, struct lc_actions *out)
     end_if_held(m, out);
     m->background = 0;
     m->expired = 0;
+    m->exposed = 0;
     m->state = FERRY_STATE_FOREGROUND;
 }
 
@@ -137,9 +182,12 @@ static void step_foreground(struct lc_machine *m, enum lc_input in,
         m->background = 1;
         if (f->open_transfers > 0) {
             enter_finishing(m, out);
+        } else if (m->silent || m->no_linger) {
+            quiet_idle(m, out);
         } else {
             emit(out, LC_ACT_ARM_LINGER);
             m->state = FERRY_STATE_LINGER;
+            m->exposed = 1; /* listening, nothing held */
         }
         break;
     case LC_IN_WILL_SUSPEND:
@@ -157,17 +205,28 @@ static void step_foreground(struct lc_machine *m, enum lc_input in,
     }
 }
 
+/* K, or R V when the background period was exposed (see lc_machine). */
+static void revive_or_rebind(struct lc_machine *m, struct lc_actions *out)
+{
+    if (m->exposed || !m->held) {
+        emit(out, LC_ACT_REBIND);
+        emit(out, LC_ACT_READVERTISE);
+    } else {
+        emit(out, LC_ACT_REVIVE);
+    }
+}
+
 /* The FINISHING column. */
 static void step_finishing(struct lc_machine *m, enum lc_input in,
                            struct lc_actions *out)
 {
     switch (in) {
     case LC_IN_FOREGROUND:
+        revive_or_rebind(m, out);
         to_foreground(m, out);
         break;
     case LC_IN_EXPIRING:
-        go_quiet(m, out, FERRY_STATE_QUIET);
-        m->expired = 1;
+        expire_now(m, out);
         break;
     case LC_IN_WILL_SUSPEND:
         go_quiet(m, out, FERRY_STATE_SUSPENDED);
@@ -180,8 +239,12 @@ static void step_finishing(struct lc_machine *m, enum lc_input in,
         emit(out, LC_ACT_READVERTISE);
         break;
     case LC_IN_TRANSFERS_IDLE:
-        emit(out, LC_ACT_ARM_LINGER);
-        m->state = FERRY_STATE_LINGER;
+        if (m->no_linger) {
+            quiet_idle(m, out);
+        } else {
+            emit(out, LC_ACT_ARM_LINGER);
+            m->state = FERRY_STATE_LINGER;
+        }
         break;
     case LC_IN_BEGIN_FAILED:
         m->held = 0;
@@ -200,12 +263,12 @@ static void step_linger(struct lc_machine *m, enum lc_input in,
     switch (in) {
     case LC_IN_FOREGROUND:
         emit(out, LC_ACT_DISARM_TIMER);
+        revive_or_rebind(m, out);
         to_foreground(m, out);
         break;
     case LC_IN_EXPIRING:
         emit(out, LC_ACT_DISARM_TIMER);
-        go_quiet(m, out, FERRY_STATE_QUIET);
-        m->expired = 1;
+        expire_now(m, out);
         break;
     case LC_IN_WILL_SUSPEND:
         emit(out, LC_ACT_DISARM_TIMER);
@@ -301,6 +364,16 @@ void lc_machine_init(struct lc_machine *m)
     m->background = 0;
     m->held = 0;
     m->expired = 0;
+    m->silent = 0;
+    m->no_linger = 0;
+    m->exposed = 0;
+}
+
+void lc_machine_init_background(struct lc_machine *m)
+{
+    lc_machine_init(m);
+    m->state = FERRY_STATE_QUIET;
+    m->background = 1;
 }
 
 void lc_machine_step(struct lc_machine *m, enum lc_input in,
@@ -358,6 +431,7 @@ static const char *const action_names[] = {
     [LC_ACT_REBIND] = "rebind",
     [LC_ACT_READVERTISE] = "readvertise",
     [LC_ACT_RESTORE] = "restore",
+    [LC_ACT_REVIVE] = "revive",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

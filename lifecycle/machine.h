@@ -59,6 +59,10 @@ enum lc_action {
     LC_ACT_REBIND,              /* (re)open the listening sockets */
     LC_ACT_READVERTISE,         /* publish the mDNS record again */
     LC_ACT_RESTORE,             /* read the journal back */
+    LC_ACT_REVIVE,              /* rebind and re-advertise, unless the
+                                   listener is known to be alive (it was
+                                   protected the whole time and its accept
+                                   thread reported no failure) */
 };
 
 #define LC_MAX_ACTIONS 12
@@ -76,6 +80,19 @@ struct lc_machine {
                          results through LC_IN_BEGIN_FAILED) */
     int expired;      /* an expiration happened in this background period:
                          no new begin until FOREGROUND */
+    /* Configuration, set once after lc_machine_init(); never changed by a
+     * step (last, so that tables of {state, bg, held, expired} still
+     * initialise the rest to 0). */
+    int silent;       /* the OS suspends without notice whenever nothing is
+                         held in the background (iOS): never linger
+                         unprotected; BACKGROUND with nothing open goes
+                         quiet inside the call */
+    int no_linger;    /* FERRY_LINGER_NONE: go quiet as soon as nothing is
+                         open in the background */
+    int exposed;      /* this background period had a listener open with
+                         no assertion held (an unprotected linger): a
+                         silent suspension may have defunct it, unseen, so
+                         FOREGROUND rebinds. Cleared on FOREGROUND. */
 };
 
 /* What the engine knows when it feeds an input. */
@@ -83,8 +100,13 @@ struct lc_facts {
     unsigned open_transfers;
 };
 
-/* The machine at start: FOREGROUND, nothing held. */
+/* The machine at start: FOREGROUND, nothing held, notified model. */
 void lc_machine_init(struct lc_machine *m);
+
+/* The machine of an app launched straight into the background: QUIET,
+ * background, nothing held (the caller opens no listener and publishes
+ * nothing); FOREGROUND later rebinds and re-advertises. */
+void lc_machine_init_background(struct lc_machine *m);
 
 /*
  * Applies `in` to *m given *f, and lists in *out (overwritten) the actions to

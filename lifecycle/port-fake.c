@@ -77,6 +77,7 @@
 #include <unistd.h>
 
 #include "ferry.h"
+#include "sysio.h"
 
 #define FAKE_BUDGET_MS 30000
 #define FAKE_WARNING_MS 5000
@@ -128,6 +129,7 @@ struct ferry_fake_os {
     unsigned drive_depth;
     unsigned expiring_depth; /* EXPIRING posts running on drive_owner */
     int hung;                /* ferry_fake_os_hang(): posts are not delivered */
+    int silent;              /* the current suspension was not announced */
     char *log;
     size_t log_len, log_cap;
     uint64_t log_dropped; /* lines dropped from the front (FAKE_LOG_MAX) */
@@ -302,6 +304,41 @@ static void post(struct ferry_fake_os *os, enum ferry_event ev)
         os->expiring_depth--;
     if (rc != 0 && !os->dead)
         log_line(os, "post of %s returned %d", event_name(ev), rc);
+}
+
+/*
+ * Delivers the expiration of assertion `id` as an iOS glue does: calls
+ * ferry_host_assertion_expiring(srv, id) with the lock released (inside a
+ * counted "expiring" post, so a begin from inside it is a kill); when it
+ * answers that ferry does not hold `id`, the glue ends it itself (logged
+ * "glue ended"). Lock held, this thread is the driver.
+ */
+static void deliver_expiring_id(struct ferry_fake_os *os, uint64_t id)
+{
+    ferry_server *srv = os->srv;
+    int rc;
+
+    if (!srv)
+        return;
+    if (os->hung) {
+        log_line(os, "expiring %llu not delivered: the app is hung", (unsigned long long)id);
+        return;
+    }
+    os->expiring_depth++;
+    pthread_mutex_unlock(&os->lock);
+    rc = ferry_host_assertion_expiring(srv, id);
+    pthread_mutex_lock(&os->lock);
+    os->expiring_depth--;
+    if (rc == 0 || os->dead)
+        return;
+    long i = find_held(os, id);
+    log_line(os, "ferry does not hold %llu (%d): the glue ends it", (unsigned long long)id, rc);
+    if (i >= 0) {
+        os->held[i] = os->held[--os->n_held];
+        os->st.ends++;
+        os->st.held = os->n_held;
+        log_line(os, "glue ended %llu", (unsigned long long)id);
+    }
 }
 
 /* When assertion `a` gets its expiration warning; `a` is not warned. */
@@ -580,8 +617,131 @@ static int is_exempt(const struct ferry_fake_os *os, int fd)
 }
 
 /*
+ * Defunct listeners: the listening sockets a suspension left defunct, as
+ * iOS does, identified by (fd, device, inode) so that a new socket reusing
+ * the number is not hit. accept() on one fails with ECONNABORTED without
+ * taking the pending connection (so poll() keeps reporting it readable: a
+ * listener that ignores this spins, as on a phone). Process-wide, like the
+ * sysio table it is reached through; an entry whose fd no longer names the
+ * same socket is dropped when next looked at.
+ */
+#define DEFUNCT_MAX 64
+static pthread_mutex_t defunct_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { int fd; dev_t dev; ino_t ino; } defunct[DEFUNCT_MAX];
+static size_t n_defunct;
+
+/* Whether fd is a defunct listener. Any thread. */
+static int is_defunct(int fd)
+{
+    struct stat sb;
+    int hit = 0;
+
+    if (fstat(fd, &sb) != 0)
+        return 0;
+    pthread_mutex_lock(&defunct_lock);
+    for (size_t i = 0; i < n_defunct; i++)
+        if (defunct[i].fd == fd && defunct[i].dev == sb.st_dev && defunct[i].ino == sb.st_ino)
+            hit = 1;
+    pthread_mutex_unlock(&defunct_lock);
+    return hit;
+}
+
+/* The fake's sysio accept: ECONNABORTED on a defunct listener. */
+static int fake_accept(int fd, struct sockaddr *peer, socklen_t *len)
+{
+    if (is_defunct(fd)) {
+        errno = ECONNABORTED;
+        return -1;
+    }
+    return lc_sysio_real.accept(fd, peer, len);
+}
+
+/*
+ * Protected data: while locked, opening a file whose last path component
+ * is one of the protected names fails with EPERM, as a file of class
+ * Complete does on a locked iPhone. Process-wide, like the table.
+ */
+#define PROTECTED_MAX 8
+static char protected_names[PROTECTED_MAX][64];
+static size_t n_protected;
+static int data_locked;
+
+/* Whether `name`'s last component is protected and the data locked. */
+static int is_locked_out(const char *name)
+{
+    const char *base = strrchr(name, '/');
+    int hit = 0;
+
+    base = base ? base + 1 : name;
+    pthread_mutex_lock(&defunct_lock);
+    for (size_t i = 0; data_locked && i < n_protected; i++)
+        if (strcmp(protected_names[i], base) == 0)
+            hit = 1;
+    pthread_mutex_unlock(&defunct_lock);
+    return hit;
+}
+
+/* The fake's sysio openat: EPERM on a protected file while locked. */
+static int fake_openat(int dir_fd, const char *name, int flags, unsigned mode)
+{
+    if (is_locked_out(name)) {
+        errno = EPERM;
+        return -1;
+    }
+    return lc_sysio_real.openat(dir_fd, name, flags, mode);
+}
+
+/* The fake's sysio may_open: -EPERM for a protected file while locked. */
+static int fake_may_open(const char *path)
+{
+    return is_locked_out(path) ? -EPERM : 0;
+}
+
+static const struct lc_sysio fake_sysio = {.accept = fake_accept, .openat = fake_openat,
+                                           .may_open = fake_may_open};
+
+/* Marks listening socket fd (stat sb) defunct; drops stale entries first.
+ * Returns 1, or 0 when the table is full. */
+static int defunct_add(int fd, const struct stat *sb)
+{
+    size_t j = 0;
+    int added = 0;
+
+    pthread_mutex_lock(&defunct_lock);
+    for (size_t i = 0; i < n_defunct; i++) { /* keep entries still naming their socket */
+        struct stat cur;
+
+        if (fstat(defunct[i].fd, &cur) == 0 && cur.st_dev == defunct[i].dev &&
+            cur.st_ino == defunct[i].ino && defunct[i].fd != fd)
+            defunct[j++] = defunct[i];
+    }
+    n_defunct = j;
+    if (n_defunct < DEFUNCT_MAX) {
+        defunct[n_defunct].fd = fd;
+        defunct[n_defunct].dev = sb->st_dev;
+        defunct[n_defunct].ino = sb->st_ino;
+        n_defunct++;
+        added = 1;
+    }
+    pthread_mutex_unlock(&defunct_lock);
+    lc_sysio_install(&fake_sysio);
+    return added;
+}
+
+/* Whether fd is a listening socket. */
+static int is_listening(int fd)
+{
+    int on = 0;
+    socklen_t len = sizeof on;
+
+    return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
+}
+
+/*
  * Shuts down (both directions, without closing: the app still holds the fd,
- * like iOS's defunct sockets) `fd` if it is a socket and not exempt.
+ * like iOS's defunct sockets) `fd` if it is a socket and not exempt; with
+ * defunct_listeners, a listening socket is left open but defunct instead
+ * (every accept fails with ECONNABORTED, as on iOS).
  * Returns 1 if it was reclaimed. A socket that was never connected makes
  * shutdown() fail with ENOTCONN but is marked shut all the same: it counts.
  * Other failures are logged. Lock held.
@@ -592,6 +752,11 @@ static int reclaim_fd(struct ferry_fake_os *os, int fd)
 
     if (is_exempt(os, fd) || fstat(fd, &sb) != 0 || !S_ISSOCK(sb.st_mode))
         return 0;
+    if (os->cfg.defunct_listeners && is_listening(fd)) {
+        if (defunct_add(fd, &sb))
+            return 1;
+        log_line(os, "reclaim: too many defunct listeners; fd %d shut down", fd);
+    }
     if (shutdown(fd, SHUT_RDWR) == 0 || errno == ENOTCONN)
         return 1;
     log_line(os, "reclaim: shutdown of fd %d failed: %s", fd,
@@ -746,7 +911,10 @@ int ferry_fake_os_advance(ferry_fake_os *os, uint64_t ms)
             a->warned_ms = os->now;
             os->st.expirations++;
             log_expiration(os, a, 0);
-            post(os, FERRY_EVENT_EXPIRING);
+            if (os->cfg.expire_by_id)
+                deliver_expiring_id(os, a->id);
+            else
+                post(os, FERRY_EVENT_EXPIRING);
         } else if (c == DUE_TIMER) {
             os->timer_at = 0;
             log_line(os, "timer fired");
@@ -809,8 +977,21 @@ int ferry_fake_os_expire(ferry_fake_os *os)
         log_expiration(os, a, 1);
         any = 1;
     }
-    if (any)
+    if (any && os->cfg.expire_by_id) {
+        /* one by one, each through the host call: the ids first, as the
+         * ends reorder the table */
+        uint64_t ids[16];
+        size_t n = 0;
+
+        for (size_t i = 0; i < os->n_held && n < 16; i++)
+            if (os->held[i].warned && os->held[i].warned_ms == os->now)
+                ids[n++] = os->held[i].id;
+        for (size_t k = 0; k < n && !os->dead; k++)
+            if (find_held(os, ids[k]) >= 0)
+                deliver_expiring_id(os, ids[k]);
+    } else if (any) {
         post(os, FERRY_EVENT_EXPIRING);
+    }
 out:
     drive_leave(os);
     pthread_mutex_unlock(&os->lock);
@@ -868,6 +1049,115 @@ out:
 }
 
 /*
+ * Suspends as iOS does: without any event. An app holding an assertion is
+ * not suspended (iOS lets it run: FERRY_ESTATE, logged); otherwise marks
+ * suspended and, if configured, reclaims sockets (defunct listeners
+ * included). The matching ferry_fake_os_resume() posts nothing either.
+ * Returns 0, or FERRY_ESTATE when dead, already suspended or holding.
+ */
+int ferry_fake_os_suspend_silently(ferry_fake_os *os)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&os->lock);
+    drive_enter(os);
+    if (os->dead || os->st.suspended) {
+        rc = FERRY_ESTATE;
+        goto out;
+    }
+    if (os->n_held > 0) {
+        log_line(os, "not suspended: %zu assertion(s) held", os->n_held);
+        rc = FERRY_ESTATE;
+        goto out;
+    }
+    os->st.suspended = 1;
+    os->silent = 1;
+    log_line(os, "suspended silently");
+    if (os->cfg.reclaim_sockets) {
+        uint64_t n = reclaim_all(os);
+        os->st.reclaimed_sockets += n;
+        log_line(os, "reclaimed %llu sockets", (unsigned long long)n);
+    }
+out:
+    drive_leave(os);
+    pthread_mutex_unlock(&os->lock);
+    return rc;
+}
+
+/*
+ * Marks files named `name` (a last path component) as of protection class
+ * Complete. Returns 0, or FERRY_ENOMEM when PROTECTED_MAX are marked or the
+ * name is too long. Process-wide.
+ */
+int ferry_fake_os_protect(ferry_fake_os *os, const char *name)
+{
+    int rc = FERRY_ENOMEM;
+
+    (void)os;
+    pthread_mutex_lock(&defunct_lock);
+    if (n_protected < PROTECTED_MAX && strlen(name) < sizeof protected_names[0]) {
+        snprintf(protected_names[n_protected++], sizeof protected_names[0], "%s", name);
+        rc = 0;
+    }
+    pthread_mutex_unlock(&defunct_lock);
+    lc_sysio_install(&fake_sysio);
+    return rc;
+}
+
+/*
+ * The phone locks (1: protected files fail with EPERM through ferry's file
+ * table) or unlocks (0). Logged in os's log (os may be NULL). Process-wide.
+ * Returns 0.
+ */
+int ferry_fake_os_lock(ferry_fake_os *os, int locked)
+{
+    pthread_mutex_lock(&defunct_lock);
+    data_locked = locked != 0;
+    pthread_mutex_unlock(&defunct_lock);
+    lc_sysio_install(&fake_sysio);
+    if (!os)
+        return 0;
+    pthread_mutex_lock(&os->lock);
+    log_line(os, locked ? "device locked: protected files unavailable"
+                        : "device unlocked: protected files available");
+    pthread_mutex_unlock(&os->lock);
+    return 0;
+}
+
+/*
+ * Fires now the expiration of held assertion `id` alone, through
+ * ferry_host_assertion_expiring() (see deliver_expiring_id). Returns 0,
+ * FERRY_ENOTFOUND when `id` is not held or was already warned, or
+ * FERRY_ESTATE when suspended or dead.
+ */
+int ferry_fake_os_expire_id(ferry_fake_os *os, uint64_t id)
+{
+    int rc = 0;
+    long i;
+
+    pthread_mutex_lock(&os->lock);
+    drive_enter(os);
+    if (os->dead || os->st.suspended) {
+        rc = FERRY_ESTATE;
+        goto out;
+    }
+    i = find_held(os, id);
+    if (i < 0 || os->held[i].warned) {
+        rc = FERRY_ENOTFOUND;
+        goto out;
+    }
+    os->held[i].warned = 1;
+    os->held[i].warned_ms = os->now;
+    os->st.expirations++;
+    log_expiration(os, &os->held[i], 1);
+    deliver_expiring_id(os, id);
+out:
+    drive_leave(os);
+    pthread_mutex_unlock(&os->lock);
+    return rc;
+}
+
+/*
  * Resumes: clears suspended and posts FERRY_EVENT_RESUMED. What fell due
  * while suspended fires on the next advance. Returns 0, or FERRY_ESTATE when
  * not suspended or dead.
@@ -882,8 +1172,13 @@ int ferry_fake_os_resume(ferry_fake_os *os)
         rc = FERRY_ESTATE;
     } else {
         os->st.suspended = 0;
-        log_line(os, "resumed");
-        post(os, FERRY_EVENT_RESUMED);
+        if (os->silent) { /* iOS says nothing: the app just runs again */
+            os->silent = 0;
+            log_line(os, "resumed silently");
+        } else {
+            log_line(os, "resumed");
+            post(os, FERRY_EVENT_RESUMED);
+        }
     }
     drive_leave(os);
     pthread_mutex_unlock(&os->lock);

@@ -257,6 +257,60 @@ static void run_command(struct control *c, char *line, char *ans, size_t len)
         kill(getpid(), SIGTERM); /* main() takes it and stops the server */
         goto done;
     }
+    if (strcmp(line, "suspend") == 0 && arg && strcmp(arg, "--silent") == 0) {
+        if (!c->fake) {
+            snprintf(ans, len, "error: 'suspend --silent' needs the fake OS: start ferryd "
+                     "with --os fake");
+            return;
+        }
+        rc = ferry_fake_os_suspend_silently(c->fake);
+        if (rc == FERRY_ESTATE) {
+            snprintf(ans, len, "error: not suspended (an assertion is held, or already "
+                     "suspended)");
+            return;
+        }
+        goto done;
+    }
+    if (strcmp(line, "lock") == 0 || strcmp(line, "unlock") == 0) {
+        /* the phone locks: the glue hears protectedDataWillBecomeUnavailable
+         * first, then the files named turn EPERM; unlock the other way */
+        int lock = line[0] == 'l';
+        char *save = NULL;
+
+        if (!c->fake) {
+            snprintf(ans, len, "error: '%s' needs the fake OS: start ferryd with --os fake",
+                     line);
+            return;
+        }
+        for (char *name = arg ? strtok_r(arg, " ", &save) : NULL; lock && name;
+             name = strtok_r(NULL, " ", &save)) {
+            if (ferry_fake_os_protect(c->fake, name) < 0) {
+                snprintf(ans, len, "error: too many protected names, or '%.64s' too long",
+                         name);
+                return;
+            }
+        }
+        if (lock) {
+            rc = ferry_host_protected_data(c->srv, 0);
+            ferry_fake_os_lock(c->fake, 1);
+        } else {
+            ferry_fake_os_lock(c->fake, 0);
+            rc = ferry_host_protected_data(c->srv, 1);
+        }
+        goto done;
+    }
+    if (strcmp(line, "protected-data") == 0) {
+        if (!arg || (strcmp(arg, "available") != 0 && strcmp(arg, "unavailable") != 0)) {
+            snprintf(ans, len, "error: protected-data takes 'available' or 'unavailable'");
+            return;
+        }
+        rc = ferry_host_protected_data(c->srv, arg[0] == 'a');
+        goto done;
+    }
+    if ((strcmp(line, "suspend") == 0 || strcmp(line, "resume") == 0) && arg && *arg) {
+        snprintf(ans, len, "error: %s takes no argument but --silent (suspend)", line);
+        return;
+    }
     if (strcmp(line, "suspend") == 0 || strcmp(line, "resume") == 0) {
         int suspend = line[0] == 's';
 
@@ -275,6 +329,16 @@ static void run_command(struct control *c, char *line, char *ans, size_t len)
         if (!c->fake) {
             snprintf(ans, len, "error: '%s' needs the fake OS: start ferryd with --os fake", line);
             return;
+        }
+        if (line[0] == 'e' && arg && *arg) { /* expire ID: that assertion alone */
+            errno = 0;
+            ms = strtoull(arg, &end, 10);
+            if (*end || arg[0] == '-' || errno || ms == 0) {
+                snprintf(ans, len, "error: expire takes an assertion id (see status)");
+                return;
+            }
+            rc = ferry_fake_os_expire_id(c->fake, ms);
+            goto done;
         }
         if (line[0] == 'e') {
             rc = ferry_fake_os_expire(c->fake);
@@ -298,8 +362,10 @@ static void run_command(struct control *c, char *line, char *ans, size_t len)
         return;
     }
     if (strcmp(line, "help") == 0) {
-        snprintf(ans, len, "ok commands: background foreground expire suspend resume "
-                 "terminate network advance MS hang MS status pair [--read-only] sessions "
+        snprintf(ans, len, "ok commands: background foreground expire [ID] suspend "
+                 "[--silent] resume terminate network protected-data available|unavailable "
+                 "lock [NAME...] unlock "
+                 "advance MS hang MS status pair [--read-only] sessions "
                  "revoke ID token create NAME [--read-only] token revoke ID");
         return;
     }

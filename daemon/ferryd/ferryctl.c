@@ -25,8 +25,11 @@
 
 static const char usage[] =
     "Usage: ferryctl [-s SOCKET] COMMAND [ARG...]\n"
-    "Commands: background foreground expire suspend resume terminate network\n"
+    "Commands: background foreground expire [ID] suspend [--silent] resume\n"
+    "          terminate network protected-data available|unavailable\n"
     "          advance MS hang MS status help\n"
+    "          lock [NAME...] unlock   (fake OS: files named NAME turn EPERM)\n"
+    "          (suspend --silent: as iOS, no event; listeners turn defunct)\n"
     "Access:   pair [--read-only]          print a new one-time pairing URL\n"
     "          sessions                    list sessions and tokens (JSON)\n"
     "          revoke ID                   end a session or token\n"

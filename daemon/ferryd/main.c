@@ -249,6 +249,7 @@ int main(int argc, char **argv)
 
         ferry_fake_os_config_init(&fc);
         fc.reclaim_sockets = 1; /* as iOS defuncts them on suspension */
+        fc.defunct_listeners = 1; /* accept() then fails with ECONNABORTED */
         fc.exempt_fds[0] = exempt[0];
         fc.exempt_fds[1] = exempt[1];
         fc.on_kill = watchdog_kill;

@@ -55,6 +55,13 @@ static const char usage_text[] =
     "      --os none|fake     the OS lifecycle: none (a desktop that never\n"
     "                         suspends; default) or fake (iOS rules on a virtual\n"
     "                         clock, driven through --control)\n"
+    "      --suspend-model notified|silent  how the OS suspends: notified (it\n"
+    "                         says so first: logind, macOS; default) or silent\n"
+    "                         (iOS: never listen unprotected in the background)\n"
+    "      --linger MS|none   background: hold on this long after the last\n"
+    "                         transfer (default 1000); none: go quiet at once\n"
+    "      --start-in-background  launched into the background: bind and\n"
+    "                         publish nothing until 'foreground'\n"
     "      --control PATH     a control socket (mode 0600) for ferryctl: play the\n"
     "                         OS (background, expire, suspend, ...) and read status\n"
     "      --name NAME        the name other devices see (mDNS/DNS-SD; default\n"
@@ -82,7 +89,8 @@ static const char usage_text[] =
 enum { OPT_FOLLOW = 256, OPT_NO_QR, OPT_STATE_DIR, OPT_OS, OPT_CONTROL, OPT_NAME,
        OPT_NO_MDNS, OPT_TLS, OPT_TLS_PORT, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ON_CONFLICT,
        OPT_MAX_UPLOAD, OPT_UPLOAD_EXPIRY, OPT_NO_TRASH, OPT_TRASH_DAYS, OPT_TRASH_MAX,
-       OPT_AUTH, OPT_PAIRING_TTL, OPT_SET_PASSWORD, OPT_MAX_CONNS, OPT_MAX_PER_ADDR };
+       OPT_AUTH, OPT_PAIRING_TTL, OPT_SET_PASSWORD, OPT_MAX_CONNS, OPT_MAX_PER_ADDR,
+       OPT_SUSPEND_MODEL, OPT_LINGER, OPT_START_BACKGROUND };
 
 static const struct option long_opts[] = {
     {"bind", required_argument, NULL, 'b'},
@@ -98,6 +106,9 @@ static const struct option long_opts[] = {
     {"no-qr", no_argument, NULL, OPT_NO_QR},
     {"state-dir", required_argument, NULL, OPT_STATE_DIR},
     {"os", required_argument, NULL, OPT_OS},
+    {"suspend-model", required_argument, NULL, OPT_SUSPEND_MODEL},
+    {"linger", required_argument, NULL, OPT_LINGER},
+    {"start-in-background", no_argument, NULL, OPT_START_BACKGROUND},
     {"control", required_argument, NULL, OPT_CONTROL},
     {"name", required_argument, NULL, OPT_NAME},
     {"no-mdns", no_argument, NULL, OPT_NO_MDNS},
@@ -328,6 +339,32 @@ static int apply(struct ferryd_options *o, const char *key, const char *value,
         if (set_string(&o->name, value) < 0)
             goto nomem;
         c->service_name = o->name;
+        return 0;
+    }
+    if (strcmp(key, "suspend-model") == 0) {
+        if (strcmp(value, "silent") != 0 && strcmp(value, "notified") != 0) {
+            snprintf(err, errlen, "suspend-model '%s' is not 'notified' or 'silent'", value);
+            return -1;
+        }
+        c->suspend_model = value[0] == 's' ? FERRY_SUSPEND_SILENT : FERRY_SUSPEND_NOTIFIED;
+        return 0;
+    }
+    if (strcmp(key, "linger") == 0) {
+        long v;
+
+        if (strcmp(value, "none") == 0) {
+            c->linger_ms = FERRY_LINGER_NONE;
+            return 0;
+        }
+        if (parse_int(value, 1, 3600000, &v) < 0) {
+            snprintf(err, errlen, "linger '%s' is not 1 to 3600000 (ms) or 'none'", value);
+            return -1;
+        }
+        c->linger_ms = (unsigned)v;
+        return 0;
+    }
+    if (strcmp(key, "start-in-background") == 0) {
+        c->start_in_background = 1;
         return 0;
     }
     if (strcmp(key, "os") == 0) {
@@ -616,6 +653,9 @@ int options_parse(int argc, char **argv, struct ferryd_options *o)
         case OPT_NO_QR: key = "no-qr"; break;
         case OPT_STATE_DIR: key = "state-dir"; break;
         case OPT_OS: key = "os"; break;
+        case OPT_SUSPEND_MODEL: key = "suspend-model"; break;
+        case OPT_LINGER: key = "linger"; break;
+        case OPT_START_BACKGROUND: key = "start-in-background"; break;
         case OPT_CONTROL: key = "control"; break;
         case OPT_NAME: key = "name"; break;
         case OPT_NO_MDNS: key = "no-mdns"; break;

@@ -29,11 +29,13 @@
 
 #include "listener.h"
 #include "log.h"
+#include "sysio.h"
 
 #define LISTENER_MAX (FERRY_MAX_BINDS + 1)
 #define LISTEN_BACKLOG 1024
 #define BACKOFF_MIN_MS 25
 #define BACKOFF_MAX_MS 1000
+#define LISTENER_ABORTS_DEAD 16 /* ECONNABORTED in a row: the socket is dead */
 
 struct listener {
     struct ferry_server *srv;
@@ -245,31 +247,27 @@ int listener_port(const struct listener *l)
  * Accepts every pending connection on listening socket fd (at most 256 a
  * call) and passes each to the callback, counting them in *accepted.
  * Returns 0, -EMFILE/-ENFILE/-ENOBUFS/-ENOMEM when out of resources
- * (logged through the limiter), or another -errno when the socket itself is
- * unusable.
+ * (logged through the limiter), -ECONNABORTED when LISTENER_ABORTS_DEAD
+ * accepts in a row failed so (a defunct listener: it would spin), or
+ * another -errno when the socket itself is unusable.
  */
 static int accept_pending(struct listener *l, int fd, unsigned *accepted)
 {
+    unsigned aborted = 0; /* ECONNABORTED in a row, no success between */
+
     for (int budget = 256; budget > 0; budget--) {
         struct sockaddr_storage peer;
         socklen_t len = sizeof peer;
         int c;
 
-#ifdef HAVE_ACCEPT4
-        c = accept4(fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-#else
-        c = accept(fd, (struct sockaddr *)&peer, &len);
-        if (c >= 0 && set_nonblock_cloexec(c) < 0) {
-            close(c);
-            continue;
-        }
-#endif
+        c = lc_sys_accept(fd, (struct sockaddr *)&peer, &len);
         if (c >= 0) {
 #ifdef SO_NOSIGPIPE
             int one = 1;
             setsockopt(c, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #endif
             (*accepted)++;
+            aborted = 0;
             l->on_accept(l->user, c, (struct sockaddr *)&peer, len);
             continue;
         }
@@ -279,8 +277,13 @@ static int accept_pending(struct listener *l, int fd, unsigned *accepted)
         case EWOULDBLOCK:
 #endif
             return 0;
-        case EINTR:
         case ECONNABORTED:
+            /* One is a client that gave up in the queue; every accept
+             * failing so is iOS's defunct listener after a suspension. */
+            if (++aborted >= LISTENER_ABORTS_DEAD)
+                return -ECONNABORTED;
+            continue;
+        case EINTR:
         case EPROTO:
             continue;
         case EMFILE:
@@ -340,9 +343,12 @@ static void *accept_main(void *arg)
                 starved = 1;
             } else if (rc < 0) {
                 srv_log(l->srv, FERRY_LOG_ERROR,
-                        "listening socket %d stopped working: %s",
-                        pfd[i].fd, strerror(-rc));
+                        "listening socket %d stopped working: %s%s",
+                        pfd[i].fd, strerror(-rc), rc == -ECONNABORTED ?
+                        " on every accept (defunct, as iOS leaves a listener "
+                        "after a suspension)" : "");
                 pfd[i].fd = -1; /* poll() ignores it from now on */
+                srv_listener_died(l->srv); /* the rebinder listens again */
             }
         }
         if (starved && accepted) { /* descriptors come free: go on soon */

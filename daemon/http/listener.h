@@ -52,4 +52,14 @@ int listener_start(struct listener *l, listener_accept_fn on_accept,
  */
 void listener_close(struct listener *l);
 
+/*
+ * Implemented by the server (server/server-lifecycle.c), called by a
+ * listener's accept thread when a listening socket stopped working (an
+ * error, or ECONNABORTED on every accept: iOS's defunct listener after a
+ * suspension): marks the server not listening and has the rebinder thread
+ * post NETWORK_CHANGED, which listens again in the foreground and the
+ * protected background states. Never blocks.
+ */
+void srv_listener_died(struct ferry_server *srv);
+
 #endif

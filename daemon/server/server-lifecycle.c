@@ -14,6 +14,7 @@
 
 #include "conn-limit.h"
 #include "engine.h"
+#include "listener.h"
 #include "port-none.h"
 #include "registry.h"
 #include "server.h"
@@ -129,18 +130,91 @@ static void op_log(void *ctx, enum ferry_log_level level, const char *line)
     srv_log(ctx, level, "%s", line);
 }
 
+/* Engine op: whether the listener is open and no accept thread reported it
+ * dead (srv_listener_died clears `listening`). */
+static int op_listener_alive(void *ctx)
+{
+    struct ferry_server *srv = ctx;
+
+    return __atomic_load_n(&srv->listening, __ATOMIC_ACQUIRE);
+}
+
+/* The rebinder thread: waits for srv_listener_died(), then posts
+ * NETWORK_CHANGED (which rebinds in FG, FIN and LIN; nothing in QUIET,
+ * where no listener should be open), until stopping. It cannot be the
+ * accept thread itself: the rebind joins that thread. Started on the first
+ * death, joined by srv_lifecycle_stopping(). */
+static void *rebinder_main(void *arg)
+{
+    struct ferry_server *srv = arg;
+
+    pthread_mutex_lock(&srv->rebind_lock);
+    for (;;) {
+        while (!srv->rebinder_again && !srv->rebinder_off)
+            pthread_cond_wait(&srv->rebind_cv, &srv->rebind_lock);
+        if (srv->rebinder_off)
+            break;
+        srv->rebinder_again = 0;
+        pthread_mutex_unlock(&srv->rebind_lock);
+        srv_log(srv, FERRY_LOG_WARN, "lifecycle: a listening socket died: listening again");
+        ferry_server_post_event(srv, FERRY_EVENT_NETWORK_CHANGED);
+        pthread_mutex_lock(&srv->rebind_lock);
+    }
+    pthread_mutex_unlock(&srv->rebind_lock);
+    return NULL;
+}
+
+void srv_listener_died(struct ferry_server *srv)
+{
+    __atomic_store_n(&srv->listening, 0, __ATOMIC_RELEASE);
+    pthread_mutex_lock(&srv->rebind_lock);
+    if (!srv->rebinder_off) {
+        srv->rebinder_again = 1;
+        if (!srv->rebinder_started &&
+            pthread_create(&srv->rebinder, NULL, rebinder_main, srv) == 0)
+            srv->rebinder_started = 1;
+        pthread_cond_signal(&srv->rebind_cv);
+    }
+    pthread_mutex_unlock(&srv->rebind_lock);
+}
+
+void srv_lifecycle_stopping(struct ferry_server *srv)
+{
+    int join;
+
+    pthread_rwlock_rdlock(&srv->engine_lock);
+    if (srv->engine)
+        lc_engine_end_all(srv->engine);
+    pthread_rwlock_unlock(&srv->engine_lock);
+    pthread_mutex_lock(&srv->rebind_lock);
+    srv->rebinder_off = 1;
+    join = srv->rebinder_started;
+    srv->rebinder_started = 0;
+    pthread_cond_signal(&srv->rebind_cv);
+    pthread_mutex_unlock(&srv->rebind_lock);
+    if (join)
+        pthread_join(srv->rebinder, NULL);
+}
+
 int srv_lifecycle_start(struct ferry_server *srv)
 {
     struct lc_engine_config ec = {
         .ops = {.ctx = srv, .quiesce = op_quiesce, .rebind = op_rebind,
                 .close_connections = op_close_connections, .withdraw = op_withdraw,
-                .readvertise = op_readvertise, .log = op_log},
+                .readvertise = op_readvertise, .log = op_log,
+                .listener_alive = op_listener_alive},
         .registry = srv->registry,
         .state_dir_fd = srv->state_fd,
         .linger_ms = srv->cfg.linger_ms,
+        .silent = srv->cfg.suspend_model == FERRY_SUSPEND_SILENT,
+        .start_in_background = srv->cfg.start_in_background,
     };
     int rc;
 
+    pthread_mutex_lock(&srv->rebind_lock);
+    srv->rebinder_off = 0;
+    srv->rebinder_again = 0;
+    pthread_mutex_unlock(&srv->rebind_lock);
     if (!srv->have_os && !srv->none) {
         rc = lc_port_none_new(srv, &srv->none);
         if (rc < 0)
@@ -193,8 +267,9 @@ int ferry_server_post_event(ferry_server *srv, enum ferry_event ev)
         rc = lc_engine_post(srv->engine, (enum lc_input)ev);
     /* Uploads that expired while the process slept go now (and their
      * entries that the restored journal brought back). No timer: ferry
-     * does not wake up when idle. */
-    if (srv->engine && ev == FERRY_EVENT_RESUMED)
+     * does not wake up when idle. FOREGROUND too: iOS never posts
+     * RESUMED. */
+    if (srv->engine && (ev == FERRY_EVENT_RESUMED || ev == FERRY_EVENT_FOREGROUND))
         tus_store_sweep(srv->tus);
     pthread_rwlock_unlock(&srv->engine_lock);
     return rc;
@@ -214,4 +289,75 @@ enum ferry_state ferry_server_state(const ferry_server *srv)
 int ferry_server_transfers(ferry_server *srv, ferry_transfer **list, size_t *n)
 {
     return lc_registry_snapshot(srv->registry, 1, list, n);
+}
+
+/* The host API (ferry.h, "host API"): thin, named entry points over the
+ * engine; every contract is written there. */
+int ferry_host_app_state(ferry_server *srv, enum ferry_app_state st)
+{
+    switch (st) {
+    case FERRY_APP_ACTIVE:
+        return ferry_server_post_event(srv, FERRY_EVENT_FOREGROUND);
+    case FERRY_APP_BACKGROUND:
+        return ferry_server_post_event(srv, FERRY_EVENT_BACKGROUND);
+    case FERRY_APP_INACTIVE: { /* nothing changes: only say whether running */
+        int rc = FERRY_ESTATE;
+
+        if (!srv)
+            return rc;
+        pthread_rwlock_rdlock(&srv->engine_lock);
+        if (srv->engine)
+            rc = 0;
+        pthread_rwlock_unlock(&srv->engine_lock);
+        return rc;
+    }
+    }
+    return FERRY_EINVAL_CONFIG;
+}
+
+int ferry_host_assertion_expiring(ferry_server *srv, uint64_t id)
+{
+    int rc = FERRY_ENOTFOUND;
+
+    if (!srv)
+        return rc;
+    pthread_rwlock_rdlock(&srv->engine_lock);
+    if (srv->engine)
+        rc = lc_engine_expiring(srv->engine, id);
+    pthread_rwlock_unlock(&srv->engine_lock);
+    return rc;
+}
+
+int ferry_host_protected_data(ferry_server *srv, int available)
+{
+    int rc = FERRY_ESTATE;
+
+    if (!srv)
+        return rc;
+    pthread_rwlock_rdlock(&srv->engine_lock);
+    if (srv->engine) {
+        __atomic_store_n(&srv->data_locked, !available, __ATOMIC_RELEASE);
+        if (available)
+            lc_engine_retry_restore(srv->engine);
+        else
+            lc_engine_snapshot(srv->engine);
+        rc = 0;
+    }
+    pthread_rwlock_unlock(&srv->engine_lock);
+    return rc;
+}
+
+int ferry_host_network_changed(ferry_server *srv)
+{
+    return ferry_server_post_event(srv, FERRY_EVENT_NETWORK_CHANGED);
+}
+
+int ferry_host_will_terminate(ferry_server *srv)
+{
+    return ferry_server_post_event(srv, FERRY_EVENT_WILL_TERMINATE);
+}
+
+int ferry_host_timer(ferry_server *srv)
+{
+    return ferry_server_post_event(srv, FERRY_EVENT_TIMER);
 }

@@ -272,6 +272,8 @@ int ferry_server_new(const ferry_config *cfg, ferry_server **out)
     pthread_mutex_init(&srv->conns_lock, NULL);
     zip_ends_init(&srv->zip_ends);
     pthread_rwlock_init(&srv->engine_lock, NULL);
+    pthread_mutex_init(&srv->rebind_lock, NULL);
+    pthread_cond_init(&srv->rebind_cv, NULL);
     srv_log_limit_init(&srv->refused_log, 0, 1);
     srv_log_limit_init(&srv->mhd_log, 0, 5);
     pthread_rwlock_init(&srv->links_lock, NULL);
@@ -654,9 +656,16 @@ int ferry_server_start(ferry_server *srv)
     }
     srv->port = srv->cfg.port;
     srv->tls_port = srv->cfg.tls == FERRY_TLS_BOTH ? srv->cfg.tls_port : 0;
-    rc = srv_listen(srv, 0);
-    if (rc < 0)
-        goto fail;
+    /* Launched into the background: the engine starts QUIET, and
+     * FOREGROUND binds (the configured port if free) and publishes. */
+    if (!srv->cfg.start_in_background) {
+        rc = srv_listen(srv, 0);
+        if (rc < 0)
+            goto fail;
+    } else {
+        srv_log(srv, FERRY_LOG_INFO, "started in the background: not listening until the "
+                "app comes to the foreground");
+    }
     if (!srv->cfg.no_mdns) {
         struct disc_info info;
 
@@ -664,6 +673,8 @@ int ferry_server_start(ferry_server *srv)
         rc = disc_new(srv, &info, &srv->disc);
         if (rc < 0)
             goto fail;
+        if (srv->cfg.start_in_background)
+            disc_withdraw(srv->disc);
     }
     srv_parts_started(srv);
     return 0;
@@ -676,6 +687,7 @@ int ferry_server_stop(ferry_server *srv)
 {
     if (!srv)
         return 0;
+    srv_lifecycle_stopping(srv); /* no assertion outlives the call's first step */
     disc_free(srv->disc); /* withdrawn first: nobody is sent to a dead port */
     srv->disc = NULL;
     srv_unlisten(srv);
@@ -719,6 +731,8 @@ void ferry_server_free(ferry_server *srv)
     pthread_mutex_destroy(&srv->conns_lock);
     zip_ends_destroy(&srv->zip_ends);
     pthread_rwlock_destroy(&srv->engine_lock);
+    pthread_mutex_destroy(&srv->rebind_lock);
+    pthread_cond_destroy(&srv->rebind_cv);
     pthread_rwlock_destroy(&srv->links_lock);
     for (size_t i = 0; i < FERRY_MAX_BINDS; i++)
         free(srv->binds[i]);

@@ -75,6 +75,15 @@ struct ferry_server {
     struct lc_registry *registry;
     struct lc_engine *engine;   /* NULL when stopped */
     pthread_rwlock_t engine_lock; /* posts read it; stop writes it */
+    pthread_mutex_t rebind_lock; /* guards the four below */
+    pthread_cond_t rebind_cv;   /* a death was reported, or stopping */
+    pthread_t rebinder;         /* posts NETWORK_CHANGED after a listener died */
+    int rebinder_started;       /* joinable */
+    int rebinder_again;         /* another death while it ran */
+    int rebinder_off;           /* stopping: start none */
+    int data_locked;            /* the host said protected data is
+                                   unavailable (ferry_host_protected_data):
+                                   EPERM answers 503 + Retry-After */
     char *state_dir;            /* absolute, or NULL */
     int state_fd;               /* O_DIRECTORY fd of state_dir, or -1 */
 
@@ -214,6 +223,12 @@ void srv_parts_stop(struct ferry_server *srv);
 void srv_parts_free(struct ferry_server *srv);
 extern const MHD_AccessHandlerCallback srv_access_handler;
 extern const MHD_RequestCompletedCallback srv_request_completed;
+
+/* The first step of ferry_server_stop(): ends every held assertion (the
+ * slow teardown after it must not hold one), and joins the rebinder thread
+ * (no rebind may race the teardown). */
+void srv_lifecycle_stopping(struct ferry_server *srv);
+
 
 /* Writes the client's numeric address (or "-") into buf. */
 void srv_peer_address(struct MHD_Connection *c, char *buf, size_t len);

@@ -24,6 +24,7 @@
 #include "request.h"
 #include "serve.h"
 #include "server.h"
+#include "sysio.h"
 #include "thumb.h"
 #include "tree-size.h"
 #include "zip.h"
@@ -175,6 +176,27 @@ static enum req_page page_for(int rc)
     }
 }
 
+/*
+ * 503 for a file the OS keeps locked (EPERM while the host said protected
+ * data is unavailable: a locked iPhone and a file of class Complete): not
+ * the 403 a client may take as permanent. Retry-After: 30 (the person
+ * unlocks the phone); never cached.
+ */
+static enum MHD_Result reply_locked(struct req *rq)
+{
+    static const char body[] = "Unavailable while the device is locked: try again after "
+                               "it is unlocked.\n";
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Retry-After", "30");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
+    return req_reply(rq, MHD_HTTP_SERVICE_UNAVAILABLE, r, sizeof body - 1);
+}
+
 /* GET or HEAD of anything in the shared folder. */
 static enum MHD_Result serve_path(struct req *rq)
 {
@@ -189,7 +211,11 @@ static enum MHD_Result serve_path(struct req *rq)
     if (rq->path.rc < 0)
         return req_error_page(rq, page_for(rq->path.rc));
     /* O_NONBLOCK: opening a FIFO must not hang a worker thread. */
-    rc = paths_open(srv->root_fd, rel, O_RDONLY | O_NONBLOCK, &srv->paths, &fd);
+    rc = lc_sys_may_open(rel);
+    if (rc == 0)
+        rc = paths_open(srv->root_fd, rel, O_RDONLY | O_NONBLOCK, &srv->paths, &fd);
+    if (rc == -EPERM && __atomic_load_n(&srv->data_locked, __ATOMIC_ACQUIRE))
+        return reply_locked(rq);
     if (rc < 0)
         return req_error_page(rq, page_for(rc));
     if (fstat(fd, &st) < 0) {

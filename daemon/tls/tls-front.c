@@ -80,7 +80,11 @@
 
 #define HANDSHAKE_TIMEOUT_MS 10000
 #define REFUSE_LINGER_MS 2000
-#define CLOSE_ALL_WAIT_MS 5000     /* bound on tls_front_close_all's wait */
+#define CLOSE_ALL_WAIT_MS 250      /* bound on tls_front_close_all's wait: it
+                                      runs inside an iOS expiration handler,
+                                      which may block only "momentarily";
+                                      what is left closes on the loop
+                                      afterwards, or suspension defuncts it */
 #define RECORD_MAX 16384           /* plaintext of one TLS record */
 #define MAX_EVENTS 64
 #define TICKET_LIFETIME_S (24 * 3600)
@@ -1088,14 +1092,17 @@ void tls_front_close_all(struct tls_front *t)
         return;
     }
     clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += CLOSE_ALL_WAIT_MS / 1000;
+    until.tv_nsec += (long)CLOSE_ALL_WAIT_MS * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
     pthread_mutex_lock(&t->lock);
     req = ++t->close_req;
     wake(t);
     while ((int)(t->close_done - req) < 0 && !t->stop) {
         if (compat_cond_timedwait(&t->cond, &t->lock, &until) == ETIMEDOUT) {
             srv_log(t->srv, FERRY_LOG_WARN, "TLS: the front end did not end its "
-                    "connections within %d s", CLOSE_ALL_WAIT_MS / 1000);
+                    "connections within %d ms; it goes on without waiting",
+                    CLOSE_ALL_WAIT_MS);
             break;
         }
     }

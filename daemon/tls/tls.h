@@ -82,7 +82,9 @@ int tls_front_new(struct ferry_server *srv, const struct tls_identity *id,
 void tls_front_accept(struct tls_front *t, int fd, const struct sockaddr *peer,
                       socklen_t peer_len, uint32_t ticket);
 
-/* Ends every TLS connection cleanly (before suspension). Any thread. */
+/* Ends every TLS connection cleanly (before suspension). Any thread. Waits
+ * at most 250 ms for the loop to have done it (it runs inside an iOS
+ * expiration handler); the loop finishes the rest afterwards. */
 void tls_front_close_all(struct tls_front *t);
 
 /* Stops the thread, closes every connection, frees. Accepts NULL. Session

@@ -85,6 +85,9 @@ struct run {
     size_t snap_n;              /* N of the last one */
     unsigned writes;            /* those with N > 0: the journal was written */
     unsigned errors, held_warnings, corrupt_warnings;
+    size_t held_at_quiesce, held_at_close; /* assertions held when the
+                                              listener / connections closed
+                                              last */
     int check_journal;          /* compare the journal at every snapshot */
     char bad[512];              /* first rule broken inside a callback */
     /* The test's transfers (single-threaded tests). */
@@ -102,6 +105,7 @@ struct rig {
     pthread_mutex_t mu;         /* guards run's model against the workers */
     struct run run;
     int started;
+    int silent, start_in_background; /* for the next rig_start */
     /* Totals over the runs (rig_stop adds each run's). */
     unsigned long long runs, begins, refused, expirations, writes, restores;
     /* Failure context. */
@@ -326,6 +330,17 @@ static int journal_is(struct rig *r, const ferry_transfer *want, size_t n)
 
 /* ---------------------------------------------------- the engine's outside */
 
+/* The per-id expiration the fake delivers with expire_by_id: to the rig's
+ * engine. */
+int ferry_host_assertion_expiring(ferry_server *srv, uint64_t id)
+{
+    struct rig *r = (struct rig *)(void *)srv;
+
+    if (!r || !r->started)
+        return FERRY_ENOTFOUND;
+    return lc_engine_expiring(r->run.eng, id);
+}
+
 /* Forwards an event the fake OS (or the test) posts to the rig's engine,
  * and checks what the event promises once the post returns. */
 int ferry_server_post_event(ferry_server *srv, enum ferry_event ev)
@@ -442,6 +457,7 @@ static void op_quiesce(void *ctx)
 
     pthread_mutex_lock(&r->mu);
     r->run.quiesces++;
+    r->run.held_at_quiesce = r->run.n_held;
     if (!r->run.listening)
         r->run.bad_quiesces++;
     r->run.listening = 0;
@@ -474,6 +490,7 @@ static void op_close(void *ctx)
 
     pthread_mutex_lock(&r->mu);
     u->closes++;
+    u->held_at_close = u->n_held;
     u->conns = 0;
     end = u->close_ends_transfers;
     pthread_mutex_unlock(&r->mu);
@@ -636,6 +653,7 @@ static int rig_teardown(void **state)
     struct rig *r = *state;
 
     rig_stop(r);
+    ferry_fake_os_lock(NULL, 0); /* process-wide: never left locked */
     if (r->state_fd != r->dir_fd && r->state_fd >= 0)
         close(r->state_fd);
     empty_folder(r->dir_fd);
@@ -684,7 +702,11 @@ static void rig_start(struct rig *r, const ferry_fake_os_config *fcfg, unsigned 
     };
     cfg.registry = u->reg;
     cfg.state_dir_fd = r->state_fd;
-    cfg.linger_ms = u->linger_ms;
+    cfg.linger_ms = linger_ms == FERRY_LINGER_NONE ? FERRY_LINGER_NONE : u->linger_ms;
+    cfg.silent = r->silent;
+    cfg.start_in_background = r->start_in_background;
+    if (r->start_in_background)
+        u->listening = u->advertised = 0;
     assert_int_equal(lc_engine_new(&cfg, &u->eng), 0);
     r->started = 1;
     ferry_fake_os_attach(u->os, (ferry_server *)(void *)r);
@@ -1730,12 +1752,201 @@ static void test_threads(void **state)
 }
 
 /* Runs every test (TAP with CMOCKA_MESSAGE_OUTPUT=TAP). */
+
+/* ------------------------------------------------ iOS as it really is */
+
+/* D2: the expiration ends the assertion first, before the snapshot (fsyncs)
+ * and before the listener and the connections close (slow: TLS
+ * close_notify, joins). */
+static void test_expiry_ends_before_slow_work(void **state)
+{
+    struct rig *r = *state;
+    struct run *u;
+    ferry_transfer t[2];
+    ferry_fake_os_stats st;
+
+    rig_start(r, NULL, 1000);
+    u = &r->run;
+    two_transfers(t, ferry_fake_os_now(u->os));
+    open_transfer(r, &t[0]);
+    host_post(r, FERRY_EVENT_BACKGROUND);
+    assert_int_equal(lc_engine_state(u->eng), FERRY_STATE_FINISHING);
+    assert_int_equal(u->n_held, 1);
+    assert_int_equal(ferry_fake_os_expire(u->os), 0);
+    assert_int_equal(lc_engine_state(u->eng), FERRY_STATE_QUIET);
+    assert_true(u->quiesces >= 1 && u->closes >= 1);
+    EXPECT(r, u->held_at_quiesce == 0, "the listener closed with %zu assertion(s) still "
+           "held: the end waits for the slow work", u->held_at_quiesce);
+    EXPECT(r, u->held_at_close == 0, "connections closed with %zu assertion(s) still held",
+           u->held_at_close);
+    ferry_fake_os_get_stats(u->os, &st);
+    assert_int_equal(st.held, 0);
+    assert_int_equal(st.kills, 0);
+}
+
+/* D3/D4: the expiration of one id ends that id (and, nothing else held,
+ * goes quiet); an id ferry does not hold is FERRY_ENOTFOUND and changes
+ * nothing; the fake's per-id delivery ends it without a kill; end_all
+ * (server stop) ends everything at once. */
+static void test_expiring_by_id(void **state)
+{
+    struct rig *r = *state;
+    struct run *u;
+    ferry_fake_os_config fc;
+    ferry_transfer t[2];
+    ferry_fake_os_stats st;
+    uint64_t id;
+
+    ferry_fake_os_config_init(&fc);
+    fc.expire_by_id = 1;
+    rig_start(r, &fc, 1000);
+    u = &r->run;
+    two_transfers(t, ferry_fake_os_now(u->os));
+    open_transfer(r, &t[0]);
+    host_post(r, FERRY_EVENT_BACKGROUND);
+    assert_int_equal(u->n_held, 1);
+    id = u->held[0];
+    assert_int_equal(lc_engine_expiring(u->eng, id + 100), FERRY_ENOTFOUND);
+    assert_int_equal(lc_engine_state(u->eng), FERRY_STATE_FINISHING);
+    assert_int_equal(u->n_held, 1);
+    /* the OS's own warning, one id at a time through the host call */
+    assert_int_equal(ferry_fake_os_expire_id(u->os, id), 0);
+    assert_int_equal(lc_engine_state(u->eng), FERRY_STATE_QUIET);
+    assert_int_equal(u->n_held, 0);
+    EXPECT(r, u->held_at_quiesce == 0, "held %zu at quiesce", u->held_at_quiesce);
+    ferry_fake_os_get_stats(u->os, &st);
+    assert_int_equal(st.held, 0);
+    assert_int_equal(st.kills, 0);
+    assert_int_equal(lc_engine_expiring(u->eng, id), FERRY_ENOTFOUND); /* ended once */
+    /* a new background period; the budget runs out on the fake's clock */
+    host_post(r, FERRY_EVENT_FOREGROUND);
+    host_post(r, FERRY_EVENT_BACKGROUND);
+    assert_int_equal(u->n_held, 1);
+    assert_int_equal(ferry_fake_os_advance(u->os, 40000), 0);
+    ferry_fake_os_get_stats(u->os, &st);
+    assert_int_equal(st.kills, 0);
+    assert_int_equal(st.held, 0);
+    /* the server stops with an assertion held: end_all ends it at once */
+    host_post(r, FERRY_EVENT_FOREGROUND);
+    host_post(r, FERRY_EVENT_BACKGROUND);
+    assert_int_equal(u->n_held, 1);
+    assert_int_equal(lc_engine_end_all(u->eng), 1);
+    assert_int_equal(u->n_held, 0);
+    assert_int_equal(lc_engine_end_all(u->eng), 0);
+}
+
+/* D6: a relaunch while the phone is locked finds the journal EPERM: it is
+ * kept (no snapshot removes or overwrites it) and read once unlocked. */
+static void test_journal_kept_when_locked(void **state)
+{
+    struct rig *r = *state;
+    struct run *u;
+    ferry_transfer t[2], *list = NULL;
+    size_t n = 0;
+    struct stat sb;
+
+    rig_start(r, NULL, 1000);
+    u = &r->run;
+    two_transfers(t, ferry_fake_os_now(u->os));
+    open_transfer(r, &t[0]);
+    host_post(r, FERRY_EVENT_BACKGROUND);
+    assert_true(journal_is(r, t, 1));
+    rig_stop(r); /* killed with the transfer open */
+
+    rig_start(r, NULL, 1000);
+    u = &r->run;
+    u->check_journal = 0;
+    assert_int_equal(ferry_fake_os_protect(u->os, LC_JOURNAL_NAME), 0);
+    ferry_fake_os_lock(u->os, 1);
+    assert_int_equal(lc_engine_restore(u->eng), -EPERM);
+    assert_int_equal(lc_engine_journal_pending(u->eng), 1);
+    /* background with nothing open, then a suspension: a snapshot */
+    host_post(r, FERRY_EVENT_BACKGROUND);
+    host_post(r, FERRY_EVENT_WILL_SUSPEND);
+    lc_engine_snapshot(u->eng);
+    EXPECT(r, fstatat(r->dir_fd, LC_JOURNAL_NAME, &sb, 0) == 0,
+           "the journal was removed while it could not be read");
+    ferry_fake_os_lock(u->os, 0);
+    EXPECT(r, journal_is(r, t, 1), "the journal changed while it could not be read");
+    host_post(r, FERRY_EVENT_FOREGROUND); /* retried: read now */
+    assert_int_equal(lc_engine_journal_pending(u->eng), 0);
+    assert_int_equal(lc_registry_snapshot(u->reg, 1, &list, &n), 0);
+    assert_int_equal(n, 1);
+    assert_true(list[0].restored);
+    assert_string_equal(list[0].path, t[0].path);
+    free(list);
+    /* a corrupt journal is still replaced (only corruption discards) */
+    assert_int_equal(lc_engine_retry_restore(u->eng), 0);
+}
+
+/* D1/D11/D7 on the engine: silent, BACKGROUND with nothing open closes the
+ * listener inside the call; FERRY_LINGER_NONE likewise; an unprotected
+ * linger rebinds on FOREGROUND; started in the background, nothing listens
+ * until FOREGROUND. */
+static void test_silent_linger_none_background_start(void **state)
+{
+    struct rig *r = *state;
+    struct run *u;
+    unsigned rebinds;
+
+    r->silent = 1;
+    rig_start(r, NULL, 1000);
+    u = &r->run;
+    host_post(r, FERRY_EVENT_BACKGROUND);
+    assert_int_equal(lc_engine_state(u->eng), FERRY_STATE_QUIET);
+    assert_int_equal(u->listening, 0);
+    assert_int_equal(u->timer_at, 0);
+    host_post(r, FERRY_EVENT_FOREGROUND);
+    assert_int_equal(u->listening, 1);
+    rig_stop(r);
+
+    r->silent = 0;
+    rig_start(r, NULL, FERRY_LINGER_NONE);
+    u = &r->run;
+    host_post(r, FERRY_EVENT_BACKGROUND);
+    assert_int_equal(lc_engine_state(u->eng), FERRY_STATE_QUIET);
+    assert_int_equal(u->listening, 0);
+    rig_stop(r);
+
+    /* notified: an unprotected linger, then FOREGROUND: rebind (a silent
+     * suspension may have defunct the listener meanwhile) */
+    rig_start(r, NULL, 1000);
+    u = &r->run;
+    host_post(r, FERRY_EVENT_BACKGROUND);
+    assert_int_equal(lc_engine_state(u->eng), FERRY_STATE_LINGER);
+    rebinds = u->rebinds;
+    host_post(r, FERRY_EVENT_FOREGROUND);
+    EXPECT(r, u->rebinds == rebinds + 1, "foreground after an unprotected linger did not "
+           "rebind");
+    rig_stop(r);
+
+    r->start_in_background = 1;
+    rig_start(r, NULL, 1000);
+    u = &r->run;
+    assert_int_equal(lc_engine_state(u->eng), FERRY_STATE_QUIET);
+    host_post(r, FERRY_EVENT_TIMER);
+    host_post(r, FERRY_EVENT_BACKGROUND);
+    assert_int_equal(u->rebinds, 0);
+    host_post(r, FERRY_EVENT_FOREGROUND);
+    assert_int_equal(lc_engine_state(u->eng), FERRY_STATE_FOREGROUND);
+    assert_int_equal(u->rebinds, 1);
+    assert_int_equal(u->listening, 1);
+    r->start_in_background = 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_expire_suspend_resume_restore, rig_setup,
                                         rig_teardown),
         cmocka_unit_test_setup_teardown(test_linger, rig_setup, rig_teardown),
+        cmocka_unit_test_setup_teardown(test_expiry_ends_before_slow_work, rig_setup,
+                                        rig_teardown),
+        cmocka_unit_test_setup_teardown(test_expiring_by_id, rig_setup, rig_teardown),
+        cmocka_unit_test_setup_teardown(test_journal_kept_when_locked, rig_setup,
+                                        rig_teardown),
+        cmocka_unit_test_setup_teardown(test_silent_linger_none_background_start, rig_setup,
+                                        rig_teardown),
         cmocka_unit_test_setup_teardown(test_stale_timer, rig_setup, rig_teardown),
         cmocka_unit_test_setup_teardown(test_finished_transfers_not_restored, rig_setup,
                                         rig_teardown),

@@ -93,14 +93,16 @@ struct row {
 };
 
 #define R(s, bg, h, x, open, in, s2, bg2, h2, x2, acts)                        \
-    {{FERRY_STATE_##s, bg, h, x}, open, LC_IN_##in,                            \
-     {FERRY_STATE_##s2, bg2, h2, x2}, acts}
+    {{FERRY_STATE_##s, bg, h, x, 0, 0, 0}, open, LC_IN_##in,                   \
+     {FERRY_STATE_##s2, bg2, h2, x2, 0, 0, 0}, acts}
 /* Ignored: nothing changes, no action, whatever the open transfers. */
 #define IGN(s, bg, h, x, in) R(s, bg, h, x, ANY, in, s, bg, h, x, "")
 
 /* Going quiet, without and with ending the assertion. */
 #define SQCW "snapshot quiesce close-connections withdraw"
 #define SQCWE SQCW " end-assertions"
+/* The expiration: the assertion ends first (D2). */
+#define SEQCW "end-assertions snapshot quiesce close-connections withdraw"
 
 /*
  * Every (state, input) pair, for every reachable combination of the facts
@@ -125,8 +127,8 @@ static const struct row table[] = {
 
     /* FINISHING: background, transfers open, assertion held. */
     IGN(FINISHING, 1, 1, 0, BACKGROUND),
-    R(FINISHING, 1, 1, 0, ANY, FOREGROUND, FOREGROUND, 0, 0, 0, "end-assertions"),
-    R(FINISHING, 1, 1, 0, ANY, EXPIRING, QUIET, 1, 0, 1, SQCWE),
+    R(FINISHING, 1, 1, 0, ANY, FOREGROUND, FOREGROUND, 0, 0, 0, "revive end-assertions"),
+    R(FINISHING, 1, 1, 0, ANY, EXPIRING, QUIET, 1, 0, 1, SEQCW),
     R(FINISHING, 1, 1, 0, ANY, WILL_SUSPEND, SUSPENDED, 1, 0, 0, SQCWE),
     IGN(FINISHING, 1, 1, 0, RESUMED),
     R(FINISHING, 1, 1, 0, ANY, WILL_TERMINATE, TERMINATED, 1, 0, 0, SQCWE),
@@ -139,8 +141,8 @@ static const struct row table[] = {
 
     /* LINGER, holding the assertion of a finished transfer. */
     IGN(LINGER, 1, 1, 0, BACKGROUND),
-    R(LINGER, 1, 1, 0, ANY, FOREGROUND, FOREGROUND, 0, 0, 0, "disarm-timer end-assertions"),
-    R(LINGER, 1, 1, 0, ANY, EXPIRING, QUIET, 1, 0, 1, "disarm-timer " SQCWE),
+    R(LINGER, 1, 1, 0, ANY, FOREGROUND, FOREGROUND, 0, 0, 0, "disarm-timer revive end-assertions"),
+    R(LINGER, 1, 1, 0, ANY, EXPIRING, QUIET, 1, 0, 1, "disarm-timer " SEQCW),
     R(LINGER, 1, 1, 0, ANY, WILL_SUSPEND, SUSPENDED, 1, 0, 0, "disarm-timer " SQCWE),
     IGN(LINGER, 1, 1, 0, RESUMED),
     R(LINGER, 1, 1, 0, ANY, WILL_TERMINATE, TERMINATED, 1, 0, 0, "disarm-timer " SQCWE),
@@ -154,7 +156,8 @@ static const struct row table[] = {
 
     /* LINGER, holding nothing (backgrounded with no transfer open). */
     IGN(LINGER, 1, 0, 0, BACKGROUND),
-    R(LINGER, 1, 0, 0, ANY, FOREGROUND, FOREGROUND, 0, 0, 0, "disarm-timer"),
+    /* unprotected: a silent suspension may have defunct the listener (D1) */
+    R(LINGER, 1, 0, 0, ANY, FOREGROUND, FOREGROUND, 0, 0, 0, "disarm-timer rebind readvertise"),
     R(LINGER, 1, 0, 0, ANY, EXPIRING, QUIET, 1, 0, 1, "disarm-timer " SQCW),
     R(LINGER, 1, 0, 0, ANY, WILL_SUSPEND, SUSPENDED, 1, 0, 0, "disarm-timer " SQCW),
     IGN(LINGER, 1, 0, 0, RESUMED),
@@ -168,7 +171,7 @@ static const struct row table[] = {
 
     /* LINGER after an expiration (unreachable; defined all the same). */
     IGN(LINGER, 1, 0, 1, BACKGROUND),
-    R(LINGER, 1, 0, 1, ANY, FOREGROUND, FOREGROUND, 0, 0, 0, "disarm-timer"),
+    R(LINGER, 1, 0, 1, ANY, FOREGROUND, FOREGROUND, 0, 0, 0, "disarm-timer rebind readvertise"),
     R(LINGER, 1, 0, 1, ANY, EXPIRING, QUIET, 1, 0, 1, "disarm-timer " SQCW),
     R(LINGER, 1, 0, 1, ANY, WILL_SUSPEND, SUSPENDED, 1, 0, 1, "disarm-timer " SQCW),
     IGN(LINGER, 1, 0, 1, RESUMED),
@@ -266,7 +269,7 @@ static const struct row table[] = {
     R(FOREGROUND, 0, 1, 0, ANY, WILL_SUSPEND, SUSPENDED, 0, 0, 0, SQCWE),
     R(FOREGROUND, 0, 0, 1, POS, BACKGROUND, QUIET, 1, 0, 1, SQCW),
     R(FOREGROUND, 0, 0, 1, 0, BACKGROUND, LINGER, 1, 0, 1, "arm-linger"),
-    R(FINISHING, 1, 0, 0, ANY, FOREGROUND, FOREGROUND, 0, 0, 0, ""),
+    R(FINISHING, 1, 0, 0, ANY, FOREGROUND, FOREGROUND, 0, 0, 0, "rebind readvertise"),
     R(FINISHING, 1, 0, 0, ANY, EXPIRING, QUIET, 1, 0, 1, SQCW),
     R(FINISHING, 1, 0, 0, ANY, BEGIN_FAILED, QUIET, 1, 0, 0, SQCW),
 };
@@ -290,6 +293,60 @@ static void check_row(const struct row *r, unsigned open, size_t idx)
                  idx, from, lc_input_name(r->in), open, got_m, got, want_m,
                  r->acts);
     }
+}
+
+/* One step of a machine in `from` with the silent / no_linger flags, and
+ * what it must give. */
+static void check_flags_row(int silent, int no_linger, struct lc_machine from, unsigned open,
+                            enum lc_input in, enum ferry_state want, int want_held,
+                            const char *want_acts)
+{
+    struct lc_facts f = {.open_transfers = open};
+    struct lc_actions a;
+    char got[256];
+
+    from.silent = silent;
+    from.no_linger = no_linger;
+    lc_machine_step(&from, in, &f, &a);
+    format_actions(&a, got, sizeof got);
+    if (from.state != want || from.held != want_held || strcmp(got, want_acts) != 0)
+        fail_msg("silent=%d no_linger=%d + %s (open %u): got %s held=%d [%s], want %s "
+                 "held=%d [%s]", silent, no_linger, lc_input_name(in), open,
+                 state_name(from.state), from.held, got, state_name(want), want_held,
+                 want_acts);
+}
+
+/* D1, D7, D11: the silent model never lingers unprotected; no_linger never
+ * lingers; an app launched into the background starts QUIET and listens
+ * on FOREGROUND. */
+static void test_silent_and_no_linger(void **state)
+{
+    struct lc_machine fg, fin = {FERRY_STATE_FINISHING, 1, 1, 0, 0, 0, 0}, bgq;
+
+    (void)state;
+    lc_machine_init(&fg);
+    /* silent: background with nothing open goes quiet in the call */
+    check_flags_row(1, 0, fg, 0, LC_IN_BACKGROUND, FERRY_STATE_QUIET, 0,
+                    "quiesce close-connections withdraw");
+    check_flags_row(1, 0, fg, 2, LC_IN_BACKGROUND, FERRY_STATE_FINISHING, 1,
+                    "snapshot begin-assertion");
+    /* silent, the last transfer done: the linger is protected, so kept */
+    check_flags_row(1, 0, fin, 0, LC_IN_TRANSFERS_IDLE, FERRY_STATE_LINGER, 1, "arm-linger");
+    /* no linger: quiet at once, both ways */
+    check_flags_row(0, 1, fg, 0, LC_IN_BACKGROUND, FERRY_STATE_QUIET, 0,
+                    "quiesce close-connections withdraw");
+    check_flags_row(0, 1, fin, 0, LC_IN_TRANSFERS_IDLE, FERRY_STATE_QUIET, 0,
+                    "quiesce close-connections withdraw end-assertions");
+    /* notified: unchanged */
+    check_flags_row(0, 0, fg, 0, LC_IN_BACKGROUND, FERRY_STATE_LINGER, 0, "arm-linger");
+    /* launched into the background */
+    lc_machine_init_background(&bgq);
+    assert_int_equal(bgq.state, FERRY_STATE_QUIET);
+    assert_int_equal(bgq.background, 1);
+    assert_int_equal(bgq.held, 0);
+    check_flags_row(1, 0, bgq, 0, LC_IN_TRANSFER_OPENED, FERRY_STATE_QUIET, 0, "");
+    check_flags_row(1, 0, bgq, 0, LC_IN_FOREGROUND, FERRY_STATE_FOREGROUND, 0,
+                    "rebind readvertise");
 }
 
 /* Every row, with every open_transfers value it stands for. */
@@ -396,7 +453,7 @@ static void test_unknown(void **state)
         }
     }
     for (size_t k = 0; k < LC_INPUT_COUNT; k++) {
-        struct lc_machine m = {(enum ferry_state)42, 1, 1, 0}, was = m;
+        struct lc_machine m = {(enum ferry_state)42, 1, 1, 0, 0, 0, 0}, was = m;
 
         a.n = 3;
         lc_machine_step(&m, all_inputs[k], &f, &a);
@@ -444,6 +501,8 @@ struct world {
     int on_screen;  /* the last BACKGROUND/FOREGROUND the app acted on */
     int warned;     /* an expiration warning went out in this background
                        period (no begin until the foreground) */
+    int defunct;    /* the OS suspended silently while the listener was
+                       open: it accepts nothing until a rebind */
     unsigned begins, ends, refusals;
     unsigned visited[NSTATES][LC_INPUT_COUNT];
 };
@@ -506,7 +565,13 @@ static void check_step(unsigned seq, unsigned stepno,
             break;
         case LC_ACT_END_ASSERTIONS:
             CHECK(w->held == 1 && before->held, "end with nothing held");
-            CHECK(i == acts->n - 1, "end is not the last action");
+            /* last, except in the expiration, where it comes first
+             * (after disarming the timer): nothing slow before it */
+            if (in == LC_IN_EXPIRING)
+                CHECK(i == 0 || (i == 1 && acts->v[0] == LC_ACT_DISARM_TIMER),
+                      "expiration: end is not first");
+            else
+                CHECK(i == acts->n - 1, "end is not the last action");
             w->held = 0;
             w->ends++;
             break;
@@ -527,6 +592,7 @@ static void check_step(unsigned seq, unsigned stepno,
             break;
         case LC_ACT_REBIND:
             w->listening = 1;
+            w->defunct = 0;
             break;
         case LC_ACT_WITHDRAW:
             CHECK(w->advertised, "withdraw while not advertised");
@@ -537,6 +603,12 @@ static void check_step(unsigned seq, unsigned stepno,
             break;
         case LC_ACT_RESTORE:
             CHECK(before->state == FERRY_STATE_SUSPENDED, "restore not on resume");
+            break;
+        case LC_ACT_REVIVE:
+            /* rebinds only a listener its accept thread reported dead: a
+             * defunct one nobody tried is not known, so stays defunct */
+            w->listening = 1;
+            w->advertised = 1;
             break;
         case LC_ACT_SNAPSHOT:
         case LC_ACT_CLOSE_CONNECTIONS:
@@ -599,8 +671,13 @@ static void check_settled(unsigned seq, unsigned stepno,
         CHECK(w->held == 0, "left %s holding", state_name(before->state));
     CHECK(m->background == !w->on_screen, "background is %d on %s screen",
           m->background, w->on_screen ? "the" : "no");
-    if (m->state == FERRY_STATE_FOREGROUND)
+    if (m->state == FERRY_STATE_FOREGROUND) {
         CHECK(w->on_screen, "foreground while off screen");
+        CHECK(!w->defunct, "foreground with a defunct listener: nothing is answered");
+    }
+    if ((m->state == FERRY_STATE_FINISHING || m->state == FERRY_STATE_LINGER) && m->held &&
+        w->defunct && !m->exposed)
+        CHECK(0, "a defunct listener not known to the machine");
     CHECK(m->expired == w->warned, "expired is %d after %s warning",
           m->expired, w->warned ? "a" : "no");
     if (m->expired)
@@ -610,6 +687,23 @@ static void check_settled(unsigned seq, unsigned stepno,
     CHECK(w->advertised == w->listening, "record and listener disagree");
     CHECK(w->armed == (m->state == FERRY_STATE_LINGER), "timer %s in %s",
           w->armed ? "armed" : "unarmed", state_name(m->state));
+}
+
+/* The rules of the silent model and of no linger (D1, D11): never linger
+ * unprotected when silent, never linger at all without a linger. */
+static void check_models(unsigned seq, unsigned stepno,
+                         const struct lc_machine *before, enum lc_input in,
+                         const struct lc_facts *f, const struct lc_machine *m,
+                         const struct lc_actions *acts)
+{
+    if (m->silent && m->state == FERRY_STATE_LINGER)
+        CHECK(m->held, "silent: a linger without an assertion");
+    if (m->no_linger)
+        CHECK(m->state != FERRY_STATE_LINGER, "no_linger: lingering");
+    if (m->silent && in == LC_IN_BACKGROUND && before->state == FERRY_STATE_FOREGROUND &&
+        f->open_transfers == 0)
+        CHECK(m->state == FERRY_STATE_QUIET && has_action(acts, LC_ACT_QUIESCE),
+              "silent: background with nothing open did not go quiet in the call");
 }
 
 /* The facts the engine would pass with `in` (it makes the counts agree with
@@ -634,12 +728,19 @@ static void test_random_sequences(void **state)
     for (unsigned seq = 0; seq < 10000; seq++) {
         struct lc_machine m;
         unsigned len = 1 + rng_below(&rng, 50);
+        unsigned variant = seq % 4; /* notified, silent, no linger, launched
+                                       into the background (and silent) */
 
-        lc_machine_init(&m);
+        if (variant == 3)
+            lc_machine_init_background(&m);
+        else
+            lc_machine_init(&m);
+        m.silent = variant == 1 || variant == 3;
+        m.no_linger = variant == 2;
         w.held = 0;
-        w.listening = w.advertised = 1;
+        w.listening = w.advertised = variant != 3;
         w.armed = w.warned = 0;
-        w.on_screen = 1;
+        w.on_screen = variant != 3;
         w.begins = w.ends = 0;
         for (unsigned stepno = 0; stepno < len; stepno++, steps++) {
             struct lc_machine first = m, mid;
@@ -679,6 +780,7 @@ static void test_random_sequences(void **state)
                 in = LC_IN_BEGIN_FAILED;
             }
             check_settled(seq, stepno, &first, in, &fa, &m, &acts, &w);
+            check_models(seq, stepno, &first, in, &fa, &m, &acts);
         }
     }
     print_message("# %u steps, %u refused begins, %u spurious begin-failed\n",
@@ -690,6 +792,147 @@ static void test_random_sequences(void **state)
                 fail_msg("random walk never fed %s in %s",
                          lc_input_name(all_inputs[k]),
                          state_name((enum ferry_state)s));
+}
+
+
+/* --------------------------------------------------------- exhaustive */
+
+#define EXPLORE_DEPTH 8
+
+/* What the exhaustive walk remembers: for each (machine, world) state the
+ * most steps that were still to go when it was met; a state met again with
+ * no more steps to go has nothing new below it. */
+struct explore {
+    signed char best[NSTATES * 2 * 2 * 2 * 4 * 256];
+    unsigned long long steps, states, refusals;
+};
+
+/* A dense index of the parts of (m, w) that decide every later step (the
+ * counters do not: the checks compare them with each other only). */
+static size_t explore_key(const struct lc_machine *m, const struct world *w)
+{
+    size_t k = (size_t)m->state;
+
+    k = k * 2 + (size_t)(m->background != 0);
+    k = k * 2 + (size_t)(m->held != 0);
+    k = k * 2 + (size_t)(m->expired != 0);
+    k = k * 4 + (size_t)((m->silent != 0) | (m->no_linger != 0) << 1);
+    k = k * 2 + (size_t)(w->held != 0);
+    k = k * 2 + (size_t)(w->listening != 0);
+    k = k * 2 + (size_t)(w->advertised != 0);
+    k = k * 2 + (size_t)(w->armed != 0);
+    k = k * 2 + (size_t)(w->on_screen != 0);
+    k = k * 2 + (size_t)(w->warned != 0);
+    k = k * 2 + (size_t)(w->defunct != 0);
+    k = k * 2 + (size_t)(m->exposed != 0);
+    return k;
+}
+
+/*
+ * Every input (with every open-transfer count the engine could pass with
+ * it: 0, 1 or 2, as TRANSFER_OPENED / TRANSFERS_IDLE allow), and after
+ * every begin both a grant and a refusal (the port failing that call),
+ * from (m, w), `left` steps deep, each step checked as the random walk
+ * checks it.
+ */
+static void explore(struct explore *x, const struct lc_machine *m, const struct world *w,
+                    int left)
+{
+    size_t key = explore_key(m, w);
+
+    if (left <= 0 || x->best[key] >= left)
+        return;
+    if (x->best[key] < 0)
+        x->states++;
+    x->best[key] = (signed char)left;
+    /* The OS suspends silently: only in the background with nothing held
+     * (iOS never suspends an app holding a task), and it tells nobody. The
+     * listener, if open, is defunct from then on. The app runs again (in
+     * the background) at once: the next input is its next event. */
+    if (m->background && !m->held && w->listening && !w->defunct) {
+        struct world wn = *w;
+
+        wn.defunct = 1;
+        x->steps++;
+        explore(x, m, &wn, left - 1);
+    }
+    for (size_t k = 0; k < LC_INPUT_COUNT; k++) {
+        enum lc_input in = all_inputs[k];
+
+        for (unsigned open = 0; open < 3; open++) {
+            if ((in == LC_IN_TRANSFER_OPENED && open == 0) ||
+                (in == LC_IN_TRANSFERS_IDLE && open > 0))
+                continue;
+            for (int refuse = 0; refuse < 2; refuse++) {
+                struct lc_machine next = *m, mid;
+                struct world wn = *w;
+                struct lc_facts fa = {.open_transfers = open};
+                struct lc_actions acts;
+                enum lc_input fed = in;
+
+                /* a BEGIN_FAILED the engine never feeds unprompted in FIN */
+                if (in == LC_IN_BEGIN_FAILED && m->state == FERRY_STATE_FINISHING)
+                    continue;
+                lc_machine_step(&next, in, &fa, &acts);
+                x->steps++;
+                check_step(0, (unsigned)(EXPLORE_DEPTH - left), m, in, &fa, &next, &acts, &wn);
+                if (has_action(&acts, LC_ACT_BEGIN_ASSERTION)) {
+                    if (refuse) { /* the port refuses this begin */
+                        wn.held--;
+                        wn.begins--;
+                        wn.refusals++;
+                        x->refusals++;
+                        mid = next;
+                        lc_machine_step(&next, LC_IN_BEGIN_FAILED, &fa, &acts);
+                        check_step(0, (unsigned)(EXPLORE_DEPTH - left), &mid,
+                                   LC_IN_BEGIN_FAILED, &fa, &next, &acts, &wn);
+                        fed = LC_IN_BEGIN_FAILED;
+                    }
+                } else if (refuse) {
+                    continue; /* no begin: nothing to refuse */
+                }
+                check_settled(0, (unsigned)(EXPLORE_DEPTH - left), m, fed, &fa, &next, &acts,
+                              &wn);
+                check_models(0, (unsigned)(EXPLORE_DEPTH - left), m, in, &fa, &next, &acts);
+                explore(x, &next, &wn, left - 1);
+            }
+        }
+    }
+}
+
+/* Every sequence of up to EXPLORE_DEPTH inputs over the whole alphabet,
+ * every refusal of every begin, from every start (foreground, launched into
+ * the background) in every model (notified, silent, no linger, both). */
+static void test_exhaustive(void **state)
+{
+    static struct explore x;
+    unsigned long long total_states = 0, total_steps = 0, total_refusals = 0;
+
+    (void)state;
+    for (int model = 0; model < 4; model++) {
+        for (int bg_start = 0; bg_start < 2; bg_start++) {
+            struct lc_machine m;
+            struct world w;
+
+            memset(&x, 0, sizeof x);
+            memset(x.best, -1, sizeof x.best);
+            memset(&w, 0, sizeof w);
+            if (bg_start)
+                lc_machine_init_background(&m);
+            else
+                lc_machine_init(&m);
+            m.silent = model & 1;
+            m.no_linger = (model >> 1) & 1;
+            w.listening = w.advertised = w.on_screen = !bg_start;
+            explore(&x, &m, &w, EXPLORE_DEPTH);
+            total_states += x.states;
+            total_steps += x.steps;
+            total_refusals += x.refusals;
+        }
+    }
+    print_message("# exhaustive to depth %d: %llu distinct states, %llu steps, %llu refused "
+                  "begins\n", EXPLORE_DEPTH, total_states, total_steps, total_refusals);
+    assert_true(total_states > 50);
 }
 
 /* ----------------------------------------------------------------- replay */
@@ -791,8 +1034,8 @@ static void test_replay_expiration(void **state)
         "network-changed: finishing -> finishing; rebind readvertise\n"
         "transfers-idle: finishing -> linger; arm-linger\n"
         "transfer-opened: linger -> finishing; disarm-timer snapshot\n"
-        "expiring: finishing -> quiet; snapshot quiesce close-connections "
-        "withdraw end-assertions\n"
+        "expiring: finishing -> quiet; end-assertions snapshot quiesce "
+        "close-connections withdraw\n"
         "timer: quiet -> quiet\n"
         "transfer-opened: quiet -> quiet\n"
         "will-suspend: quiet -> suspended; snapshot\n"
@@ -859,10 +1102,10 @@ static void test_names(void **state)
     static const char *const actions[] = {
         "begin-assertion", "end-assertions", "arm-linger", "disarm-timer",
         "snapshot", "quiesce", "close-connections", "withdraw", "rebind",
-        "readvertise", "restore",
+        "readvertise", "restore", "revive",
     };
     static const int bad_inputs[] = {0, 9, 99, 103, 1000, -1};
-    static const int bad_actions[] = {0, 12, 100, -1};
+    static const int bad_actions[] = {0, 13, 100, -1};
 
     (void)state;
     for (size_t i = 0; i < LC_INPUT_COUNT; i++)
@@ -886,6 +1129,8 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_table_is_complete),
         cmocka_unit_test(test_table),
+        cmocka_unit_test(test_silent_and_no_linger),
+        cmocka_unit_test(test_exhaustive),
         cmocka_unit_test(test_unknown),
         cmocka_unit_test(test_random_sequences),
         cmocka_unit_test(test_replay_expiration),

@@ -77,6 +77,21 @@ static void rec_end_all(struct rec *r)
     r->n_ids = 0;
 }
 
+/* The per-id expiration: recorded as an EXPIRING; ferry "holds" nothing
+ * here, so the fake's glue ends the id itself. */
+int ferry_host_assertion_expiring(ferry_server *srv, uint64_t id)
+{
+    struct rec *r = (struct rec *)srv;
+
+    (void)id;
+    if (r->n_ev < MAX_EV) {
+        r->ev[r->n_ev] = FERRY_EVENT_EXPIRING;
+        r->at[r->n_ev] = ferry_fake_os_now(r->os);
+        r->n_ev++;
+    }
+    return FERRY_ENOTFOUND;
+}
+
 /* The engine's entry point, here: record, then react as scripted. */
 int ferry_server_post_event(ferry_server *srv, enum ferry_event ev)
 {
