@@ -272,7 +272,7 @@
         render();
       }
     }, [icon("grid")]);
-    el.newBtn = iconButton("plus", "New", { class: "f-tool f-new f-primary", "aria-haspopup": "menu",
+    el.newBtn = iconButton("plus", "New", { class: "f-tool f-new f-primary", "aria-haspopup": "menu", "aria-label": "New",
       "aria-expanded": "false", onclick: function () { openMenu(el.newBtn, newItems()); } });
     el.moreBtn = h("button", { type: "button", class: "f-tool", "aria-label": "More actions", title: "More actions",
       "aria-haspopup": "menu", "aria-expanded": "false",
@@ -910,7 +910,7 @@
   // "New link" button calls again().
   function shareView(j, again) {
     var link = h("input", { type: "text", readonly: "", value: j.url, class: "f-share-url", "aria-label": "Link" });
-    var copy = h("button", { type: "button", text: "Copy link", "aria-label": "Copy the link",
+    var copy = h("button", { type: "button", text: "Copy link", "aria-label": "Copy link",
       onclick: function () { copyText(link, copy); } });
     var can = j.read_only ? "see and download" : "see, download, upload and change";
     var note = h("p", { class: "f-muted", text: j.expires ?
@@ -1073,7 +1073,7 @@
       }).catch(function () { pick.replaceChildren(h("li", { class: "f-muted", text: "Could not list that folder." })); });
     }
     input = fieldDialog({ title: "Move “" + e.name + "”", label: "Move to folder", aria: "Folder to move " + e.name + " to",
-      value: decoded(path), button: "Move here", buttonLabel: "Confirm move of " + e.name, extra: pick,
+      value: decoded(path), button: "Move", buttonLabel: "Confirm move of " + e.name, extra: pick,
       submit: function (v, fail) {
         if (v.charAt(0) !== "/") v = "/" + v;
         if (v.slice(-1) !== "/") v += "/";
@@ -1340,6 +1340,8 @@
   // Starts queued uploads while fewer than RUNNING_MAX are sending (or
   // waiting for the host).
   function pump() {
+    if (!uploads.some(function (u) { return ["queued", "running", "waiting", "conflict"].indexOf(u.state) >= 0; }))
+      conflictAll = ""; // "for all" was for that batch
     var busy = uploads.filter(function (u) { return u.state === "running" || u.state === "waiting"; }).length;
     uploads.forEach(function (u) {
       if (busy < RUNNING_MAX && u.state === "queued") { busy++; u.begin(); }
