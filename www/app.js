@@ -697,6 +697,7 @@
       go(href, href !== path);
     });
     window.addEventListener("popstate", function () {
+      if (el.dialog.open && !location.hash) { pushed = false; el.dialog.close(); } // Back closes a preview
       if (location.pathname !== path) go(location.pathname, false);
     });
     // closing or reloading the tab would cut the uploads under way: ask
@@ -734,8 +735,18 @@
     clearHash();
   }
 
+  // A preview's deep link (#preview=NAME) is a history entry of its own
+  // when the page opened it (pushed), so that Back closes the preview;
+  // closing it otherwise drops that entry again.
+  var pushed = false;
   function clearHash() {
     if (location.hash) history.replaceState(null, "", location.pathname + location.search);
+    if (pushed) { pushed = false; history.back(); } // to the same URL: nothing is listed again
+  }
+  function previewHash(name) {
+    var url = path + "#preview=" + encodeURIComponent(name);
+    if (!pushed && !location.hash) { history.pushState({ ferryPreview: 1 }, "", url); pushed = true; }
+    else history.replaceState(history.state, "", url);
   }
 
   // A click on a file: a preview for the kinds a browser shows, else the
@@ -750,7 +761,7 @@
 
   function preview(e, href, kind) {
     var body;
-    if (kind === "image") body = h("img", { src: href, alt: e.name });
+    if (kind === "image") { viewer(e); return; }
     else if (kind === "video") body = h("video", { src: href, controls: "", preload: "metadata" });
     else if (kind === "audio") body = h("audio", { src: href, controls: "", preload: "metadata" });
     else if (kind === "text") {
@@ -776,13 +787,68 @@
         h("button", { type: "button", text: "Close", "aria-label": "Close preview", onclick: closeDialog })
       ]),
       h("div", { class: "f-dbody", "data-kind": kind }, [body])]);
-    history.replaceState(null, "", path + "#preview=" + encodeURIComponent(e.name));
+    previewHash(e.name);
+  }
+
+  // The pictures viewer: full screen, dark; previous and next by the arrow
+  // keys, the buttons or a swipe; "3 of 10"; the picture's name, size and
+  // date; Download; Escape, Close or Back end it.
+  function viewer(e) {
+    var f = state.filter.trim().toLowerCase();
+    var pics = state.entries.filter(function (x) {
+      return x.type !== "dir" && kindOf(x.name) === "image" && (!f || x.name.toLowerCase().indexOf(f) >= 0);
+    }).sort(compare);
+    var i = Math.max(0, pics.map(function (x) { return x.name; }).indexOf(e.name));
+    var img = h("img", { class: "f-view-img", alt: "" }), count = h("span", { class: "f-view-count" });
+    var name = h("h2", {}), info = h("span", { class: "f-view-info" });
+    var dl = h("a", { class: "f-tool f-view-dl", download: "", "aria-label": "Download", title: "Download" }, [icon("download")]);
+    var prev = h("button", { type: "button", class: "f-view-nav f-view-prev", "aria-label": "Previous picture",
+      onclick: function () { show(i - 1); } }, [icon("left")]);
+    var next = h("button", { type: "button", class: "f-view-nav f-view-next", "aria-label": "Next picture",
+      onclick: function () { show(i + 1); } }, [icon("right")]);
+    function show(k) {
+      if (k < 0 || k >= pics.length) return;
+      i = k;
+      var p = pics[i], href = hrefOf(p);
+      img.src = href;
+      img.alt = p.name;
+      name.textContent = p.name;
+      count.textContent = (i + 1) + " of " + pics.length;
+      info.textContent = humanSize(p.size) + " · " + relDate(p.mtime);
+      dl.href = href;
+      dl.setAttribute("download", p.name);
+      dl.setAttribute("aria-label", "Download " + p.name);
+      prev.disabled = i === 0;
+      next.disabled = i === pics.length - 1;
+      previewHash(p.name);
+    }
+    var stage = h("div", { class: "f-view-stage" }, [img, prev, next]);
+    var x0 = null;
+    stage.addEventListener("touchstart", function (ev) { x0 = ev.touches.length === 1 ? ev.touches[0].clientX : null; }, { passive: true });
+    stage.addEventListener("touchend", function (ev) {
+      if (x0 === null || !ev.changedTouches.length) return;
+      var dx = ev.changedTouches[0].clientX - x0;
+      x0 = null;
+      if (Math.abs(dx) > 50) show(dx < 0 ? i + 1 : i - 1);
+    });
+    openDialog("Picture viewer", false, [
+      h("div", { class: "f-view-bar" }, [count, h("div", { class: "f-view-title" }, [name, info]), dl,
+        h("button", { type: "button", class: "f-tool", "aria-label": "Close preview", title: "Close",
+          onclick: closeDialog }, [icon("close")])]),
+      stage]);
+    el.dialog.className = "f-dialog f-viewer";
+    el.dialog.onkeydown = function (ev) {
+      if (ev.key === "ArrowLeft") { ev.preventDefault(); show(i - 1); }
+      else if (ev.key === "ArrowRight") { ev.preventDefault(); show(i + 1); }
+    };
+    show(i);
   }
 
   // Shows `kids` in the dialog, named `label`; narrow for small content.
   function openDialog(label, narrow, kids) {
     el.dialog.setAttribute("aria-label", label);
     el.dialog.className = "f-dialog" + (narrow ? " f-narrow" : "");
+    el.dialog.onkeydown = null;
     el.dialog.replaceChildren.apply(el.dialog, kids.filter(Boolean));
     if (!el.dialog.open) el.dialog.showModal();
   }
@@ -1404,7 +1470,7 @@
     var label = (dir ? dir + "/" : "") + file.name;
     var bar = h("progress", { max: "100", value: "0", "aria-label": "Progress of " + label });
     var info = h("span", { class: "f-up-info", text: "Waiting to start" });
-    var pause = h("button", { type: "button", text: "Pause", "aria-label": "Pause " + label });
+    var pause = h("button", { type: "button", text: "Pause", "aria-label": "Pause " + label, hidden: "" });
     var cancel = h("button", { type: "button", text: "Cancel", "aria-label": "Cancel " + label });
     var ask = h("div", { class: "f-ask-row", hidden: "" });
     var item = h("li", { class: "f-up", "data-name": label, "data-state": "queued" }, [

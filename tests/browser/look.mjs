@@ -36,7 +36,7 @@ const SRC = arg('src');
 const OUT = arg('out');
 const SHOTS = arg('shots');
 const EXE = arg('chromium', '/usr/bin/chromium');
-export const CHECKS = 29;
+export const CHECKS = 30;
 
 const { chromium } = npm('playwright-core');
 const axeSource = fs.readFileSync(npmPath('axe-core/axe.min.js'), 'utf8');
@@ -317,10 +317,30 @@ try {
     v = v.concat(await lookAt(page, 'grid', 'desktop'));
     await page.click('.f-row[data-name="a.png"] > a');
     await page.waitForSelector('dialog[open] img');
-    v = v.concat(await lookAt(page, 'preview', 'desktop'));
-    await page.keyboard.press('Escape');
+    const seen = async () => page.evaluate(() => [document.querySelector('.f-view-count').textContent,
+      document.querySelector('.f-view-img').getAttribute('src'), location.hash]);
+    const first = await seen();
+    v = v.concat(await lookAt(page, 'viewer', 'desktop'));
+    await page.keyboard.press('ArrowRight');
+    const second = await seen();
+    await page.evaluate(() => { // a swipe to the left, as a finger does it
+      const st = document.querySelector('.f-view-stage');
+      const t = (x) => new Touch({ identifier: 1, target: st, clientX: x, clientY: 300 });
+      st.dispatchEvent(new TouchEvent('touchstart', { touches: [t(600)], changedTouches: [t(600)], bubbles: true }));
+      st.dispatchEvent(new TouchEvent('touchend', { touches: [], changedTouches: [t(400)], bubbles: true }));
+    });
+    const third = await seen();
+    const box = await page.$eval('dialog[open]', (d) => { const r = d.getBoundingClientRect(); return r.width + 'x' + r.height; });
+    await page.goBack();
+    const closed = await page.waitForFunction(() => !document.querySelector('dialog[open]'), null, { timeout: T })
+      .then(() => true, () => false);
+    ok(JSON.stringify([first, second, third]) === JSON.stringify([['1 of 3', '/Photos/a.png', '#preview=a.png'],
+      ['2 of 3', '/Photos/b.png', '#preview=b.png'], ['3 of 3', '/Photos/c.png', '#preview=c.png']]) &&
+      box === '1440x900' && closed && new URL(page.url()).pathname === '/Photos/' && !page.url().includes('#'),
+    'the pictures viewer: full screen, "1 of 3", the arrow key and a swipe go on, Back closes it (and stays in the folder)',
+    JSON.stringify([first, second, third]), box, closed, page.url());
     await page.click('button[aria-label="Grid view"]');
-    ok(v.length === 0, 'axe-core: 0 violations on the desktop: list, row menu, grid, preview; light and dark', ...v);
+    ok(v.length === 0, 'axe-core: 0 violations on the desktop: list, row menu, grid, pictures viewer; light and dark', ...v);
 
     // read-only: the badge, no New, no changes in the row menu, drops refused kindly
     const ro = watch(await ctx.newPage());
