@@ -70,6 +70,7 @@ try {
   await page.type('input[aria-label="Filter by name"]', 'small');
   got = await settle(page, ['b-small.txt']);
   ok(JSON.stringify(got) === '["b-small.txt"]', 'Firefox: the filter box', JSON.stringify(got));
+  await page.click('button[aria-label="Sort by name"]'); // the sort is remembered: back to names
 
   await page.click('.f-list a[href$="b-small.txt"]');
   const pre = await until(page, () => {

@@ -189,6 +189,7 @@ try {
   ok(JSON.stringify(got) === '["b-small.txt","c-mid.txt","a-big.bin"]', 'sort by size again: smallest first', JSON.stringify(got));
   const pressed = await page.getAttribute('button[aria-label="Sort by size"]', 'aria-pressed');
   ok(pressed === 'true', 'the active sort button is marked pressed', pressed);
+  await page.click('button[aria-label="Sort by name"]'); // the sort is remembered: back to names
 
   await page.fill('input[aria-label="Filter by name"]', 'TXT');
   got = await settle(page, ['b-small.txt', 'c-mid.txt']);
@@ -513,21 +514,22 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
     const x = [...document.querySelectorAll('.f-up')].find((e) => e.dataset.name === n);
     return x && x.querySelector('progress').value > f;
   }, [bigName, 10], { timeout: 4 * T }).then(() => true).catch(() => false);
-  let away = false, waiting = false, shown = '';
+  let away = false, waiting = false, shown = '', retry = false;
   try {
     ctl('background'); ctl('expire'); ctl('suspend');
     process.kill(PID, 'SIGSTOP');
     away = await page.waitForSelector('.f-banner:not([hidden])', { timeout: 2 * T }).then(() => true).catch(() => false);
     shown = await page.textContent('.f-banner');
+    retry = await page.isVisible('.f-banner button:text-is("Retry now")');
     waiting = await uploadsIn(page, [bigName], 'waiting', T);
     await page.screenshot({ path: path.join(OUT, 'host-away.png') });
     if (SHOTS) fs.copyFileSync(path.join(OUT, 'host-away.png'), path.join(SHOTS, 'host-away.png'));
   } finally {
     process.kill(PID, 'SIGCONT');
   }
-  ok(under && away && /asleep/.test(shown) && waiting,
-    'ferryd suspended mid-upload: the page says the host is away, the upload waits',
-    `under way ${under}, banner ${away} "${shown}", waiting ${waiting}`);
+  ok(under && away && /asleep/.test(shown) && retry && waiting,
+    'ferryd suspended mid-upload: the page says the host is away (with "Retry now"), the upload waits',
+    `under way ${under}, banner ${away} "${shown}", retry ${retry}, waiting ${waiting}`);
   ctl('resume'); ctl('foreground');
   await cdpNet.send('Network.emulateNetworkConditions',
     { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });

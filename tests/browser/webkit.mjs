@@ -78,6 +78,7 @@ try {
   ok(await listed(['a-big.bin', 'c-mid.txt', 'b-small.txt']), 'WebKit: sort by size');
   await type('input[aria-label="Filter by name"]', 'small');
   ok(await listed(['b-small.txt']), 'WebKit: the filter box');
+  await click('button[aria-label="Sort by name"]'); // the sort is remembered: back to names
 
   await click('.f-list a[href$="b-small.txt"]');
   const pre = await until(`const p = document.querySelector('dialog[open] pre.f-text');
