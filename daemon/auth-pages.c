@@ -40,8 +40,7 @@ static const char style[] =
     ":focus-visible{outline:3px solid var(--accent);outline-offset:2px}"
     ".error{color:var(--danger);font-weight:600;margin:.4rem 0 0}"
     ".warn{background:var(--warn);border-radius:.6rem;padding:.6rem .8rem;font-size:.9rem;"
-    "margin:1.25rem 0 0}"
-    ".steps{padding-left:1.25rem;margin:0 0 1rem}.steps li{margin:.25rem 0}";
+    "margin:1.25rem 0 0}";
 
 /* a folder, the app's mark */
 static const char mark[] =
@@ -107,10 +106,10 @@ char *auth_page(enum auth_page_kind kind, const char *server, const char *error,
     case AUTH_PAGE_NOT_PAIRED:
     default:
         title = "Ask for a link to these files";
-        text = "<p>This device has not been let in yet. To see the files:</p>"
-               "<ol class=\"steps\"><li>Ask the person sharing them to show you the "
-               "QR code, and scan it with this device's camera,</li><li>or open the link "
-               "they send you on this device.</li></ol>";
+        text = "<p>This device has not been let in yet.</p>"
+               "<p>Ask the person sharing the files to show you their QR code, and scan "
+               "it with this device's camera. Or ask them to send you a link, and open "
+               "it on this device.</p>";
         break;
     }
     p[0] = '\0';

@@ -227,7 +227,7 @@
         h("span", { "aria-current": "page", text: decoded(p) }) :
         h("a", { href: href, text: decoded(p) })]));
     });
-    return h("nav", { class: "f-crumbs", "aria-label": "Breadcrumbs" }, [ol]);
+    return h("nav", { class: "f-crumbs" + (parts.length ? "" : " f-crumbs-root"), "aria-label": "Breadcrumbs" }, [ol]);
   }
 
   function sortButton(key, label, cls) {
