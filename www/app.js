@@ -1522,7 +1522,12 @@
           onclick: function () { answer("skip", all.checked); } }),
         h("label", { class: "f-check" }, [all, document.createTextNode(" For all")]));
       set("conflict", "“" + file.name + "” is already here.");
+      // the question goes to the top of the tray, open, where it is seen
+      el.uploads.insertBefore(item, el.uploads.firstChild);
+      el.uploads.scrollTop = 0;
       el.upPanel.classList.remove("f-collapsed");
+      el.upToggle.setAttribute("aria-expanded", "true");
+      el.upToggle.setAttribute("aria-label", "Hide the uploads");
     }
 
     var up = new window.tus.Upload(file, {

@@ -36,7 +36,7 @@ const SRC = arg('src');
 const OUT = arg('out');
 const SHOTS = arg('shots');
 const EXE = arg('chromium', '/usr/bin/chromium');
-export const CHECKS = 30;
+export const CHECKS = 31;
 
 const { chromium } = npm('playwright-core');
 const axeSource = fs.readFileSync(npmPath('axe-core/axe.min.js'), 'utf8');
@@ -166,7 +166,7 @@ try {
   // ---------------------------------------------------------- the app, phone
   {
     const ctx = await browser.newContext({ ...PHONE });
-    const page = watch(await ctx.newPage(), /405|Method Not Allowed/);
+    const page = watch(await ctx.newPage(), /405|Method Not Allowed|409|Conflict/);
     await page.goto(OPEN + '/');
     await page.waitForFunction(() => document.querySelectorAll('.f-list .f-row').length >= 5);
     await page.waitForFunction(() => /Test Box/.test(document.title));
@@ -277,11 +277,20 @@ try {
       fs.statSync(path.join(ROOT, 'empty', path.basename(f))).size === fs.statSync(f).size);
     ok(all && max === 3 && queued >= 5 && onDisk,
       `${src.length} files: 3 uploads at a time from a queue, all done and on disk`, all, `max running ${max}, queued ${queued}`, onDisk);
+    // a taken name: the tray asks (axe on the question), Skip leaves the disk alone
+    const first = path.join(ROOT, 'empty', path.basename(src[0]));
+    const before = fs.statSync(first).mtimeMs;
+    await page.setInputFiles('input[aria-label="Choose files to upload"]', src[0]);
+    await page.waitForSelector('.f-up[data-state=conflict] .f-ask-row button');
+    v = v.concat(await lookAt(page, 'upload-conflict', 'phone'));
+    await page.click(`button[aria-label="Skip ${path.basename(src[0])}"]`);
+    const skipped = await page.waitForSelector('.f-up[data-state=skipped]').then(() => true, () => false);
+    ok(skipped && fs.statSync(first).mtimeMs === before, 'a taken name in the tray: Skip, the file on disk untouched');
     await page.click('button[aria-label="Hide the uploads"]');
     const folded = await page.$eval('.f-up-panel', (p) => p.getBoundingClientRect().height);
     ok(folded < 120, 'the tray folds to its one line of totals', folded);
     v = v.concat(await lookAt(page, 'uploads-folded', 'phone'));
-    ok(v.length === 0, 'axe-core: 0 violations on the phone: list, grid, menus, dialogs (new folder, rename, move, share, trash), toast, empty folder, uploads; light and dark', ...v);
+    ok(v.length === 0, 'axe-core: 0 violations on the phone: list, grid, menus, dialogs (new folder, rename, move, share, trash), toast, empty folder, uploads and a taken name\'s question; light and dark', ...v);
     await ctx.close();
   }
 
@@ -340,7 +349,12 @@ try {
     'the pictures viewer: full screen, "1 of 3", the arrow key and a swipe go on, Back closes it (and stays in the folder)',
     JSON.stringify([first, second, third]), box, closed, page.url());
     await page.click('button[aria-label="Grid view"]');
-    ok(v.length === 0, 'axe-core: 0 violations on the desktop: list, row menu, grid, pictures viewer; light and dark', ...v);
+    await page.goto(OPEN + '/Documents/');
+    await page.click('.f-row[data-name="notes.txt"] > a');
+    await page.waitForFunction(() => document.querySelector('dialog[open] pre.f-text')?.textContent === 'notes\n');
+    v = v.concat(await lookAt(page, 'text-preview', 'desktop'));
+    await page.keyboard.press('Escape');
+    ok(v.length === 0, 'axe-core: 0 violations on the desktop: list, row menu, grid, pictures viewer, text preview; light and dark', ...v);
 
     // read-only: the badge, no New, no changes in the row menu, drops refused kindly
     const ro = watch(await ctx.newPage());
