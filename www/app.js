@@ -715,6 +715,10 @@
       state.writable = allow.indexOf("MKCOL") >= 0 && typeof window.tus !== "undefined";
       state.probed = true;
       showWritable();
+      // a server without a state folder keeps no trash (503): a delete is
+      // then for good, and asked about first
+      if (state.writable)
+        fetch("/.ferry/trash", { method: "HEAD" }).then(function (t) { state.noTrash = t.status === 503; }, function () {});
     }).catch(function () {});
   }
 
@@ -1161,6 +1165,7 @@
   // the trash cannot take the item, the server deletes nothing and says why
   // (409, Ferry-Trash), and forGood() asks the person.
   function remove(e, href) {
+    if (state.noTrash) { forGood(e, href, "none", e.size || 0); return; }
     fetch(href, { method: "DELETE" }).then(function (r) {
       if (r.ok) {
         var id = r.headers.get("Ferry-Trash-Id");
@@ -1183,6 +1188,7 @@
     var what = "“" + name + "” (" + humanSize(size) + ")";
     if (reason === "too-big") return what + " is too big for the trash.";
     if (reason === "other-disk") return what + " is on another drive than the trash, and too big to copy there.";
+    if (reason === "none") return "This server keeps no trash: “" + name + "” cannot be restored once deleted.";
     if (reason === "disk-full") return "The disk is full: moving " + what + " to the trash would free no space.";
     return "The trash cannot take " + what + ".";
   }
@@ -1191,7 +1197,7 @@
   // good" sends DELETE with Ferry-Trash: skip.
   function forGood(e, href, reason, size) {
     var go = h("button", { type: "button", class: "f-primary f-bad", text: "Delete for good",
-      "aria-label": "Delete " + e.name + " for good", onclick: function () {
+      "aria-label": "Delete for good: " + e.name, onclick: function () {
         go.disabled = true;
         fetch(href, { method: "DELETE", headers: { "Ferry-Trash": "skip" } }).then(function (r) {
           closeDialog();

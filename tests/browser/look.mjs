@@ -33,10 +33,12 @@ const TOKEN = arg('token');
 const ROOT = arg('root');
 const PWROOT = arg('pwroot');
 const SRC = arg('src');
+const NOTRASH = arg('notrash');
+const NTROOT = arg('ntroot');
 const OUT = arg('out');
 const SHOTS = arg('shots');
 const EXE = arg('chromium', '/usr/bin/chromium');
-export const CHECKS = 31;
+export const CHECKS = 32;
 
 const { chromium } = npm('playwright-core');
 const axeSource = fs.readFileSync(npmPath('axe-core/axe.min.js'), 'utf8');
@@ -379,6 +381,24 @@ try {
     JSON.stringify(roItems), dropped, said);
     v = await lookAt(ro, 'read-only', 'desktop');
     ok(v.length === 0, 'axe-core: 0 violations on the read-only page and its toast, light and dark', ...v);
+
+    // a server that keeps no trash: Delete asks first (Cancel keeps it), then deletes for good
+    const nt = watch(await ctx.newPage(), /503|Service Unavailable/);
+    await nt.goto(NOTRASH + '/');
+    await nt.waitForSelector('.f-row[data-name="scratch.txt"]');
+    await nt.waitForFunction(() => performance.getEntriesByType('resource').some((r) => r.name.endsWith('/.ferry/trash')));
+    await menu(nt, '.f-row[data-name="scratch.txt"] button.f-more', 'Delete');
+    const q = await nt.waitForSelector('dialog[open] .f-ask').then((e) => e.textContent(), () => '');
+    v = await lookAt(nt, 'no-trash-ask', 'desktop');
+    await nt.click('button[aria-label="Cancel, keep scratch.txt"]');
+    const kept = exists(path.join(NTROOT, 'scratch.txt'));
+    await menu(nt, '.f-row[data-name="scratch.txt"] button.f-more', 'Delete');
+    await nt.click('button[aria-label="Delete for good: scratch.txt"]');
+    const gone = await nt.waitForFunction(() => !document.querySelector('.f-row[data-name="scratch.txt"]'), null,
+      { timeout: T }).then(() => true, () => false);
+    ok(/keeps no trash/.test(q) && kept && gone && !exists(path.join(NTROOT, 'scratch.txt')) && v.length === 0,
+      'no trash on the server: Delete asks first (Cancel keeps the file on disk), "Delete for good" removes it; axe: 0 violations',
+      q, kept, gone, ...v);
     await ctx.close();
   }
   ok(shotNames.length >= 40 && shotNames.every((f) => fs.statSync(f).size > 2000),

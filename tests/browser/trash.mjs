@@ -100,7 +100,7 @@ try {
   'a file too big for the trash: the page asks before anything is deleted', askText);
   const sw = await page.evaluate(() => document.documentElement.scrollWidth);
   await shot(page, 'trash-ask-360x740.png');
-  ok(sw <= 360 && await page.isVisible('button[aria-label="Delete big.mov for good"]') &&
+  ok(sw <= 360 && await page.isVisible('button[aria-label="Delete for good: big.mov"]') &&
     await page.isVisible('button[aria-label="Cancel, keep big.mov"]'),
   'the question fits a 360 px phone, with both answers on screen', 'scrollWidth ' + sw);
   await page.click('button[aria-label="Cancel, keep big.mov"]');
@@ -109,7 +109,7 @@ try {
     'Cancel keeps it (on disk and in the list)', JSON.stringify(got));
 
   await rowAct(page, 'big.mov', 'Delete');
-  await page.click('button[aria-label="Delete big.mov for good"]');
+  await page.click('button[aria-label="Delete for good: big.mov"]');
   got = await settle(page, ['notes.txt', 'todo.txt']);
   ok(await waitStatus(page, /Deleted “big\.mov” for good\./) && !exists(path.join(ROOT, 'big.mov')) &&
     trashItems().length === 1, '"Delete for good" deletes it, on disk too, and not into the trash',

@@ -2,9 +2,9 @@
 # t-ui-look.sh — what people see of the browser UI, checked with axe-core
 # (tests/js/node_modules/axe-core) on every page and dialog, light and
 # dark, phone and desktop, in Debian's headless chromium through
-# tests/browser/look.mjs, against four ferryd of its own: --auth open
+# tests/browser/look.mjs, against five ferryd of its own: --auth open
 # (writable, --name "Test Box"), --auth open --read-only, --auth password,
-# --auth token. Access (the login form, logout, the not-paired and bad-link
+# --auth token, and one without a state folder (so without a trash). Access (the login form, logout, the not-paired and bad-link
 # pages), rows and menus, dialogs, toasts, the uploads tray and its queue,
 # "View only"; what reached the disk is checked each time. Screenshots
 # (phone 390x844@3x, desktop 1440x900, light and dark) go to
@@ -21,7 +21,7 @@ command -v node >/dev/null 2>&1 || skip_all "node not installed"
 [ -d "$JS/node_modules/playwright-core" ] && [ -d "$JS/node_modules/axe-core" ] ||
     skip_all "playwright-core or axe-core is not installed in $JS (./quickstart check runs npm ci there)"
 checks=$(sed -n 's/^export const CHECKS = \([0-9]*\);.*/\1/p' "$LOOK")
-plan $((checks + 4)) # + 4 ferry_stop
+plan $((checks + 5)) # + 5 ferry_stop
 
 root=$FERRY_TMP/root
 pwroot=$FERRY_TMP/pwroot
@@ -61,10 +61,17 @@ pw_pid=$FERRY_PID pw_base=$FERRY_BASE
 ferry_start "$pwroot" --auth token --state-dir "$FERRY_TMP/state-token" --no-mdns ||
     bail_out "ferryd --auth token did not start"
 token_pid=$FERRY_PID token_base=$FERRY_BASE
+# no state folder (no HOME, no XDG_STATE_HOME, no --state-dir): no trash
+ntroot=$FERRY_TMP/ntroot
+mkdir -p "$ntroot"
+printf 'scratch\n' >"$ntroot/scratch.txt"
+HOME='' XDG_STATE_HOME='' ferry_start "$ntroot" --no-mdns || bail_out "ferryd without a state folder did not start"
+nt_pid=$FERRY_PID nt_base=$FERRY_BASE
 
 n=0
 timeout -k 5 $((240 * T_SCALE)) node "$LOOK" --open "$open_base" --ro "$ro_base" --password "$pw_base" \
     --pw 'open sesame' --token "$token_base" --root "$root" --pwroot "$pwroot" --src "$src" \
+    --notrash "$nt_base" --ntroot "$ntroot" \
     --out "$out" --shots "$shots" --js-dir "$JS" --chromium "$CHROMIUM" \
     >"$FERRY_TMP/look.out" 2>"$FERRY_TMP/look.err"
 rc=$?
@@ -81,6 +88,7 @@ while [ "$n" -lt "$checks" ]; do
     n=$((n + 1))
 done
 diag "screenshots: $shots"
+ferry_stop TERM "$nt_pid"
 ferry_stop TERM "$token_pid"
 ferry_stop TERM "$pw_pid"
 ferry_stop TERM "$ro_pid"
