@@ -28,6 +28,7 @@ pwroot=$FERRY_TMP/pwroot
 src=$FERRY_TMP/src
 out=$FERRY_TMP/shots
 shots=$FERRY_BUILDDIR/tests/browser-shots/look
+rm -rf "$shots" # last run's pictures
 mkdir -p "$root/Photos" "$root/Documents" "$root/empty" "$pwroot" "$src" "$out" "$shots"
 # three small PNGs (grid thumbnails, the preview)
 for n in a b c; do
