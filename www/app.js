@@ -302,6 +302,10 @@
     el.app = h("main", { class: "f-app" }, [
       el.top, el.banner, el.head, el.list, el.picker, el.dirPicker, el.dialog, el.menu, el.dock
     ]);
+    // the tab's icon: the app's folder, drawn inline (no /favicon.ico to ask for)
+    document.head.appendChild(h("link", { rel: "icon", type: "image/svg+xml", href: "data:image/svg+xml," +
+      encodeURIComponent('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path fill="#0b57d0" d="' +
+        'M2 6.5A2.5 2.5 0 0 1 4.5 4h4.6l2.2 2.5h8.2A2.5 2.5 0 0 1 22 9v9.5a2.5 2.5 0 0 1-2.5 2.5h-15A2.5 2.5 0 0 1 2 18.5z"/></svg>') }));
     document.body.appendChild(sprite());
     document.body.appendChild(el.app);
     document.documentElement.classList.add("ferry-js");

@@ -38,7 +38,7 @@ const NTROOT = arg('ntroot');
 const OUT = arg('out');
 const SHOTS = arg('shots');
 const EXE = arg('chromium', '/usr/bin/chromium');
-export const CHECKS = 32;
+export const CHECKS = 33;
 
 const { chromium } = npm('playwright-core');
 const axeSource = fs.readFileSync(npmPath('axe-core/axe.min.js'), 'utf8');
@@ -300,6 +300,8 @@ try {
   {
     const ctx = await browser.newContext({ ...DESK });
     const page = watch(await ctx.newPage());
+    const asked = [];
+    page.on('request', (r) => asked.push(new URL(r.url()).pathname));
     await page.goto(OPEN + '/');
     await page.waitForFunction(() => document.querySelectorAll('.f-list .f-row').length >= 4);
     const cols = await page.$$eval('.f-head, .f-list .f-row', (l) => l.map((r) => {
@@ -317,6 +319,9 @@ try {
       return a.closest('.f-row') ? s.outlineStyle + ' ' + s.outlineWidth : 'not a row';
     });
     ok(/^solid [2-9]/.test(ring), 'a row reached with Tab shows a focus ring', ring);
+    const icon = await page.$eval('link[rel=icon]', (l) => l.href.slice(0, 28)).catch(() => '');
+    ok(icon === 'data:image/svg+xml,%3Csvg%20' && !asked.includes('/favicon.ico'),
+      'the tab has the app\'s icon, inline: no request for /favicon.ico (no 404 in the console)', icon, asked.join(' '));
     let v = await lookAt(page, 'list', 'desktop');
     await page.click('.f-row[data-name="Photos"] button.f-more');
     v = v.concat(await lookAt(page, 'row-menu', 'desktop'));
