@@ -35,10 +35,15 @@
   var store = window.localStorage || { getItem: function () {}, setItem: function () {} };
   var state = {
     entries: [], sort: "name", desc: false,
-    filter: "", view: store.getItem("ferry.view") === "grid" ? "grid" : "list", writable: false
+    filter: "", view: store.getItem("ferry.view") === "grid" ? "grid" : "list", writable: false,
+    probed: false, auth: "", name: ""
   };
+  (function () { // the sort chosen last, in any folder
+    var m = /^(name|size|date)(:desc)?$/.exec(store.getItem("ferry.sort") || "");
+    if (m) { state.sort = m[1]; state.desc = !!m[2]; }
+  })();
   var el = {};
-  var uploads = []; // records of startUpload(), in the order started
+  var uploads = []; // records of queueUpload(), in the order queued
 
   // ------------------------------------------------------------ helpers
   function h(tag, attrs, kids) {
@@ -79,13 +84,94 @@
       " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
   }
 
+  // The icons: one SVG sprite in the page (no file, no font), each drawn
+  // with the text's colour. icon(name) is an <svg> that shows one of them.
+  var SPRITE = {
+    dir: '<path class="f-fill" d="M2 6.5A2.5 2.5 0 0 1 4.5 4h4.6l2.2 2.5h8.2A2.5 2.5 0 0 1 22 9v9.5a2.5 2.5 0 0 1-2.5 2.5h-15A2.5 2.5 0 0 1 2 18.5z"/>',
+    file: '<path d="M14 2.5H6.5a2 2 0 0 0-2 2v15a2 2 0 0 0 2 2h11a2 2 0 0 0 2-2V8z"/><path d="M14 2.5V8h5.5"/>',
+    text: '<path d="M14 2.5H6.5a2 2 0 0 0-2 2v15a2 2 0 0 0 2 2h11a2 2 0 0 0 2-2V8z"/><path d="M14 2.5V8h5.5M8.5 13h7M8.5 17h7"/>',
+    pdf: '<path d="M14 2.5H6.5a2 2 0 0 0-2 2v15a2 2 0 0 0 2 2h11a2 2 0 0 0 2-2V8z"/><path d="M14 2.5V8h5.5M8 17.5c2-1 5-6 4-8s-2 1 0 4 4 3.5 4.5 3"/>',
+    image: '<rect x="3" y="3" width="18" height="18" rx="2.5"/><circle cx="8.5" cy="8.5" r="1.6"/><path d="M21 15.5l-5-5L5 21"/>',
+    video: '<rect x="2.5" y="5" width="13.5" height="14" rx="2.5"/><path d="M16 10l5.5-3.5v11L16 14z"/>',
+    audio: '<path d="M9 18V5.5l11.5-2V16"/><circle cx="6.5" cy="18" r="2.5"/><circle cx="18" cy="16" r="2.5"/>',
+    archive: '<rect x="3" y="3.5" width="18" height="17" rx="2.5"/><path d="M10 3.5v2h2v2h-2v2h2v2h-2v3h2"/>',
+    more: '<circle class="f-fill" cx="5" cy="12" r="1.6"/><circle class="f-fill" cx="12" cy="12" r="1.6"/><circle class="f-fill" cx="19" cy="12" r="1.6"/>',
+    plus: '<path d="M12 5v14M5 12h14"/>',
+    grid: '<rect x="3.5" y="3.5" width="7" height="7" rx="1.5"/><rect x="13.5" y="3.5" width="7" height="7" rx="1.5"/><rect x="3.5" y="13.5" width="7" height="7" rx="1.5"/><rect x="13.5" y="13.5" width="7" height="7" rx="1.5"/>',
+    list: '<path d="M8.5 6h12M8.5 12h12M8.5 18h12M3.5 6h1M3.5 12h1M3.5 18h1"/>',
+    download: '<path d="M20.5 15v3.5a2 2 0 0 1-2 2h-13a2 2 0 0 1-2-2V15M7 10l5 5 5-5M12 15V3.5"/>',
+    upload: '<path d="M20.5 15v3.5a2 2 0 0 1-2 2h-13a2 2 0 0 1-2-2V15M17 8.5l-5-5-5 5M12 3.5V15"/>',
+    rename: '<path d="M13 20.5h8M16.5 3.5a2.1 2.1 0 0 1 3 3L7 19l-4 1 1-4z"/>',
+    move: '<path d="M2.5 6.5A2.5 2.5 0 0 1 5 4h4l2 2.5h8a2.5 2.5 0 0 1 2.5 2.5v9a2.5 2.5 0 0 1-2.5 2.5H5a2.5 2.5 0 0 1-2.5-2.5zM9 13.5h6.5M13 11l2.5 2.5L13 16"/>',
+    newdir: '<path d="M2.5 6.5A2.5 2.5 0 0 1 5 4h4l2 2.5h8a2.5 2.5 0 0 1 2.5 2.5v9a2.5 2.5 0 0 1-2.5 2.5H5a2.5 2.5 0 0 1-2.5-2.5zM12 10.5v6M9 13.5h6"/>',
+    trash: '<path d="M3.5 6.5h17M9 6.5V4h6v2.5M18.5 6.5l-1 13a2 2 0 0 1-2 1.8h-7a2 2 0 0 1-2-1.8l-1-13"/>',
+    share: '<circle cx="18" cy="5.5" r="2.5"/><circle cx="6" cy="12" r="2.5"/><circle cx="18" cy="18.5" r="2.5"/><path d="M8.3 13.3l7.4 4M15.7 6.7l-7.4 4"/>',
+    close: '<path d="M18 6L6 18M6 6l12 12"/>',
+    up: '<path d="M12 19.5V5M5.5 11.5L12 5l6.5 6.5"/>',
+    logout: '<path d="M9 20.5H5.5a2 2 0 0 1-2-2v-13a2 2 0 0 1 2-2H9M16 16.5l4.5-4.5L16 7.5M20.5 12H9"/>',
+    eye: '<path d="M1.5 12S5.5 4.5 12 4.5 22.5 12 22.5 12 18.5 19.5 12 19.5 1.5 12 1.5 12z"/><circle cx="12" cy="12" r="3"/>',
+    alert: '<path d="M12 9v4.5M12 17h.01M10.3 3.9L1.8 18a2 2 0 0 0 1.7 3h17a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0z"/>',
+    left: '<path d="M15 18l-6-6 6-6"/>',
+    right: '<path d="M9 18l6-6-6-6"/>',
+    chevron: '<path d="M6 9l6 6 6-6"/>'
+  };
+  var SVGNS = "http://www.w3.org/2000/svg";
+  function sprite() {
+    var s = document.createElementNS(SVGNS, "svg");
+    s.setAttribute("aria-hidden", "true");
+    s.setAttribute("class", "f-sprite");
+    s.innerHTML = Object.keys(SPRITE).map(function (k) {
+      return '<symbol id="fi-' + k + '" viewBox="0 0 24 24">' + SPRITE[k] + "</symbol>";
+    }).join("");
+    return s;
+  }
+  function icon(name, cls) {
+    var s = document.createElementNS(SVGNS, "svg"), u = document.createElementNS(SVGNS, "use");
+    s.setAttribute("class", "f-i" + (cls ? " " + cls : ""));
+    s.setAttribute("aria-hidden", "true");
+    s.setAttribute("focusable", "false");
+    u.setAttribute("href", "#fi-" + name);
+    s.appendChild(u);
+    return s;
+  }
+  // A button of an icon and a visible label (its accessible name).
+  function iconButton(name, label, attrs) {
+    var b = h("button", Object.assign({ type: "button" }, attrs || {}), [icon(name)]);
+    b.appendChild(h("span", { class: "f-label", text: label }));
+    return b;
+  }
+
+  // A date as people say it: "Today 19:53", "Yesterday 08:10", "Mon
+  // 10:02" within a week, "7 Dec" this year, else "7 Dec 2025".
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  var DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+  function relDate(t) {
+    var d = new Date(typeof t === "number" ? t * 1000 : t);
+    if (isNaN(d)) return "";
+    var now = new Date(), hm = pad(d.getHours()) + ":" + pad(d.getMinutes());
+    var days = Math.round((new Date(now.getFullYear(), now.getMonth(), now.getDate()) -
+      new Date(d.getFullYear(), d.getMonth(), d.getDate())) / 86400000);
+    if (days === 0) return "Today " + hm;
+    if (days === 1) return "Yesterday " + hm;
+    if (days > 1 && days < 7) return DAYS[d.getDay()] + " " + hm;
+    return d.getDate() + " " + MONTHS[d.getMonth()] + (d.getFullYear() === now.getFullYear() ? "" : " " + d.getFullYear());
+  }
+
   // The status line; `action` ({label, run}) adds a button to it (undo).
+  // It is a toast at the bottom, over the list (which never moves for it):
+  // it goes after 8 s (15 s with an action), an error when closed.
+  var sayTimer = 0;
   function say(text, isError, action) {
+    clearTimeout(sayTimer);
     el.status.replaceChildren(document.createTextNode(text));
     if (action)
       el.status.appendChild(h("button", { type: "button", class: "f-link", text: action.label,
-        "aria-label": action.label, onclick: action.run }));
+        "aria-label": action.label, onclick: function (ev) { say(""); action.run(ev); } }));
+    if (text && isError)
+      el.status.appendChild(h("button", { type: "button", class: "f-x", "aria-label": "Dismiss", title: "Dismiss",
+        onclick: function () { say(""); } }, [icon("close")]));
     el.status.className = "f-status" + (isError ? " f-error" : "");
+    if (text && !isError) sayTimer = setTimeout(function () { say(""); }, action ? 15000 : 8000);
   }
 
   // The server's words for a refusal: the first line of its text answer.
@@ -104,6 +190,11 @@
   function kindOf(name) {
     for (var k in KINDS) if (KINDS[k].test(name)) return k;
     return "other";
+  }
+
+  // The tab's title: this folder, then the server's name.
+  function title() {
+    document.title = folderName() + (state.name ? " · " + state.name : "");
   }
 
   // This folder's name as people read it ("Home" for the root).
@@ -136,7 +227,7 @@
         h("span", { "aria-current": "page", text: decoded(p) }) :
         h("a", { href: href, text: decoded(p) })]));
     });
-    return h("nav", { class: "f-crumbs", "aria-label": "Breadcrumbs" }, [ol]);
+    return h("nav", { class: "f-crumbs" + (parts.length ? "" : " f-crumbs-root"), "aria-label": "Breadcrumbs" }, [ol]);
   }
 
   function sortButton(key, label, cls) {
@@ -146,16 +237,21 @@
       onclick: function () {
         if (state.sort === key) state.desc = !state.desc;
         else { state.sort = key; state.desc = key !== "name"; }
+        store.setItem("ferry.sort", state.sort + (state.desc ? ":desc" : ""));
         render();
       }
     });
   }
 
+  // The page: a sticky app bar (the server's name, "View only", the view
+  // toggle, the "New" menu, the "More" menu; breadcrumbs and the filter
+  // under it), the host banner, the list; a dock at the bottom for toasts,
+  // the zip's progress and the uploads tray, over the list (it never moves it).
   function build() {
     el.status = h("p", { class: "f-status", role: "status", "aria-live": "polite" });
-    el.banner = h("p", { class: "f-banner", role: "alert", hidden: "" });
+    el.banner = h("div", { class: "f-banner", role: "alert", hidden: "" });
     el.filter = h("input", {
-      type: "search", placeholder: "Filter", "aria-label": "Filter by name",
+      type: "search", placeholder: "Filter by name", "aria-label": "Filter by name",
       oninput: function () { state.filter = el.filter.value; render(); }
     });
     el.picker = h("input", {
@@ -168,51 +264,24 @@
       "aria-label": "Choose a folder to upload",
       onchange: function () { pickFiles(el.dirPicker); }
     });
-    el.uploadBtn = h("button", {
-      type: "button", class: "f-primary f-w", text: "Upload", "aria-label": "Upload files",
-      onclick: function () { el.picker.click(); }
-    });
-    el.uploadDirBtn = h("button", {
-      type: "button", class: "f-w", text: "Upload folder", "aria-label": "Upload a folder",
-      onclick: function () { el.dirPicker.click(); }
-    });
-    el.newBtn = h("button", {
-      type: "button", class: "f-w", text: "New folder", "aria-label": "New folder",
-      "aria-expanded": "false",
-      onclick: function () {
-        var open = el.newForm.hidden;
-        el.newForm.hidden = !open;
-        el.newBtn.setAttribute("aria-expanded", String(open));
-        if (open) el.newName.focus();
-      }
-    });
     el.viewBtn = h("button", {
-      type: "button", "aria-label": "Grid view", "aria-pressed": "false", text: "Grid",
+      type: "button", class: "f-tool", "aria-label": "Grid view", "aria-pressed": "false", title: "Grid view",
       onclick: function () {
         state.view = state.view === "grid" ? "list" : "grid";
         store.setItem("ferry.view", state.view);
         render();
       }
-    });
-    el.zipLink = h("a", { class: "f-button", href: path + "?download=zip", download: "",
-      text: "Download all", "aria-label": "Download this folder as a zip file",
-      onclick: function (ev) { zipDownload(path, folderName())(ev); } });
+    }, [icon("grid")]);
+    el.newBtn = iconButton("plus", "New", { class: "f-tool f-new f-primary", "aria-haspopup": "menu", "aria-label": "New",
+      "aria-expanded": "false", onclick: function () { openMenu(el.newBtn, newItems()); } });
+    el.moreBtn = h("button", { type: "button", class: "f-tool", "aria-label": "More actions", title: "More actions",
+      "aria-haspopup": "menu", "aria-expanded": "false",
+      onclick: function () { openMenu(el.moreBtn, moreItems()); } }, [icon("more")]);
+    el.badge = h("span", { class: "f-badge", hidden: "" }, [icon("eye"), h("span", { text: "View only" })]);
+    el.brand = h("h1", { class: "f-brand" }, [icon("dir", "f-i-brand"), el.brandName = h("span", { text: "ferry" })]);
     el.zipInfo = h("span", { class: "f-up-info" });
     el.zipBar = h("progress", { "aria-label": "Zip download progress" });
-    el.zipPanel = h("div", { class: "f-zip", role: "status", hidden: "" }, [el.zipInfo, el.zipBar]);
-    el.trashBtn = h("button", {
-      type: "button", class: "f-w", text: "Trash", "aria-label": "Open the trash", onclick: trashView
-    });
-    el.shareBtn = h("button", {
-      type: "button", text: "Share", "aria-label": "Share this folder with another device",
-      onclick: share
-    });
-    el.newName = h("input", { type: "text", "aria-label": "Name of the new folder", required: "" });
-    el.newForm = h("form", { class: "f-inline", onsubmit: function (ev) { ev.preventDefault(); mkdir(); } }, [
-      el.newName,
-      h("button", { type: "submit", class: "f-primary", text: "Create", "aria-label": "Create folder" })
-    ]);
-    el.newForm.hidden = true;
+    el.zipPanel = h("div", { class: "f-zip f-card", role: "status", hidden: "" }, [el.zipInfo, el.zipBar]);
     el.head = h("div", { class: "f-head", role: "presentation" }, [
       sortButton("name", "Name", "f-name-h"),
       sortButton("size", "Size", "f-size"),
@@ -223,22 +292,112 @@
     buildUploads();
     el.dialog = h("dialog", { class: "f-dialog", "aria-label": "Preview",
       onclose: function () { el.dialog.replaceChildren(); clearTimeout(shareTimer); clearHash(); } });
-    el.app = h("main", { class: "f-app" }, [
-      el.crumbs = breadcrumbs(),
-      h("div", { class: "f-bar", role: "toolbar", "aria-label": "Folder actions" },
-        [el.filter, el.viewBtn, el.zipLink, el.shareBtn, el.uploadBtn, el.uploadDirBtn, el.newBtn,
-          el.trashBtn, el.picker, el.dirPicker]),
-      el.banner, el.zipPanel, el.newForm, el.upPanel, el.status, el.head, el.list, el.dialog
+    el.menu = h("div", { class: "f-menu", role: "menu", hidden: "", onkeydown: menuKeys });
+    el.top = h("header", { class: "f-top" }, [
+      h("div", { class: "f-top-row" }, [el.brand, el.badge, h("span", { class: "f-grow" }),
+        el.viewBtn, el.newBtn, el.moreBtn]),
+      h("div", { class: "f-top-row f-top-2" }, [el.crumbs = breadcrumbs(), el.filter])
     ]);
+    el.dock = h("div", { class: "f-dock" }, [el.status, el.zipPanel, el.upPanel]);
+    el.app = h("main", { class: "f-app" }, [
+      el.top, el.banner, el.head, el.list, el.picker, el.dirPicker, el.dialog, el.menu, el.dock
+    ]);
+    // the tab's icon: the app's folder, drawn inline (no /favicon.ico to ask for)
+    document.head.appendChild(h("link", { rel: "icon", type: "image/svg+xml", href: "data:image/svg+xml," +
+      encodeURIComponent('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path fill="#0b57d0" d="' +
+        'M2 6.5A2.5 2.5 0 0 1 4.5 4h4.6l2.2 2.5h8.2A2.5 2.5 0 0 1 22 9v9.5a2.5 2.5 0 0 1-2.5 2.5h-15A2.5 2.5 0 0 1 2 18.5z"/></svg>') }));
+    document.body.appendChild(sprite());
     document.body.appendChild(el.app);
     document.documentElement.classList.add("ferry-js");
     showWritable();
     dragAndDrop();
     navigation();
+    document.addEventListener("click", function (ev) {
+      if (!el.menu.hidden && !el.menu.contains(ev.target) && ev.target !== menuFor &&
+          !(menuFor && menuFor.contains(ev.target))) closeMenu(false);
+    });
   }
 
+  // What the server lets this browser do here: writing (the New menu, the
+  // rows' Rename, Move and Delete) or "View only".
   function showWritable() {
-    [el.uploadBtn, el.uploadDirBtn, el.newBtn, el.trashBtn].forEach(function (b) { b.hidden = !state.writable; });
+    el.newBtn.hidden = !state.writable;
+    el.badge.hidden = state.writable || !state.probed;
+  }
+
+  // The New menu: upload files, upload a folder, make a folder.
+  function newItems() {
+    return [
+      { icon: "upload", label: "Upload files", run: function () { el.picker.click(); } },
+      { icon: "upload", label: "Upload folder", run: function () { el.dirPicker.click(); } },
+      { icon: "newdir", label: "New folder", run: newFolder }
+    ];
+  }
+
+  // The More menu: this folder's zip, Share, the trash, logging out.
+  function moreItems() {
+    return [
+      { icon: "download", label: "Download all", href: path + "?download=zip", download: true,
+        run: zipDownload(path, folderName()) },
+      { icon: "share", label: "Share", run: share },
+      state.writable ? { icon: "trash", label: "Trash", run: trashView } : null,
+      state.auth && state.auth !== "open" ? { icon: "logout", label: "Log out", run: logout } : null
+    ];
+  }
+
+  // ------------------------------------------------------------ menus
+  // One menu at a time (role=menu), under (or above) the button that opened
+  // it; arrow keys move, Escape closes it and gives the focus back.
+  var menuFor = null;
+  function openMenu(btn, items) {
+    if (menuFor === btn && !el.menu.hidden) { closeMenu(true); return; }
+    closeMenu(false);
+    menuFor = btn;
+    btn.setAttribute("aria-expanded", "true");
+    el.menu.replaceChildren.apply(el.menu, items.filter(Boolean).map(function (it) {
+      var kids = [icon(it.icon), h("span", { text: it.label })];
+      var attrs = { role: "menuitem", class: "f-mi" + (it.danger ? " f-danger" : ""), tabindex: "-1" };
+      var m = it.href ? h("a", Object.assign(attrs, { href: it.href, download: it.download ? "" : null }), kids) :
+        h("button", Object.assign(attrs, { type: "button" }), kids);
+      m.addEventListener("click", function (ev) {
+        closeMenu(!it.href);
+        it.run(ev);
+      });
+      return m;
+    }));
+    el.menu.hidden = false;
+    var r = btn.getBoundingClientRect(), mh = el.menu.offsetHeight, mw = el.menu.offsetWidth;
+    var top = r.bottom + 4 + mh > window.innerHeight && r.top - mh - 4 > 0 ? r.top - mh - 4 : r.bottom + 4;
+    el.menu.style.top = Math.round(top) + "px";
+    el.menu.style.left = Math.round(Math.max(8, Math.min(r.right - mw, window.innerWidth - mw - 8))) + "px";
+    el.menu.firstChild.focus();
+  }
+
+  function closeMenu(refocus) {
+    if (el.menu.hidden) return;
+    el.menu.hidden = true;
+    if (menuFor) {
+      menuFor.setAttribute("aria-expanded", "false");
+      if (refocus && menuFor.isConnected) menuFor.focus();
+    }
+    menuFor = null;
+  }
+
+  function menuKeys(ev) {
+    var items = Array.prototype.slice.call(el.menu.children), i = items.indexOf(document.activeElement);
+    if (ev.key === "Escape") { ev.preventDefault(); closeMenu(true); return; }
+    if (ev.key === "Tab") { closeMenu(false); return; }
+    var to = ev.key === "ArrowDown" ? (i + 1) % items.length : ev.key === "ArrowUp" ? (i - 1 + items.length) % items.length :
+      ev.key === "Home" ? 0 : ev.key === "End" ? items.length - 1 : -1;
+    if (to >= 0) { ev.preventDefault(); items[to].focus(); }
+  }
+
+  // Ends this browser's session and goes to the server's front page (which
+  // then asks it in again).
+  function logout() {
+    fetch("/.ferry/logout", { method: "POST", redirect: "manual" }).then(function () {
+      location.assign("/");
+    }, function (err) { say("Could not log out: " + err.message, true); });
   }
 
   // ------------------------------------------------------------ folder sizes
@@ -309,34 +468,46 @@
     return e.type !== "dir" && kindOf(e.name) === "other" ? "" : null;
   }
 
-  // The row's buttons: zip for folders; rename, move, delete when writable.
-  function rowActions(e, href, li) {
-    var dir = e.type === "dir", kids = [];
-    if (dir)
-      kids.push(h("a", { class: "f-icon", href: href + "?download=zip", download: "", text: "⤓",
-        title: "Download as zip", "aria-label": "Download " + e.name + " as zip",
-        onclick: zipDownload(href, e.name) }));
-    if (state.writable) {
-      kids.push(h("button", { type: "button", class: "f-icon", text: "✎", title: "Rename",
-        "aria-label": "Rename " + e.name, onclick: function () { inlineForm(li, e, href, "rename"); } }));
-      kids.push(h("button", { type: "button", class: "f-icon", text: "⇥", title: "Move",
-        "aria-label": "Move " + e.name, onclick: function () { inlineForm(li, e, href, "move"); } }));
-      var del = h("button", { type: "button", class: "f-icon f-danger", text: "✕", title: "Delete",
-        "aria-label": "Delete " + e.name, onclick: function () { remove(e, href, del); } });
-      kids.push(del);
-    }
-    return h("span", { class: "f-acts" }, kids);
+  // The icon of an entry, by kind.
+  function iconOf(e) {
+    if (e.type === "dir") return "dir";
+    var k = kindOf(e.name);
+    if (k === "other" && /\.(zip|tar|gz|tgz|bz2|xz|7z|rar|dmg|iso)$/i.test(e.name)) return "archive";
+    return k === "other" ? "file" : k;
+  }
+
+  // The row's "⋯" menu: download (a folder as a zip), share (a folder),
+  // and when writable rename, move, delete.
+  function rowMenu(e, href) {
+    var dir = e.type === "dir";
+    var btn = h("button", { type: "button", class: "f-more", "aria-label": "Actions for " + e.name,
+      title: "Actions", "aria-haspopup": "menu", "aria-expanded": "false" }, [icon("more")]);
+    btn.addEventListener("click", function () {
+      openMenu(btn, [
+        dir ? { icon: "download", label: "Download as zip", href: href + "?download=zip", download: true,
+          run: zipDownload(href, e.name) } :
+          { icon: "download", label: "Download", href: href, download: true, run: function () {} },
+        dir ? { icon: "share", label: "Share", run: function () { share(href, e.name); } } : null,
+        state.writable ? { icon: "rename", label: "Rename", run: function () { renameDialog(e, href); } } : null,
+        state.writable ? { icon: "move", label: "Move", run: function () { moveDialog(e, href); } } : null,
+        state.writable ? { icon: "trash", label: "Delete", danger: true, run: function () { remove(e, href); } } : null
+      ]);
+    });
+    return btn;
   }
 
   function row(e) {
     var dir = e.type === "dir", href = hrefOf(e);
     var li = h("li", { class: "f-row" + (dir ? " f-dir" : ""), "data-name": e.name });
-    var link = h("a", { href: href, text: e.name + (dir ? "/" : ""), download: saveAs(e) });
+    var link = h("a", { href: href, download: saveAs(e) }, [icon(iconOf(e), "f-i-" + iconOf(e)),
+      h("span", { class: "f-name", text: e.name })]);
     var size = h("span", { class: "f-size", title: dir ? null : e.size + " bytes", text: dir ? "—" : humanSize(e.size) });
     if (!dir) link.addEventListener("click", function (ev) { openFile(ev, e, href); });
     else folderSize(size, href);
-    [link, size, h("span", { class: "f-date", text: humanDate(e.mtime) }),
-      rowActions(e, href, li)].forEach(function (c) { li.appendChild(c); });
+    li.appendChild(link);
+    li.appendChild(h("span", { class: "f-meta" }, [size,
+      h("span", { class: "f-date", title: humanDate(e.mtime), text: relDate(e.mtime) })]));
+    li.appendChild(rowMenu(e, href));
     return li;
   }
 
@@ -348,26 +519,41 @@
 
   // A grid tile: a thumbnail (loaded when scrolled to: for a JPEG or PNG
   // the server's ?thumb=1, its Exif thumbnail or a small JPEG made from it;
-  // other images as they are, scaled by the browser) or a symbol drawn by
-  // CSS (a folder, or a page with the file's extension: no emoji font is
-  // needed), then the name and the row's actions.
+  // other images as they are, scaled by the browser) or the kind's icon (a
+  // file's with its extension), then the name, size and date, and the ⋯ menu.
   function tile(e) {
     var dir = e.type === "dir", href = hrefOf(e), kind = dir ? "dir" : kindOf(e.name);
     var li = h("li", { class: "f-row f-tile" + (dir ? " f-dir" : ""), "data-name": e.name });
     var pic = kind === "image" ?
       h("img", { class: "f-thumb", src: href + (/\.(jpe?g|png)$/i.test(e.name) ? "?thumb=1" : ""), alt: "",
         loading: "lazy", decoding: "async" }) :
-      h("span", { class: "f-thumb f-sym", "aria-hidden": "true" }, [dir ? h("span", { class: "f-folder" }) :
-        h("span", { class: "f-page", "data-kind": kind, text: extension(e.name) })]);
-    var link = h("a", { href: href, "aria-label": e.name + (dir ? "/" : ""), title: e.name, download: saveAs(e) }, [
-      pic, h("span", { class: "f-tname", text: e.name + (dir ? "/" : "") })]);
+      h("span", { class: "f-thumb f-sym", "aria-hidden": "true" }, [icon(iconOf(e), "f-i-" + iconOf(e)),
+        dir ? null : h("span", { class: "f-page", "data-kind": kind, text: extension(e.name) })]);
+    var link = h("a", { href: href, title: e.name, download: saveAs(e) }, [
+      pic, h("span", { class: "f-tname f-name", text: e.name })]);
     if (!dir) link.addEventListener("click", function (ev) { openFile(ev, e, href); });
     var size = h("span", { class: "f-size", text: dir ? "" : humanSize(e.size) });
     if (dir) folderSize(size, href);
     li.appendChild(link);
-    li.appendChild(size);
-    li.appendChild(rowActions(e, href, li));
+    li.appendChild(h("span", { class: "f-meta" }, [size,
+      h("span", { class: "f-date", title: humanDate(e.mtime), text: relDate(e.mtime) })]));
+    li.appendChild(rowMenu(e, href));
     return li;
+  }
+
+  // What an empty folder (or a filter that matches nothing) shows, with
+  // the next thing to do.
+  function emptyState(filtered) {
+    if (filtered)
+      return h("li", { class: "f-empty" }, [h("p", { text: "No names match “" + state.filter + "”." }),
+        h("button", { type: "button", text: "Clear the filter", onclick: function () {
+          state.filter = el.filter.value = ""; render(); el.filter.focus();
+        } })]);
+    return h("li", { class: "f-empty" }, [icon("dir", "f-i-empty"), h("p", { text: "This folder is empty." }),
+      state.writable ? h("p", { class: "f-muted", text: "Drop files here, or:" }) : null,
+      state.writable ? h("div", { class: "f-inline f-center" }, [
+        iconButton("upload", "Upload files", { class: "f-primary", onclick: function () { el.picker.click(); } }),
+        iconButton("newdir", "New folder", { onclick: newFolder })]) : null]);
   }
 
   function render() {
@@ -381,20 +567,19 @@
       b.textContent = b.getAttribute("data-label") + (on ? (state.desc ? " ↓" : " ↑") : "");
     });
     el.viewBtn.setAttribute("aria-pressed", String(grid));
+    el.viewBtn.replaceChildren(icon(grid ? "list" : "grid"));
+    el.viewBtn.title = grid ? "Showing a grid: switch to the list" : "Showing a list: switch to the grid";
     el.list.className = "f-list" + (grid ? " f-grid" : "");
     el.head.classList.toggle("f-head-grid", grid);
     var frag = document.createDocumentFragment();
     if (path !== "/") {
       var up = path.replace(/[^/]*\/$/, "");
       frag.appendChild(h("li", { class: "f-row f-dir f-up-row" }, [
-        h("a", { href: up, text: "↑ Parent folder", "aria-label": "Parent folder" })]));
+        h("a", { href: up, "aria-label": "Parent folder" }, [icon("up"), h("span", { class: "f-name", text: "Parent folder" })])]));
     }
     shown.forEach(function (e) { frag.appendChild(grid ? tile(e) : row(e)); });
-    if (!state.entries.length)
-      frag.appendChild(h("li", { class: "f-empty", text: "This folder is empty." +
-        (state.writable ? " Drop files or folders here, or use Upload." : "") }));
-    else if (!shown.length)
-      frag.appendChild(h("li", { class: "f-empty", text: "No names match “" + state.filter + "”." }));
+    if (!state.entries.length) frag.appendChild(emptyState(false));
+    else if (!shown.length) frag.appendChild(emptyState(true));
     el.list.replaceChildren(frag);
   }
 
@@ -498,11 +683,8 @@
     var crumbs = breadcrumbs();
     el.crumbs.replaceWith(crumbs);
     el.crumbs = crumbs;
-    document.title = "Index of " + decoded(path);
-    el.zipLink.href = path + "?download=zip";
+    title();
     if (el.dialog.open) el.dialog.close();
-    state.sort = "name";
-    state.desc = false;
     state.filter = el.filter.value = "";
     state.entries = j.entries || [];
     sizes = {};
@@ -519,6 +701,7 @@
       go(href, href !== path);
     });
     window.addEventListener("popstate", function () {
+      if (el.dialog.open && !location.hash) { pushed = false; el.dialog.close(); } // Back closes a preview
       if (location.pathname !== path) go(location.pathname, false);
     });
     // closing or reloading the tab would cut the uploads under way: ask
@@ -534,7 +717,23 @@
     return fetch(path, { method: "OPTIONS" }).then(function (r) {
       var allow = (r.headers.get("Allow") || "").toUpperCase();
       state.writable = allow.indexOf("MKCOL") >= 0 && typeof window.tus !== "undefined";
+      state.probed = true;
       showWritable();
+      // a server without a state folder keeps no trash (503): a delete is
+      // then for good, and asked about first
+      if (state.writable)
+        fetch("/.ferry/trash", { method: "HEAD" }).then(function (t) { state.noTrash = t.status === 503; }, function () {});
+    }).catch(function () {});
+  }
+
+  // Who this is (the server's name, in the bar and the title) and how it
+  // lets browsers in (Log out when there is a session).
+  function identity() {
+    return getJSON("/.ferry/status", { cache: "no-store" }, 10000).then(function (j) {
+      state.name = j.name || "";
+      state.auth = j.auth || "";
+      if (state.name) el.brandName.textContent = state.name;
+      title();
     }).catch(function () {});
   }
 
@@ -544,8 +743,18 @@
     clearHash();
   }
 
+  // A preview's deep link (#preview=NAME) is a history entry of its own
+  // when the page opened it (pushed), so that Back closes the preview;
+  // closing it otherwise drops that entry again.
+  var pushed = false;
   function clearHash() {
     if (location.hash) history.replaceState(null, "", location.pathname + location.search);
+    if (pushed) { pushed = false; history.back(); } // to the same URL: nothing is listed again
+  }
+  function previewHash(name) {
+    var url = path + "#preview=" + encodeURIComponent(name);
+    if (!pushed && !location.hash) { history.pushState({ ferryPreview: 1 }, "", url); pushed = true; }
+    else history.replaceState(history.state, "", url);
   }
 
   // A click on a file: a preview for the kinds a browser shows, else the
@@ -560,7 +769,7 @@
 
   function preview(e, href, kind) {
     var body;
-    if (kind === "image") body = h("img", { src: href, alt: e.name });
+    if (kind === "image") { viewer(e); return; }
     else if (kind === "video") body = h("video", { src: href, controls: "", preload: "metadata" });
     else if (kind === "audio") body = h("audio", { src: href, controls: "", preload: "metadata" });
     else if (kind === "text") {
@@ -586,13 +795,68 @@
         h("button", { type: "button", text: "Close", "aria-label": "Close preview", onclick: closeDialog })
       ]),
       h("div", { class: "f-dbody", "data-kind": kind }, [body])]);
-    history.replaceState(null, "", path + "#preview=" + encodeURIComponent(e.name));
+    previewHash(e.name);
+  }
+
+  // The pictures viewer: full screen, dark; previous and next by the arrow
+  // keys, the buttons or a swipe; "3 of 10"; the picture's name, size and
+  // date; Download; Escape, Close or Back end it.
+  function viewer(e) {
+    var f = state.filter.trim().toLowerCase();
+    var pics = state.entries.filter(function (x) {
+      return x.type !== "dir" && kindOf(x.name) === "image" && (!f || x.name.toLowerCase().indexOf(f) >= 0);
+    }).sort(compare);
+    var i = Math.max(0, pics.map(function (x) { return x.name; }).indexOf(e.name));
+    var img = h("img", { class: "f-view-img", alt: "" }), count = h("span", { class: "f-view-count" });
+    var name = h("h2", {}), info = h("span", { class: "f-view-info" });
+    var dl = h("a", { class: "f-tool f-view-dl", download: "", "aria-label": "Download", title: "Download" }, [icon("download")]);
+    var prev = h("button", { type: "button", class: "f-view-nav f-view-prev", "aria-label": "Previous picture",
+      onclick: function () { show(i - 1); } }, [icon("left")]);
+    var next = h("button", { type: "button", class: "f-view-nav f-view-next", "aria-label": "Next picture",
+      onclick: function () { show(i + 1); } }, [icon("right")]);
+    function show(k) {
+      if (k < 0 || k >= pics.length) return;
+      i = k;
+      var p = pics[i], href = hrefOf(p);
+      img.src = href;
+      img.alt = p.name;
+      name.textContent = p.name;
+      count.textContent = (i + 1) + " of " + pics.length;
+      info.textContent = humanSize(p.size) + " · " + relDate(p.mtime);
+      dl.href = href;
+      dl.setAttribute("download", p.name);
+      dl.setAttribute("aria-label", "Download " + p.name);
+      prev.disabled = i === 0;
+      next.disabled = i === pics.length - 1;
+      previewHash(p.name);
+    }
+    var stage = h("div", { class: "f-view-stage" }, [img, prev, next]);
+    var x0 = null;
+    stage.addEventListener("touchstart", function (ev) { x0 = ev.touches.length === 1 ? ev.touches[0].clientX : null; }, { passive: true });
+    stage.addEventListener("touchend", function (ev) {
+      if (x0 === null || !ev.changedTouches.length) return;
+      var dx = ev.changedTouches[0].clientX - x0;
+      x0 = null;
+      if (Math.abs(dx) > 50) show(dx < 0 ? i + 1 : i - 1);
+    });
+    openDialog("Picture viewer", false, [
+      h("div", { class: "f-view-bar" }, [count, h("div", { class: "f-view-title" }, [name, info]), dl,
+        h("button", { type: "button", class: "f-tool", "aria-label": "Close preview", title: "Close",
+          onclick: closeDialog }, [icon("close")])]),
+      stage]);
+    el.dialog.className = "f-dialog f-viewer";
+    el.dialog.onkeydown = function (ev) {
+      if (ev.key === "ArrowLeft") { ev.preventDefault(); show(i - 1); }
+      else if (ev.key === "ArrowRight") { ev.preventDefault(); show(i + 1); }
+    };
+    show(i);
   }
 
   // Shows `kids` in the dialog, named `label`; narrow for small content.
   function openDialog(label, narrow, kids) {
     el.dialog.setAttribute("aria-label", label);
     el.dialog.className = "f-dialog" + (narrow ? " f-narrow" : "");
+    el.dialog.onkeydown = null;
     el.dialog.replaceChildren.apply(el.dialog, kids.filter(Boolean));
     if (!el.dialog.open) el.dialog.showModal();
   }
@@ -681,8 +945,10 @@
   // copy. Read-only unless this browser may write and asks for more.
   var shareTimer = 0;
 
-  function share() {
-    var name = folderName();
+  // at (optional): the folder's URL (default: the one shown), name its name.
+  function share(at, name) {
+    if (typeof at !== "string") at = path;
+    name = name || folderName();
     var rw = h("input", { type: "checkbox" });
     var body = h("div", { class: "f-share-link", "aria-live": "polite" });
     function mint() {
@@ -690,7 +956,7 @@
       body.replaceChildren(h("p", { class: "f-muted", text: "Making a link…" }));
       fetch("/.ferry/share", {
         method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" },
-        body: "path=" + encodeURIComponent(path) + "&rights=" + (rw.checked ? "rw" : "ro")
+        body: "path=" + encodeURIComponent(at) + "&rights=" + (rw.checked ? "rw" : "ro")
       }).then(function (r) {
         if (!r.ok) return why(r).then(function (t) { throw new Error(t); });
         return r.json();
@@ -718,7 +984,7 @@
   // "New link" button calls again().
   function shareView(j, again) {
     var link = h("input", { type: "text", readonly: "", value: j.url, class: "f-share-url", "aria-label": "Link" });
-    var copy = h("button", { type: "button", text: "Copy link", "aria-label": "Copy the link",
+    var copy = h("button", { type: "button", text: "Copy link", "aria-label": "Copy link",
       onclick: function () { copyText(link, copy); } });
     var can = j.read_only ? "see and download" : "see, download, upload and change";
     var note = h("p", { class: "f-muted", text: j.expires ?
@@ -760,82 +1026,150 @@
     return name && name !== "." && name !== ".." && name.indexOf("/") < 0;
   }
 
-  function mkdir() {
-    var name = el.newName.value.trim();
-    if (!validName(name)) {
-      say("A folder name cannot be empty, “.”, “..” or contain “/”.", true);
-      return;
-    }
-    fetch(path + encodeURIComponent(name) + "/", { method: "MKCOL" }).then(function (r) {
-      if (r.status === 201) {
-        say("Created the folder “" + name + "”.");
-        el.newName.value = "";
-        el.newForm.hidden = true;
-        el.newBtn.setAttribute("aria-expanded", "false");
-        return load();
-      }
-      return why(r).then(function (t) { say("Could not create “" + name + "”: " + t, true); });
-    }).catch(function (err) { say("Could not create “" + name + "”: " + err.message, true); });
+  // Why a name cannot be used, in plain words ("" when it can).
+  function nameProblem(name) {
+    if (!name) return "Type a name.";
+    if (name === "." || name === "..") return "“" + name + "” cannot be a name.";
+    if (name.indexOf("/") >= 0) return "A name cannot contain “/”.";
+    return "";
   }
 
-  // Rename (a new name, same folder) or move (a folder path, same name),
-  // in a small form under the row; Escape or Cancel closes it.
-  function inlineForm(li, e, href, what) {
-    var old = li.nextSibling && li.nextSibling.classList && li.nextSibling.classList.contains("f-rowform") ?
-      li.nextSibling : null;
-    if (old) { old.remove(); return; }
-    var dir = e.type === "dir", rename = what === "rename";
-    var input = h("input", { type: "text", value: rename ? e.name : decoded(path),
-      "aria-label": rename ? "New name for " + e.name : "Folder to move " + e.name + " to" });
-    var form = h("form", { class: "f-inline f-rowform", onsubmit: function (ev) {
+  // A small dialog with one text field: title, the field's label and
+  // value, the button's text and accessible name; submit(value, fail)
+  // calls fail(text) to show an error next to the field. extra: more
+  // content under the field (the move dialog's folder list).
+  function fieldDialog(o) {
+    var err = h("p", { class: "f-field-error", id: "f-field-error", role: "alert" });
+    var input = h("input", { type: "text", id: "f-field", value: o.value || "", placeholder: o.placeholder || null,
+      "aria-label": o.aria, "aria-describedby": "f-field-error", autocomplete: "off" });
+    var ok = h("button", { type: "submit", class: "f-primary", text: o.button, "aria-label": o.buttonLabel || null });
+    function fail(text) {
+      err.textContent = text;
+      input.setAttribute("aria-invalid", "true");
+      ok.disabled = false;
+      input.focus();
+    }
+    var form = h("form", { class: "f-dbody f-form", onsubmit: function (ev) {
       ev.preventDefault();
-      var v = input.value.trim(), folder = path, name = e.name;
-      if (rename) {
-        if (!validName(v)) { say("A name cannot be empty, “.”, “..” or contain “/”.", true); return; }
-        name = v;
-      } else {
+      err.textContent = "";
+      input.removeAttribute("aria-invalid");
+      ok.disabled = true;
+      o.submit(input.value.trim(), fail);
+    } }, [
+      h("label", { for: "f-field", class: "f-field-label", text: o.label }), input, err, o.extra || null,
+      h("div", { class: "f-inline f-end" }, [
+        h("button", { type: "button", text: "Cancel", onclick: closeDialog }), ok])
+    ]);
+    openDialog(o.title, true, [h("div", { class: "f-dhead" }, [h("h2", { text: o.title })]), form]);
+    input.focus();
+    return input;
+  }
+
+  // New folder: a dialog; the folder made is shown and marked.
+  function newFolder() {
+    fieldDialog({ title: "New folder", label: "Folder name", aria: "Name of the new folder", placeholder: "Untitled folder",
+      button: "Create", buttonLabel: "Create folder", submit: function (name, fail) {
+        var p = nameProblem(name);
+        if (p) { fail(p); return; }
+        fetch(path + encodeURIComponent(name) + "/", { method: "MKCOL" }).then(function (r) {
+          if (r.status === 201) {
+            closeDialog();
+            say("Created the folder “" + name + "”.");
+            return load().then(function () { mark(name); });
+          }
+          if (r.status === 405) { fail("There is already something named “" + name + "” here."); return; }
+          return why(r).then(fail);
+        }).catch(function (err) { fail("Could not create it: " + err.message); });
+      } });
+  }
+
+  // Marks the row of `name` (just made or moved here) and scrolls to it.
+  function mark(name) {
+    var li = Array.prototype.filter.call(el.list.children, function (x) { return x.getAttribute("data-name") === name; })[0];
+    if (!li) return;
+    li.classList.add("f-new-row");
+    li.scrollIntoView({ block: "nearest" });
+    var a = li.querySelector("a");
+    if (a) a.focus();
+  }
+
+  // The words for a refused MOVE (r: the answer; folder: where to).
+  function moveProblem(r, name, folder) {
+    if (r.status === 412) return "“" + name + "” already exists in " + (decoded(folder) === "/" ? "Home" : decoded(folder)) + ".";
+    if (r.status === 409) return Promise.resolve("That folder does not exist (any more).");
+    if (r.status === 403) return Promise.resolve("You cannot change files here.");
+    return why(r);
+  }
+
+  function renameDialog(e, href) {
+    var dir = e.type === "dir";
+    var input = fieldDialog({ title: "Rename “" + e.name + "”", label: "New name", aria: "New name for " + e.name,
+      value: e.name, button: "Rename", buttonLabel: "Confirm rename of " + e.name,
+      submit: function (name, fail) {
+        var p = nameProblem(name);
+        if (p) { fail(p); return; }
+        if (name === e.name) { closeDialog(); return; }
+        moveTo(href, path, name, dir).then(function (r) {
+          if (r.status === 201 || r.status === 204) {
+            closeDialog();
+            say("Renamed “" + e.name + "” to “" + name + "”.");
+            return load().then(function () { mark(name); });
+          }
+          return Promise.resolve(moveProblem(r, name, path)).then(fail);
+        }).catch(function (err) { fail("Could not rename it: " + err.message); });
+      } });
+    input.setSelectionRange(0, e.name.lastIndexOf(".") > 0 && !dir ? e.name.lastIndexOf(".") : e.name.length);
+  }
+
+  // Move: a folder picker (the folders of the one shown, Up, and a typed
+  // path) and "Move here".
+  function moveDialog(e, href) {
+    var dir = e.type === "dir";
+    var pick = h("ul", { class: "f-pick", "aria-label": "Folders" });
+    var at = path; // the folder the picker shows, %-encoded, ends with "/"
+    var input;
+    function show(folder) {
+      at = folder;
+      input.value = decoded(folder);
+      pick.replaceChildren(h("li", { class: "f-muted", text: "Loading…" }));
+      listing(folder).then(function (j) {
+        var kids = [];
+        if (folder !== "/") kids.push(h("li", {}, [iconButton("up", "Up to " + (decoded(folder.replace(/[^/]*\/$/, "")) === "/" ? "Home" :
+          decoded(folder.replace(/[^/]*\/$/, "").split("/").filter(Boolean).pop())), {
+          onclick: function () { show(folder.replace(/[^/]*\/$/, "")); } })]));
+        (j.entries || []).filter(function (x) { return x.type === "dir" && !(folder === path && x.name === e.name && dir); })
+          .sort(function (a, b) { return collator.compare(a.name, b.name); })
+          .forEach(function (x) {
+            kids.push(h("li", {}, [iconButton("dir", x.name, { onclick: function () { show(folder + encodeURIComponent(x.name) + "/"); } })]));
+          });
+        if (kids.length === (folder !== "/" ? 1 : 0)) kids.push(h("li", { class: "f-muted", text: "No folders in here." }));
+        pick.replaceChildren.apply(pick, kids);
+      }).catch(function () { pick.replaceChildren(h("li", { class: "f-muted", text: "Could not list that folder." })); });
+    }
+    input = fieldDialog({ title: "Move “" + e.name + "”", label: "Move to folder", aria: "Folder to move " + e.name + " to",
+      value: decoded(path), button: "Move", buttonLabel: "Confirm move of " + e.name, extra: pick,
+      submit: function (v, fail) {
         if (v.charAt(0) !== "/") v = "/" + v;
         if (v.slice(-1) !== "/") v += "/";
-        folder = v.split("/").map(encodeURIComponent).join("/");
-      }
-      if (folder === path && name === e.name) { form.remove(); return; }
-      moveTo(href, folder, name, dir).then(function (r) {
-        if (r.status === 201 || r.status === 204) {
-          say(rename ? "Renamed “" + e.name + "” to “" + name + "”." :
-            "Moved “" + e.name + "” to " + decoded(folder) + ".");
-          return load();
-        }
-        if (r.status === 412) { say("“" + name + "” exists already in " + decoded(folder) + ": nothing was changed.", true); return; }
-        return why(r).then(function (t) { say("Could not " + what + " “" + e.name + "”: " + t, true); });
-      }).catch(function (err) { say("Could not " + what + " “" + e.name + "”: " + err.message, true); });
-    }, onkeydown: function (ev) { if (ev.key === "Escape") form.remove(); } }, [
-      input,
-      h("button", { type: "submit", class: "f-primary", text: rename ? "Rename" : "Move",
-        "aria-label": (rename ? "Confirm rename of " : "Confirm move of ") + e.name }),
-      h("button", { type: "button", text: "Cancel", "aria-label": "Cancel", onclick: function () { form.remove(); } })
-    ]);
-    li.parentNode.insertBefore(form, li.nextSibling);
-    input.focus();
-    if (rename) input.setSelectionRange(0, e.name.lastIndexOf(".") > 0 && !dir ? e.name.lastIndexOf(".") : e.name.length);
+        var folder = v.split("/").map(encodeURIComponent).join("/");
+        if (folder === path) { fail("“" + e.name + "” is in this folder already: choose another one."); return; }
+        moveTo(href, folder, e.name, dir).then(function (r) {
+          if (r.status === 201 || r.status === 204) {
+            closeDialog();
+            say("Moved “" + e.name + "” to " + (v === "/" ? "Home" : v.replace(/\/$/, "").split("/").pop()) + ".");
+            return load();
+          }
+          return Promise.resolve(moveProblem(r, e.name, folder)).then(fail);
+        }).catch(function (err) { fail("Could not move it: " + err.message); });
+      } });
+    show(at);
   }
 
-  // The first click asks, the second (within 5 s) deletes into the trash;
-  // the status line then offers to undo it. When the trash cannot take the
-  // item, the server deletes nothing and says why (409, Ferry-Trash), and
-  // forGood() asks the person.
-  function remove(e, href, btn) {
-    if (!btn.dataset.armed) {
-      btn.dataset.armed = "1";
-      btn.textContent = "Delete?";
-      btn.setAttribute("aria-label", "Confirm delete " + e.name);
-      setTimeout(function () {
-        if (!btn.isConnected) return;
-        delete btn.dataset.armed;
-        btn.textContent = "✕";
-        btn.setAttribute("aria-label", "Delete " + e.name);
-      }, 5000);
-      return;
-    }
+  // Delete: into the server's trash at once, with Undo in the toast. When
+  // the trash cannot take the item, the server deletes nothing and says why
+  // (409, Ferry-Trash), and forGood() asks the person.
+  function remove(e, href) {
+    if (state.noTrash) { forGood(e, href, "none", e.size || 0); return; }
     fetch(href, { method: "DELETE" }).then(function (r) {
       if (r.ok) {
         var id = r.headers.get("Ferry-Trash-Id");
@@ -858,6 +1192,7 @@
     var what = "“" + name + "” (" + humanSize(size) + ")";
     if (reason === "too-big") return what + " is too big for the trash.";
     if (reason === "other-disk") return what + " is on another drive than the trash, and too big to copy there.";
+    if (reason === "none") return "This server keeps no trash: “" + name + "” cannot be restored once deleted.";
     if (reason === "disk-full") return "The disk is full: moving " + what + " to the trash would free no space.";
     return "The trash cannot take " + what + ".";
   }
@@ -866,7 +1201,7 @@
   // good" sends DELETE with Ferry-Trash: skip.
   function forGood(e, href, reason, size) {
     var go = h("button", { type: "button", class: "f-primary f-bad", text: "Delete for good",
-      "aria-label": "Delete " + e.name + " for good", onclick: function () {
+      "aria-label": "Delete for good: " + e.name, onclick: function () {
         go.disabled = true;
         fetch(href, { method: "DELETE", headers: { "Ferry-Trash": "skip" } }).then(function (r) {
           closeDialog();
@@ -974,7 +1309,11 @@
       }).catch(function () {
         if (!away) {
           away = true;
-          el.banner.textContent = "The host is asleep or out of reach. Transfers are paused and go on by themselves when it is back.";
+          el.banner.replaceChildren(icon("alert"),
+            h("p", { text: "The host is asleep or out of reach. Transfers are paused and go on by themselves when it is back." }),
+            h("button", { type: "button", text: "Retry now", onclick: function () {
+              clearTimeout(timer); delay = 1000; check();
+            } }));
           el.banner.hidden = false;
           document.documentElement.setAttribute("data-host", "away");
         }
@@ -1007,6 +1346,15 @@
   })();
 
   // ------------------------------------------------------------ uploads
+  // The transfers tray: floating at the bottom (over the list, which never
+  // moves for it), collapsible, with a line of totals. Uploads wait in a
+  // queue and RUNNING_MAX go at a time, so that a drop of 1,000 files
+  // stays under the server's per-address limits. A name that is taken
+  // asks: Replace, Keep both (the server names it "name (1).ext") or Skip,
+  // and "for all" answers every later one the same way.
+  var RUNNING_MAX = 3;
+  var conflictAll = ""; // "", or the answer for every conflict: replace, keep-both, skip
+
   function buildUploads() {
     el.upBar = h("progress", { max: "100", value: "0", "aria-label": "Total upload progress" });
     el.upInfo = h("span", { class: "f-up-info" });
@@ -1017,15 +1365,23 @@
     el.clearDone = h("button", { type: "button", text: "Clear finished", "aria-label": "Clear finished uploads",
       hidden: "", onclick: function () {
         uploads = uploads.filter(function (u) {
-          if (u.state !== "done" && u.state !== "conflict") return true;
+          if (u.state !== "done" && u.state !== "skipped") return true;
           u.item.remove();
           return false;
         });
         totals();
       } });
+    el.upToggle = h("button", { type: "button", class: "f-x", "aria-label": "Hide the uploads", "aria-expanded": "true",
+      title: "Hide the uploads", onclick: function () {
+        var open = el.upPanel.classList.toggle("f-collapsed") === false;
+        el.upToggle.setAttribute("aria-expanded", String(open));
+        el.upToggle.setAttribute("aria-label", open ? "Hide the uploads" : "Show the uploads");
+        el.upToggle.title = el.upToggle.getAttribute("aria-label");
+      } }, [icon("chevron")]);
     el.uploads = h("ul", { class: "f-uploads", "aria-label": "Uploads" });
-    el.upPanel = h("section", { class: "f-up-panel", "aria-label": "Uploads", hidden: "" }, [
-      h("div", { class: "f-up-total" }, [el.upInfo, h("span", { class: "f-up-actions" }, [el.retryAll, el.clearDone]), el.upBar]),
+    el.upPanel = h("section", { class: "f-up-panel f-card", "aria-label": "Uploads", hidden: "" }, [
+      h("div", { class: "f-up-total" }, [el.upInfo, h("span", { class: "f-up-actions" }, [el.retryAll, el.clearDone, el.upToggle]),
+        el.upBar]),
       el.uploads]);
   }
 
@@ -1040,20 +1396,32 @@
   // The total line: files done, bytes, speed, time left; the buttons.
   function totals() {
     var live = uploads.filter(function (u) { return u.state !== "cancelled"; });
-    var sent = 0, total = 0, bps = 0, done = 0, failed = 0;
+    var sent = 0, total = 0, bps = 0, done = 0, failed = 0, asking = 0;
     live.forEach(function (u) {
       sent += u.sent; total += u.file.size;
       if (u.state === "running") bps += speed(u);
-      if (u.state === "done" || u.state === "conflict") done++;
+      if (u.state === "done" || u.state === "skipped") done++;
       if (u.state === "failed") failed++;
+      if (u.state === "conflict") asking++;
     });
     el.upPanel.hidden = !live.length;
     el.upBar.value = total ? sent / total * 100 : (live.length && done === live.length ? 100 : 0);
     el.upInfo.textContent = done + " of " + live.length + " files · " + humanSize(sent) + " of " + humanSize(total) +
       (bps > 0 ? " · " + humanSize(Math.round(bps)) + "/s · about " + humanTime((total - sent) / bps) + " left" : "") +
-      (failed ? " · " + failed + " failed" : "");
+      (failed ? " · " + failed + " failed" : "") + (asking ? " · " + asking + " to decide" : "");
     el.retryAll.hidden = !failed;
     el.clearDone.hidden = !done;
+  }
+
+  // Starts queued uploads while fewer than RUNNING_MAX are sending (or
+  // waiting for the host).
+  function pump() {
+    if (!uploads.some(function (u) { return ["queued", "running", "waiting", "conflict"].indexOf(u.state) >= 0; }))
+      conflictAll = ""; // "for all" was for that batch
+    var busy = uploads.filter(function (u) { return u.state === "running" || u.state === "waiting"; }).length;
+    uploads.forEach(function (u) {
+      if (busy < RUNNING_MAX && u.state === "queued") { busy++; u.begin(); }
+    });
   }
 
   // Files from a picker (a folder picker gives webkitRelativePath).
@@ -1088,28 +1456,39 @@
 
   // items: [{file, dir}] with dir relative to this folder ("" = here); an
   // item without a file is a folder to make (an empty one, dropped). Every
-  // folder is made once, parents first, before any file is sent.
+  // folder is made once, parents first, before any file is queued; the
+  // files are queued in the order of their paths.
   function upload(items) {
-    if (!state.writable || !items.length) return;
+    if (!items.length) return;
+    if (!state.writable) {
+      say("This folder is view only: files cannot be added here.", true);
+      return;
+    }
     makeFolders(items).then(function () {
-      items.forEach(function (it) { if (it.file) startUpload(it.file, it.dir); });
+      items.filter(function (it) { return it.file; }).map(function (it) {
+        return { it: it, key: (it.dir ? it.dir + "/" : "") + it.file.name };
+      }).sort(function (a, b) { return collator.compare(a.key, b.key); }).forEach(function (x) {
+        queueUpload(x.it.file, x.it.dir);
+      });
+      pump();
       if (items.some(function (it) { return it.dir; })) load();
     }, function (err) { say("Could not upload: " + err.message, true); });
   }
 
-  function startUpload(file, dir) {
+  function queueUpload(file, dir) {
     var folder = (decoded(path).replace(/\/$/, "") + (dir ? "/" + dir : "")) || "/";
     var label = (dir ? dir + "/" : "") + file.name;
     var bar = h("progress", { max: "100", value: "0", "aria-label": "Progress of " + label });
-    var info = h("span", { class: "f-up-info", text: "Starting…" });
-    var pause = h("button", { type: "button", text: "Pause", "aria-label": "Pause " + label });
+    var info = h("span", { class: "f-up-info", text: "Waiting to start" });
+    var pause = h("button", { type: "button", text: "Pause", "aria-label": "Pause " + label, hidden: "" });
     var cancel = h("button", { type: "button", text: "Cancel", "aria-label": "Cancel " + label });
-    var item = h("li", { class: "f-up", "data-name": label }, [
+    var ask = h("div", { class: "f-ask-row", hidden: "" });
+    var item = h("li", { class: "f-up", "data-name": label, "data-state": "queued" }, [
       h("span", { class: "f-up-name", text: label }),
       h("span", { class: "f-up-actions" }, [pause, cancel]),
-      bar, info
+      bar, info, ask
     ]);
-    var u = { file: file, item: item, sent: 0, samples: [], state: "running" };
+    var u = { file: file, item: item, sent: 0, samples: [], state: "queued" };
     uploads.push(u);
     el.uploads.appendChild(item);
 
@@ -1117,11 +1496,48 @@
       u.state = st;
       item.setAttribute("data-state", st);
       if (text !== undefined) info.textContent = text;
-      pause.hidden = st === "done" || st === "conflict";
-      cancel.hidden = st === "done" || st === "conflict";
+      var over = st === "done" || st === "skipped" || st === "conflict";
+      pause.hidden = over || st === "queued";
+      cancel.hidden = st === "done" || st === "skipped";
+      ask.hidden = st !== "conflict";
       pause.textContent = st === "failed" ? "Retry" : st === "running" ? "Pause" : "Resume";
       pause.setAttribute("aria-label", pause.textContent + " " + label);
       totals();
+      if (st !== "running" && st !== "waiting") pump();
+    }
+
+    // The person's answer to a taken name: "replace", "keep-both", "skip".
+    function answer(choice, all) {
+      if (all) {
+        conflictAll = choice;
+        uploads.forEach(function (x) { if (x !== u && x.state === "conflict" && x.answer) x.answer(choice, false); });
+      }
+      if (choice === "skip") { set("skipped", "Skipped: “" + file.name + "” was there already"); return; }
+      up.options.metadata.onconflict = choice;
+      up.url = null;
+      set("queued", "Waiting to start");
+      pump();
+    }
+    u.answer = answer;
+
+    function conflict() {
+      if (conflictAll) { answer(conflictAll, false); return; }
+      var all = h("input", { type: "checkbox" });
+      ask.replaceChildren(
+        h("button", { type: "button", text: "Replace", "aria-label": "Replace " + label,
+          onclick: function () { answer("replace", all.checked); } }),
+        h("button", { type: "button", text: "Keep both", "aria-label": "Keep both " + label,
+          onclick: function () { answer("keep-both", all.checked); } }),
+        h("button", { type: "button", text: "Skip", "aria-label": "Skip " + label,
+          onclick: function () { answer("skip", all.checked); } }),
+        h("label", { class: "f-check" }, [all, document.createTextNode(" For all")]));
+      set("conflict", "“" + file.name + "” is already here.");
+      // the question goes to the top of the tray, open, where it is seen
+      el.uploads.insertBefore(item, el.uploads.firstChild);
+      el.uploads.scrollTop = 0;
+      el.upPanel.classList.remove("f-collapsed");
+      el.upToggle.setAttribute("aria-expanded", "true");
+      el.upToggle.setAttribute("aria-label", "Hide the uploads");
     }
 
     var up = new window.tus.Upload(file, {
@@ -1158,10 +1574,7 @@
       onError: function (err) {
         var res = err && err.originalResponse, st = res ? res.getStatus() : 0;
         var text = res ? (res.getBody() || "").trim().split("\n")[0] : "";
-        if (st === 409 && / exists;/.test(text)) {
-          set("failed", "Not sent: “" + file.name + "” exists already here (rename one of them, or delete the old one, then Retry)");
-          return;
-        }
+        if (st === 409 && / exists;/.test(text)) { conflict(); return; }
         if (st === 0 || st >= 500) { // no answer: the host may be asleep
           set("waiting", "Waiting for the host · " + humanSize(u.sent) + " sent");
           host.trouble(function () { if (u.state === "waiting") u.resume(); });
@@ -1180,21 +1593,30 @@
       }
     });
     cancel.addEventListener("click", function () {
-      up.abort(true).catch(function () {}); // DELETE: the server drops the bytes
+      if (up.url) up.abort(true).catch(function () {}); // DELETE: the server drops the bytes
+      else up.abort();
       u.state = "cancelled";
       item.remove();
       uploads = uploads.filter(function (x) { return x !== u; });
       totals();
+      pump();
       say("Cancelled the upload of “" + label + "”.");
     });
-    set("running");
-    // the same file sent here before and left unfinished (the host slept, the
-    // tab closed): go on from where it stopped; one for another folder is not it
-    up.findPreviousUploads().then(function (prev) {
-      prev = prev.filter(function (p) { return p.metadata && p.metadata.folder === folder; });
-      if (prev.length) up.resumeFromPreviousUpload(prev[0]);
-      up.start();
-    }, function () { up.start(); });
+    // the first start: the same file sent here before and left unfinished
+    // (the host slept, the tab closed) goes on from where it stopped; one
+    // for another folder is not it
+    var first = true;
+    u.begin = function () {
+      set("running", "Starting…");
+      if (!first) { up.start(); return; }
+      first = false;
+      up.findPreviousUploads().then(function (prev) {
+        prev = prev.filter(function (p) { return p.metadata && p.metadata.folder === folder; });
+        if (prev.length) up.resumeFromPreviousUpload(prev[0]);
+        up.start();
+      }, function () { up.start(); });
+    };
+    totals();
   }
 
   // Reads a dropped folder (FileSystemDirectoryEntry) into items.
@@ -1223,10 +1645,22 @@
 
   function dragAndDrop() {
     var depth = 0;
-    function has(ev) {
-      return state.writable && ev.dataTransfer &&
-        Array.prototype.indexOf.call(ev.dataTransfer.types, "Files") >= 0;
+    // files dragged over the page: taken when writable, else refused
+    // with a word (never the browser's own handling, which would leave
+    // the page to show the file)
+    function files(ev) {
+      return ev.dataTransfer && Array.prototype.indexOf.call(ev.dataTransfer.types, "Files") >= 0;
     }
+    function has(ev) { return state.writable && files(ev); }
+    document.addEventListener("dragover", function (ev) {
+      if (files(ev) && !state.writable) { ev.preventDefault(); ev.dataTransfer.dropEffect = "none"; }
+    });
+    document.addEventListener("drop", function (ev) {
+      if (files(ev) && !state.writable) {
+        ev.preventDefault();
+        say("This folder is view only: files cannot be added here.", true);
+      }
+    });
     document.addEventListener("dragenter", function (ev) {
       if (!has(ev)) return;
       depth++;
@@ -1260,5 +1694,7 @@
   }
 
   build();
+  title();
+  identity();
   load(probe()).then(previewFromHash);
 })();

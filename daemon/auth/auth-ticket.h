@@ -22,6 +22,7 @@ enum auth_endpoint {
     AUTH_EP_NONE = 0,
     AUTH_EP_PAIR,        /* GET /.ferry/pair?token=T */
     AUTH_EP_LOGIN,       /* GET or POST /.ferry/login */
+    AUTH_EP_LOGOUT,      /* POST /.ferry/logout: ends this browser's session */
     AUTH_EP_SHARE,       /* POST /.ferry/share (daemon/auth/share.h), once
                             admitted */
 };

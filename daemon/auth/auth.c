@@ -20,6 +20,7 @@
 
 #include "auth-ct.h"
 #include "auth-limit.h"
+#include "auth-pages.h"
 #include "auth-password.h"
 #include "auth-sessions.h"
 #include "auth.h"
@@ -344,6 +345,16 @@ void auth_check(struct ferry_server *srv, struct MHD_Connection *c, const char *
             t->endpoint = AUTH_EP_NONE;
         return;
     }
+    if (s.host_ok && srv->cfg.auth != FERRY_AUTH_OPEN && strcmp(url, "/.ferry/logout") == 0) {
+        /* Anyone may end the session their cookie names, from this
+         * server's pages only (a page elsewhere cannot log one out). */
+        t->endpoint = AUTH_EP_LOGOUT;
+        if (s.writes && s.origin == AUTH_ORIGIN_CROSS) {
+            t->verdict = AUTH_DENY_CROSS;
+            t->endpoint = AUTH_EP_NONE;
+        }
+        return;
+    }
     if (s.host_ok && srv->cfg.auth != FERRY_AUTH_OPEN) {
         const char *v;
         size_t vlen;
@@ -372,48 +383,14 @@ void auth_check(struct ferry_server *srv, struct MHD_Connection *c, const char *
 
 /* ------------------------------------------------------------ answers */
 
-static const char page_head[] =
-    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-    "<title>%s</title><style>body{font-family:system-ui,sans-serif;max-width:36em;"
-    "margin:2em auto;padding:0 1em;line-height:1.4}code{background:#eee;padding:0 .2em}"
-    ".warn{border-left:4px solid #c60;padding-left:.6em}</style></head><body>\n"
-    "<h1>%s</h1>\n";
-
-static const char clear_text[] =
-    "<p class=\"warn\"><strong>Not encrypted:</strong> this page came over plain HTTP, so "
-    "what you send to log in crosses the network in clear and anyone on it can read it. "
-    "The host can start ferryd with <code>--tls</code> (HTTPS).</p>\n";
-
-static const char login_form[] =
-    "<form method=\"post\" action=\"/.ferry/login\"><p><label>Password "
-    "<input type=\"password\" name=\"password\" autocomplete=\"current-password\" "
-    "autofocus required></label> <button type=\"submit\">Log in</button></p></form>\n";
-
-/* Builds an HTML page (malloc'd) of a title, paragraphs, and extras. */
-static char *html_page(const char *title, const char *text, int with_form, int clear)
-{
-    size_t cap = sizeof page_head + 2 * strlen(title) + strlen(text) + sizeof clear_text +
-                 sizeof login_form + 64;
-    char *p = malloc(cap);
-
-    if (!p)
-        return NULL;
-    snprintf(p, cap, page_head, title, title);
-    strcat(p, text);
-    if (with_form)
-        strcat(p, login_form);
-    if (clear)
-        strcat(p, clear_text);
-    strcat(p, "</body></html>\n");
-    return p;
-}
-
+/* Whether the request is a browser's page load (it wants a page to show,
+ * not a status for a program): Accept: text/html, or Sec-Fetch-Mode:
+ * navigate. */
 static int wants_html(struct MHD_Connection *c)
 {
-    const char *a = hdr(c, MHD_HTTP_HEADER_ACCEPT);
+    const char *a = hdr(c, MHD_HTTP_HEADER_ACCEPT), *m = hdr(c, "Sec-Fetch-Mode");
 
-    return a && strstr(a, "text/html");
+    return (a && strstr(a, "text/html")) || (m && strcmp(m, "navigate") == 0);
 }
 
 /* Queues body (owned; HTML or text) with status and the usual auth headers. */
@@ -433,8 +410,13 @@ static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, char *b
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                             html ? "text/html; charset=utf-8" : "text/plain; charset=utf-8");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (html)
+    if (html) {
         MHD_add_response_header(r, "Content-Security-Policy", SRV_CSP_UI);
+        /* The login form's POST then carries this server's Origin (with
+         * no-referrer, browsers send "Origin: null", which the gate counts
+         * as another site); no other site ever sees a Referer. */
+        MHD_add_response_header(r, "Referrer-Policy", "same-origin");
+    }
     if (extra_out) {
         *extra_out = r;
         return MHD_YES;
@@ -453,8 +435,13 @@ static enum MHD_Result queue_owned(struct MHD_Connection *c, unsigned status,
     return ret;
 }
 
+/* The 401 answer. A browser's page load gets the page (login form or how
+ * to be let in) and no Basic challenge, so that it shows the page instead
+ * of its own password dialog; programs get a line of text and the
+ * challenge of the mode (Basic for the password, else Bearer). `error`:
+ * a line next to the password field (a wrong password), or NULL. */
 static enum MHD_Result refuse_401(struct ferry_server *srv, struct MHD_Connection *c,
-                                  const char *extra)
+                                  const char *error)
 {
     int pw = srv->cfg.auth == FERRY_AUTH_PASSWORD, html = wants_html(c);
     int clear = srv->auth->clear && !srv_conn_tls(srv, c);
@@ -463,14 +450,8 @@ static enum MHD_Result refuse_401(struct ferry_server *srv, struct MHD_Connectio
     char *body;
 
     if (html) {
-        snprintf(text, sizeof text, "%s%s", extra ? extra : "",
-                 pw ? "<p>These files are protected by a password.</p>\n"
-                    : "<p>This browser is not paired with this server. On this device, "
-                      "open the pairing URL that ferryd printed, or scan its QR code; or "
-                      "ask the host to run <code>ferryctl pair</code> and open the URL it "
-                      "prints. API clients: <code>Authorization: Bearer</code> with a token "
-                      "from <code>ferryctl token create</code>.</p>\n");
-        body = html_page(pw ? "Log in" : "Not paired", text, pw, clear);
+        body = auth_page(pw ? AUTH_PAGE_LOGIN : AUTH_PAGE_NOT_PAIRED, srv->service_name, error,
+                         pw && clear);
     } else {
         snprintf(text, sizeof text, "401 Unauthorized: %s%s\n",
                  pw ? "log in with the password (HTTP Basic, e.g. curl -u :PASSWORD, or "
@@ -484,8 +465,8 @@ static enum MHD_Result refuse_401(struct ferry_server *srv, struct MHD_Connectio
     if (answer(c, 401, body, html, &r) != MHD_YES || !r)
         return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-                            pw ? "Basic realm=\"ferry\", charset=\"UTF-8\""
-                               : "Bearer realm=\"ferry\"");
+                            pw && !html ? "Basic realm=\"ferry\", charset=\"UTF-8\""
+                                        : "Bearer realm=\"ferry\"");
     return queue_owned(c, 401, r);
 }
 
@@ -513,6 +494,9 @@ enum MHD_Result auth_refuse(struct ferry_server *srv, struct MHD_Connection *c,
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, text);
         return queue_owned(c, 429, r);
     case AUTH_DENY_CROSS:
+        if (wants_html(c))
+            return answer(c, 403, auth_page(AUTH_PAGE_CROSS, srv->service_name, NULL, 0), 1,
+                          NULL);
         return answer(c, 403, strdup("403 Forbidden: a request that changes files must come "
                                      "from this server's own pages; a request from another "
                                      "site (or without Origin/Sec-Fetch-Site) is refused.\n"),
@@ -619,11 +603,7 @@ static enum MHD_Result serve_pair(struct ferry_server *srv, struct MHD_Connectio
     auth_limit_fail(g->limit, attempt_peer(t), now_ms());
     t->attempt = NULL;
     *status = 403;
-    return answer(c, 403, html_page("Pairing link not valid",
-                                    "<p>This pairing link has expired or was already used "
-                                    "(each one works once, for a few minutes). Ask the host "
-                                    "for a new one: the QR code ferryd shows, or "
-                                    "<code>ferryctl pair</code>.</p>\n", 0, 0), 1, NULL);
+    return answer(c, 403, auth_page(AUTH_PAGE_BAD_LINK, srv->service_name, NULL, 0), 1, NULL);
 }
 
 static enum MHD_Result serve_login(struct ferry_server *srv, struct MHD_Connection *c,
@@ -638,7 +618,8 @@ static enum MHD_Result serve_login(struct ferry_server *srv, struct MHD_Connecti
 
     if (is_method(method, MHD_HTTP_METHOD_GET) || is_method(method, MHD_HTTP_METHOD_HEAD)) {
         *status = 200;
-        return answer(c, 200, html_page("Log in", "", 1, clear), 1, NULL);
+        return answer(c, 200, auth_page(AUTH_PAGE_LOGIN, srv->service_name, NULL, clear), 1,
+                      NULL);
     }
     if (!is_method(method, MHD_HTTP_METHOD_POST)) {
         *status = 405;
@@ -672,7 +653,41 @@ static enum MHD_Result serve_login(struct ferry_server *srv, struct MHD_Connecti
     auth_limit_fail(g->limit, attempt_peer(t), now_ms());
     t->attempt = NULL;
     *status = 401;
-    return refuse_401(srv, c, "<p><strong>Wrong password.</strong></p>\n");
+    return refuse_401(srv, c, "That password is not right. Check it and try again.");
+}
+
+/* POST /.ferry/logout: revokes the session the cookie names (if any), clears
+ * the cookie, and sends the browser to "/" (which then asks it in again). */
+static enum MHD_Result serve_logout(struct ferry_server *srv, struct MHD_Connection *c,
+                                    const char *method, unsigned *status)
+{
+    const char *cookie = hdr(c, MHD_HTTP_HEADER_COOKIE), *v;
+    struct MHD_Response *r;
+    struct auth_info info;
+    size_t vlen;
+    char clear[160];
+
+    if (!is_method(method, MHD_HTTP_METHOD_POST)) {
+        *status = 405;
+        return answer(c, 405, strdup("405 Method Not Allowed: POST /.ferry/logout\n"), 0, NULL);
+    }
+    if (cookie && auth_cookie_find(cookie, strlen(cookie), AUTH_COOKIE_NAME, &v, &vlen) == 0 &&
+        auth_session_lookup(srv->auth->sessions, v, vlen, (int64_t)time(NULL), &info) == 0 &&
+        info.kind == AUTH_KIND_SESSION) {
+        auth_revoke(srv->auth->sessions, info.id);
+        auth_sessions_flush(srv->auth->sessions);
+        srv_log(srv, FERRY_LOG_INFO, "session %s logged out", info.id);
+    }
+    r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    snprintf(clear, sizeof clear, "%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s",
+             AUTH_COOKIE_NAME, srv_conn_tls(srv, c) ? "; Secure" : "");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, clear);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, "/");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    *status = 303;
+    return queue_owned(c, 303, r);
 }
 
 /* Answers an endpoint request once its body is in. Sets rq->status. */
@@ -682,6 +697,8 @@ static enum MHD_Result endpoint_finish(struct req *rq)
     struct MHD_Connection *c = rq->c;
     struct auth_ticket *t = &rq->auth;
 
+    if (t->endpoint == AUTH_EP_LOGOUT)
+        return serve_logout(srv, c, rq->method, &rq->status);
     if (t->endpoint == AUTH_EP_SHARE)
         return share_serve(srv, c, rq->method, t, auth_gate_sessions(srv->auth),
                            &rq->status);

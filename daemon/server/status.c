@@ -73,6 +73,12 @@ static enum MHD_Result serve_status(struct req *rq)
                   "state", disc_state_name(ds), "name", name);
     if (j) {
         json_object_set_new(j, "zips", zip_ends_json(&srv->zip_ends));
+        /* for the browser UI: the name people know the server by, and
+         * whether a browser has a session to log out of */
+        json_object_set_new(j, "name", json_string(srv->service_name ? srv->service_name : ""));
+        json_object_set_new(j, "auth", json_string(srv->cfg.auth == FERRY_AUTH_OPEN ? "open"
+                                                   : srv->cfg.auth == FERRY_AUTH_PASSWORD
+                                                       ? "password" : "token"));
         json_object_set_new(j, "tls", tls_json(srv));
     }
     body = j ? json_dumps(j, JSON_COMPACT) : NULL;

@@ -287,6 +287,19 @@ int tus_metadata_parse(const char *s, int need_filename, struct tus_metadata *m)
             if (rc < 0)
                 goto fail;
             m->has_folder = 1;
+        } else if (key_is(&pr, "onconflict") && pr.val) {
+            char v[16] = "";
+
+            rc = dec < sizeof v ? b64_decode(pr.val, pr.vlen, dec, (unsigned char *)v, sizeof v)
+                                : TUS_ESYNTAX;
+            if (rc == 0 && dec == 7 && memcmp(v, "replace", 7) == 0)
+                m->conflict = TUS_CONFLICT_REPLACE;
+            else if (rc == 0 && dec == 9 && memcmp(v, "keep-both", 9) == 0)
+                m->conflict = TUS_CONFLICT_KEEP_BOTH;
+            else
+                rc = TUS_ESYNTAX;
+            if (rc < 0)
+                goto fail;
         }
         if (!comma)
             break;

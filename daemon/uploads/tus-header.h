@@ -55,11 +55,19 @@ int tus_parse_uint(const char *s, uint64_t *out);
 int tus_resumable_ok(const char *s);
 
 /* What ferry takes from Upload-Metadata. */
+/* What an upload asks for when its name is taken ("onconflict"). */
+enum tus_conflict {
+    TUS_CONFLICT_POLICY = 0, /* absent: the server's --on-conflict */
+    TUS_CONFLICT_REPLACE,    /* "replace" */
+    TUS_CONFLICT_KEEP_BOTH,  /* "keep-both": "name (1).ext" */
+};
+
 struct tus_metadata {
     char filename[NAME_MAX + 1];     /* decoded; "" when absent */
     char folder[TUS_FOLDER_MAX + 1]; /* decoded bytes (any but NUL); "" when
                                         absent: the root */
     int has_folder;
+    enum tus_conflict conflict;      /* "onconflict": the person's choice */
 };
 
 /*
@@ -68,8 +76,9 @@ struct tus_metadata {
  * or more printable ASCII characters other than space and ','; keys are
  * unique (case-sensitive). A value is canonical standard base64 with
  * padding (length a multiple of 4, unused bits zero; empty allowed),
- * decoded with mbedtls_base64_decode. Keys
- * other than "filename" and "folder" are checked and ignored.
+ * decoded with mbedtls_base64_decode. "onconflict" is "replace" or
+ * "keep-both" (anything else: TUS_ESYNTAX). Keys other than "filename",
+ * "folder" and "onconflict" are checked and ignored.
  *
  * The decoded filename must be 1..NAME_MAX bytes of valid UTF-8 (no
  * overlong forms, surrogates or code points above U+10FFFF) without NUL,

@@ -723,9 +723,14 @@ int tus_store_set_verify(struct tus_store *s, struct tus_upload *u, int64_t from
     return rc;
 }
 
-/* The put_commit() mode of the server's conflict policy. */
-static enum put_mode policy_mode(const struct ferry_server *srv)
+/* The put_commit() mode of upload u: what its creator chose when the name
+ * was taken (its metadata's "onconflict"), else the server's policy. */
+static enum put_mode policy_mode(const struct ferry_server *srv, const struct tus_upload *u)
 {
+    struct tus_metadata m;
+
+    if (tus_metadata_parse(u->metadata, 0, &m) == 0 && m.conflict != TUS_CONFLICT_POLICY)
+        return m.conflict == TUS_CONFLICT_REPLACE ? PUT_REPLACE : PUT_KEEP_BOTH;
     switch (srv->cfg.on_conflict) {
     case FERRY_CONFLICT_OVERWRITE:
         return PUT_REPLACE;
@@ -768,7 +773,7 @@ int tus_store_commit(struct tus_store *s, struct tus_upload *u)
     struct ferry_server *srv = s->srv;
     struct paths_opts po = srv->paths;
     char part[FILE_NAME_MAX], final[NAME_MAX + 1], *stored = NULL;
-    enum put_mode mode = policy_mode(srv);
+    enum put_mode mode = policy_mode(srv, u);
     int part_fd = -1, dir_fd = -1, replaced = 0, gone = 0, rc;
     struct stat st;
     size_t len;

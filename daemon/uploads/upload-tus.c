@@ -536,7 +536,8 @@ static int resolve_target(struct tus_request *t, const struct tus_metadata *m)
                    S_ISDIR(st.st_mode) ? "a folder" : "not a regular file");
             goto out;
         }
-        if (srv->cfg.on_conflict == FERRY_CONFLICT_REFUSE) {
+        if (srv->cfg.on_conflict == FERRY_CONFLICT_REFUSE &&
+            m->conflict == TUS_CONFLICT_POLICY) { /* the person chose nothing */
             decide(t, 409, "409 Conflict: '%s' exists; nothing was created. Choose another "
                    "name (this server refuses to overwrite: --on-conflict refuse).\n",
                    t->name);

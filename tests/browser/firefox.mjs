@@ -31,6 +31,13 @@ async function settle(page, want) {
   { timeout: T }, want).catch(() => {});
   return names(page);
 }
+// Opens the menu of the button `btn` and picks its item labelled `label`.
+async function menu(page, btn, label) {
+  await page.click(btn);
+  await page.waitForSelector('.f-menu [role=menuitem]');
+  await page.evaluate((l) => [...document.querySelectorAll('.f-menu [role=menuitem]')]
+    .find((e) => e.textContent === l).click(), label);
+}
 const until = (page, fn, ...args) => page.waitForFunction(fn, { timeout: T }, ...args)
   .then((h) => h.jsonValue(), () => null);
 
@@ -63,6 +70,7 @@ try {
   await page.type('input[aria-label="Filter by name"]', 'small');
   got = await settle(page, ['b-small.txt']);
   ok(JSON.stringify(got) === '["b-small.txt"]', 'Firefox: the filter box', JSON.stringify(got));
+  await page.click('button[aria-label="Sort by name"]'); // the sort is remembered: back to names
 
   await page.click('.f-list a[href$="b-small.txt"]');
   const pre = await until(page, () => {
@@ -97,14 +105,14 @@ try {
   // new folder, then an upload into it through the picker (tus)
   await page.goto(BASE + '/');
   await page.waitForSelector('.f-list a');
-  await page.click('button[aria-label="New folder"]');
+  await menu(page, 'button.f-new', 'New folder');
   await page.type('input[aria-label="Name of the new folder"]', 'from firefox');
   await page.click('button[aria-label="Create folder"]');
-  const made = await until(page, () => [...document.querySelectorAll('.f-list a')].some((a) => a.textContent === 'from firefox/'));
+  const made = await until(page, () => [...document.querySelectorAll('.f-list a')].some((a) => a.textContent === 'from firefox'));
   ok(made && fs.statSync(path.join(ROOT, 'from firefox')).isDirectory(),
     'Firefox: New folder is listed and made on disk');
   await page.goto(BASE + '/from%20firefox/');
-  await page.waitForSelector('button[aria-label="Upload files"]', { visible: true });
+  await page.waitForSelector('button.f-new', { visible: true });
   const file = fs.readdirSync(SRC).find((f) => f.endsWith('.bin'));
   const input = await page.$('input[aria-label="Choose files to upload"]');
   await input.uploadFile(path.join(SRC, file));
@@ -116,7 +124,7 @@ try {
 
   // Share: the QR code as Firefox draws it
   await page.setViewport({ width: 360, height: 740 });
-  await page.click('button[aria-label="Share this folder with another device"]');
+  await menu(page, 'button[aria-label="More actions"]', 'Share');
   await page.waitForSelector('dialog input[aria-label=Link]');
   const link = await page.$eval('dialog input[aria-label=Link]', (i) => i.value);
   const png = path.join(OUT, 'firefox-share-qr.png');

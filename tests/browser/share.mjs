@@ -30,7 +30,8 @@ async function decodeQr(page, name) {
 
 // Opens the Share dialog and waits for its link; returns the link's text.
 async function openShare(page) {
-  await page.click('button[aria-label="Share this folder with another device"]');
+  await page.click('button[aria-label="More actions"]');
+  await page.click('.f-menu [role=menuitem] > span:text-is("Share")');
   await page.waitForSelector('dialog[aria-label=Share] input[aria-label=Link]');
   return page.inputValue('dialog input[aria-label=Link]');
 }
@@ -88,7 +89,7 @@ try {
   const p2 = watch(await other.newPage());
   await p2.goto(link);
   const landed = new URL(p2.url()).pathname;
-  const shown = await p2.waitForSelector('.f-list a:text-is("pic.png")').then(() => true, () => false);
+  const shown = await p2.waitForSelector('.f-row[data-name="pic.png"] > a').then(() => true, () => false);
   ok(landed === '/gallery/' && shown, 'a fresh browser opening it is paired and lands on the folder', p2.url());
   // (the page asks OPTIONS what it may do before it lists: no wait needed)
   ok(await p2.isHidden('button[aria-label="Upload files"]') &&

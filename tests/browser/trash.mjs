@@ -59,6 +59,11 @@ const ctx = await chromium.launchPersistentContext(userDir, {
   viewport: { width: 360, height: 740 }, // a phone
   args: CHROMIUM_ARGS,
 });
+// Picks `item` in the ⋯ menu of the row named `name`.
+async function rowAct(page, name, item) {
+  await page.click(`.f-row[data-name="${name}"] button.f-more`);
+  await page.click(`.f-menu [role=menuitem] > span:text-is("${item}")`);
+}
 const problems = [];
 try {
   const page = ctx.pages()[0] || await ctx.newPage();
@@ -79,8 +84,7 @@ try {
   let got = await settle(page, ['big.mov', 'keep.txt', 'notes.txt', 'todo.txt']);
 
   // a small file: to the trash, with Undo
-  await page.click('button[aria-label="Delete keep.txt"]');
-  await page.click('button[aria-label="Confirm delete keep.txt"]');
+  await rowAct(page, 'keep.txt', 'Delete');
   got = await settle(page, ['big.mov', 'notes.txt', 'todo.txt']);
   ok(await waitStatus(page, /Moved “keep\.txt” to the trash\./) &&
     await page.isVisible('.f-status button[aria-label="Undo"]') && !exists(path.join(ROOT, 'keep.txt')) &&
@@ -88,8 +92,7 @@ try {
   await statusText(page), JSON.stringify(got), JSON.stringify(trashItems()));
 
   // the big one: asked first, nothing deleted yet
-  await page.click('button[aria-label="Delete big.mov"]');
-  await page.click('button[aria-label="Confirm delete big.mov"]');
+  await rowAct(page, 'big.mov', 'Delete');
   const asked = await page.waitForSelector('dialog.f-dialog[open] .f-ask', { timeout: T }).then(() => true, () => false);
   const askText = asked ? await page.textContent('dialog.f-dialog') : '';
   ok(asked && /Delete “big\.mov” for good\?/.test(askText) && /too big for the trash/.test(askText) &&
@@ -97,7 +100,7 @@ try {
   'a file too big for the trash: the page asks before anything is deleted', askText);
   const sw = await page.evaluate(() => document.documentElement.scrollWidth);
   await shot(page, 'trash-ask-360x740.png');
-  ok(sw <= 360 && await page.isVisible('button[aria-label="Delete big.mov for good"]') &&
+  ok(sw <= 360 && await page.isVisible('button[aria-label="Delete for good: big.mov"]') &&
     await page.isVisible('button[aria-label="Cancel, keep big.mov"]'),
   'the question fits a 360 px phone, with both answers on screen', 'scrollWidth ' + sw);
   await page.click('button[aria-label="Cancel, keep big.mov"]');
@@ -105,16 +108,16 @@ try {
   ok(await page.isHidden('dialog.f-dialog') && exists(path.join(ROOT, 'big.mov')) && got.includes('big.mov'),
     'Cancel keeps it (on disk and in the list)', JSON.stringify(got));
 
-  await page.click('button[aria-label="Delete big.mov"]');
-  await page.click('button[aria-label="Confirm delete big.mov"]');
-  await page.click('button[aria-label="Delete big.mov for good"]');
+  await rowAct(page, 'big.mov', 'Delete');
+  await page.click('button[aria-label="Delete for good: big.mov"]');
   got = await settle(page, ['notes.txt', 'todo.txt']);
   ok(await waitStatus(page, /Deleted “big\.mov” for good\./) && !exists(path.join(ROOT, 'big.mov')) &&
     trashItems().length === 1, '"Delete for good" deletes it, on disk too, and not into the trash',
   await statusText(page), JSON.stringify(got), JSON.stringify(trashItems()));
 
   // the Trash dialog: list, restore
-  await page.click('button[aria-label="Open the trash"]');
+  await page.click('button[aria-label="More actions"]');
+  await page.click('.f-menu [role=menuitem] > span:text-is("Trash")');
   await page.waitForSelector('.f-trash-item', { timeout: T }).catch(() => {});
   const listed = await page.$$eval('.f-trash-item', (l) => l.map((x) => x.dataset.path));
   const summary = await page.textContent('.f-trash > p').catch(() => '');
@@ -131,12 +134,12 @@ try {
 
   // emptying, after a second confirmation
   for (const n of ['notes.txt', 'todo.txt']) {
-    await page.click(`button[aria-label="Delete ${n}"]`);
-    await page.click(`button[aria-label="Confirm delete ${n}"]`);
+    await rowAct(page, n, 'Delete');
     await waitStatus(page, new RegExp('Moved “' + n.replace('.', '\\.') + '”'));
   }
   got = await settle(page, ['keep.txt']);
-  await page.click('button[aria-label="Open the trash"]');
+  await page.click('button[aria-label="More actions"]');
+  await page.click('.f-menu [role=menuitem] > span:text-is("Trash")');
   await page.waitForSelector('.f-trash-item', { timeout: T }).catch(() => {});
   const two = await page.$$eval('.f-trash-item', (l) => l.length);
   await page.click('button[aria-label="Empty the trash"]');

@@ -39,7 +39,7 @@ const SOCK = arg('sock');
 const PID = Number(arg('pid'));
 const ctl = (...a) => execFileSync(FERRYCTL, ['-s', SOCK, ...a], { encoding: 'utf8', timeout: T });
 const EXE = arg('chromium', '/usr/bin/chromium');
-export const CHECKS = 56;
+export const CHECKS = 58;
 
 const { chromium } = npm('playwright-core');
 const exists = (f) => { try { fs.statSync(f); return true; } catch { return false; } };
@@ -97,6 +97,20 @@ async function settle(page, want) {
   return names(page);
 }
 
+// Opens the menu of the button `btn` and picks its item `item`.
+async function menu(page, btn, item) {
+  await page.click(btn);
+  await page.click(`.f-menu [role=menuitem] > span:text-is("${item}")`);
+}
+
+// Picks `item` in the ⋯ menu of the row named `name` (the uploads tray
+// folded first, as a person would, when it covers the rows).
+async function rowAct(page, name, item) {
+  const fold = await page.$('.f-up-panel:not([hidden]):not(.f-collapsed) button[aria-label="Hide the uploads"]');
+  if (fold) await fold.click();
+  await menu(page, `.f-row[data-name="${name}"] button.f-more`, item);
+}
+
 const userDir = fs.mkdtempSync(path.join(OUT, 'chromium-'));
 // a fresh profile (--user-data-dir) of its own, removed at the end
 const ctx = await chromium.launchPersistentContext(userDir, {
@@ -130,8 +144,8 @@ try {
 
   // ---------------------------------------------------------- browse
   await page.goto(BASE + '/');
-  let got = await settle(page, ['empty/', 'gallery/', 'inbox/', 'photos/', 'notes.txt']);
-  ok(JSON.stringify(got) === '["empty/","gallery/","inbox/","photos/","notes.txt"]',
+  let got = await settle(page, ['empty', 'gallery', 'inbox', 'photos', 'notes.txt']);
+  ok(JSON.stringify(got) === '["empty","gallery","inbox","photos","notes.txt"]',
     'the root lists its folders (fetched as JSON, folders first, by name)', JSON.stringify(got));
   ok(await page.isHidden('body > table'), 'the server-rendered table is replaced by the UI');
   const photosSize = await page.waitForFunction(() => {
@@ -145,11 +159,11 @@ try {
   for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
   const focused = await page.evaluate(() => { window.ferryStay = 1; return document.activeElement.textContent; });
   await Promise.all([page.waitForURL(BASE + '/photos/'), page.keyboard.press('Enter')]);
-  ok(focused === 'photos/' && new URL(page.url()).pathname === '/photos/',
+  ok(focused === 'photos' && new URL(page.url()).pathname === '/photos/',
     'arrow keys move between entries and Enter opens the folder', focused, page.url());
-  const inPage = await page.waitForFunction(() => document.title === 'Index of /photos/', null, { timeout: T })
+  const inPage = await page.waitForFunction(() => /^photos · ./.test(document.title), null, { timeout: T })
     .then(() => page.evaluate(() => window.ferryStay === 1), () => false);
-  ok(inPage, 'the folder opens within the page (no page load), titled by its path', await page.title());
+  ok(inPage, 'the folder opens within the page (no page load), titled by its name and the server\'s', await page.title());
 
   got = await settle(page, ['a-big.bin', 'b-small.txt', 'c-mid.txt']);
   ok(JSON.stringify(got) === '["a-big.bin","b-small.txt","c-mid.txt"]', 'photos/ sorted by name', JSON.stringify(got));
@@ -158,7 +172,7 @@ try {
   ok(JSON.stringify(crumbs) === '["Home","photos"]' && current === 'photos',
     'breadcrumbs: Home / photos, the folder marked current', JSON.stringify(crumbs), current);
   await page.goBack();
-  const back = await settle(page, ['empty/', 'gallery/', 'inbox/', 'photos/', 'notes.txt']);
+  const back = await settle(page, ['empty', 'gallery', 'inbox', 'photos', 'notes.txt']);
   const backUrl = page.url();
   await page.goForward();
   const forth = await settle(page, ['a-big.bin', 'b-small.txt', 'c-mid.txt']);
@@ -175,6 +189,7 @@ try {
   ok(JSON.stringify(got) === '["b-small.txt","c-mid.txt","a-big.bin"]', 'sort by size again: smallest first', JSON.stringify(got));
   const pressed = await page.getAttribute('button[aria-label="Sort by size"]', 'aria-pressed');
   ok(pressed === 'true', 'the active sort button is marked pressed', pressed);
+  await page.click('button[aria-label="Sort by name"]'); // the sort is remembered: back to names
 
   await page.fill('input[aria-label="Filter by name"]', 'TXT');
   got = await settle(page, ['b-small.txt', 'c-mid.txt']);
@@ -186,14 +201,14 @@ try {
   await page.fill('input[aria-label="Filter by name"]', '');
 
   // ---------------------------------------------------------- download
-  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('.f-list a:text-is("a-big.bin")')]);
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('.f-row[data-name="a-big.bin"] > a')]);
   const dlPath = path.join(OUT, 'downloaded.bin');
   await dl.saveAs(dlPath);
   ok(sha256(dlPath) === sha256(path.join(ROOT, 'photos', 'a-big.bin')), 'a file click downloads it: sha256 matches');
 
   // ---------------------------------------------------------- zip of a folder
   const [zdl] = await Promise.all([page.waitForEvent('download'),
-    page.click('a[aria-label="Download this folder as a zip file"]')]);
+    menu(page, 'button[aria-label="More actions"]', 'Download all')]);
   const zipPath = path.join(OUT, 'photos.zip');
   await zdl.saveAs(zipPath);
   let zipList = '';
@@ -224,7 +239,7 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
     await page.textContent('.f-zip').catch(() => ''), await page.textContent('[aria-live]').catch(() => ''));
 
   // ---------------------------------------------------------- preview
-  await page.click('.f-list a:text-is("b-small.txt")');
+  await page.click('.f-row[data-name="b-small.txt"] > a');
   let preText = '';
   try {
     await page.waitForFunction(() => {
@@ -312,7 +327,7 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
   // a PDF opens in Chromium's own viewer (an extension frame inside the
   // preview's frame), in spite of the file's sandbox CSP: the viewer has
   // read the document's one page
-  await page.click('.f-list a:text-is("guide.pdf")');
+  await page.click('.f-row[data-name="guide.pdf"] > a');
   const framed = await page.waitForSelector('dialog[open] .f-pdf iframe[src$="/gallery/guide.pdf"]')
     .then(() => true, () => false);
   let pages = null;
@@ -337,7 +352,7 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
 
   // ---------------------------------------------------------- upload
   await page.goto(BASE + '/inbox/');
-  await page.waitForSelector('button[aria-label="Upload files"]:visible');
+  await page.waitForSelector('button.f-new:visible');
   const files = fs.readdirSync(SRC).sort();
   await page.setInputFiles('input[type=file]', files.map((f) => path.join(SRC, f)));
   let upOk = true;
@@ -376,37 +391,36 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
   files.sort();
 
   // ---------------------------------------------------------- new folder, delete
-  await page.click('button[aria-label="New folder"]');
+  await menu(page, 'button.f-new', 'New folder');
   await page.fill('input[aria-label="Name of the new folder"]', 'made here');
   await page.click('button[aria-label="Create folder"]');
-  got = await settle(page, ['made here/', ...files]);
-  ok(got.includes('made here/') && fs.statSync(path.join(ROOT, 'inbox', 'made here')).isDirectory(),
+  got = await settle(page, ['made here', ...files]);
+  ok(got.includes('made here') && fs.statSync(path.join(ROOT, 'inbox', 'made here')).isDirectory(),
     'New folder: listed and made on disk', JSON.stringify(got));
 
-  await page.click('button[aria-label="Delete made here"]');
-  await page.click('button[aria-label="Confirm delete made here"]');
+  await rowAct(page, 'made here', 'Delete');
   got = await settle(page, files);
-  ok(!got.includes('made here/') && !exists(path.join(ROOT, 'inbox', 'made here')),
-    'Delete (confirmed): gone from the list and from the disk', JSON.stringify(got));
+  ok(!got.includes('made here') && !exists(path.join(ROOT, 'inbox', 'made here')),
+    'Delete (from the row\'s ⋯ menu): gone from the list and from the disk', JSON.stringify(got));
 
   // ---------------------------------------------------------- undo, rename, move
   await page.click('.f-status button[aria-label="Undo"]');
-  got = await settle(page, ['made here/', ...files]);
-  ok(got.includes('made here/') && exists(path.join(ROOT, 'inbox', 'made here')),
+  got = await settle(page, ['made here', ...files]);
+  ok(got.includes('made here') && exists(path.join(ROOT, 'inbox', 'made here')),
     'Undo after delete puts the folder back from the trash, on disk too', JSON.stringify(got));
 
-  await page.click('button[aria-label="Rename made here"]');
+  await rowAct(page, 'made here', 'Rename');
   await page.fill('input[aria-label="New name for made here"]', 'renamed');
   await page.click('button[aria-label="Confirm rename of made here"]');
-  got = await settle(page, ['renamed/', ...files]);
-  ok(got.includes('renamed/') && exists(path.join(ROOT, 'inbox', 'renamed')) &&
+  got = await settle(page, ['renamed', ...files]);
+  ok(got.includes('renamed') && exists(path.join(ROOT, 'inbox', 'renamed')) &&
     !exists(path.join(ROOT, 'inbox', 'made here')), 'Rename: listed and renamed on disk', JSON.stringify(got));
 
   const mv = files[0];
-  await page.click(`button[aria-label="Move ${mv}"]`);
+  await rowAct(page, mv, 'Move');
   await page.fill(`input[aria-label="Folder to move ${mv} to"]`, '/inbox/renamed/');
   await page.click(`button[aria-label="Confirm move of ${mv}"]`);
-  got = await settle(page, ['renamed/', ...files.slice(1)]);
+  got = await settle(page, ['renamed', ...files.slice(1)]);
   ok(!got.includes(mv) && exists(path.join(ROOT, 'inbox', 'renamed', mv)) && !exists(path.join(ROOT, 'inbox', mv)),
     'Move into another folder: gone from the list, moved on disk', JSON.stringify(got));
   files.shift();
@@ -441,17 +455,49 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
   'a folder dropped on the page is uploaded whole: its files (same bytes) and its empty folder',
   ...await uploadStates(page));
 
-  // a name that is taken: refused by the server (--on-conflict refuse), shown so
+  // names that are taken (the server refuses: --on-conflict refuse): the
+  // tray asks Replace / Keep both / Skip, and what is on disk is what was chosen
   expectTrouble = true;
-  const taken = files[files.length - 1];
-  await page.setInputFiles('input[aria-label="Choose files to upload"]', path.join(SRC, taken));
-  const conflict = await page.waitForFunction((n) => {
-    const x = [...document.querySelectorAll('.f-up[data-state=failed]')].find((e) => e.dataset.name === n);
+  const taken = files[files.length - 1], taken2 = files[files.length - 2];
+  const inbox = (n) => path.join(ROOT, 'inbox', n);
+  const both = (n) => n.replace(/(\.[^.]*)?$/, (x) => ' (1)' + x); // "a (1).txt", the server's keep-both name
+  const newer = (dir, n, text) => {
+    fs.mkdirSync(path.join(OUT, dir), { recursive: true });
+    fs.writeFileSync(path.join(OUT, dir, n), text);
+    return path.join(OUT, dir, n);
+  };
+  const asked = (n) => page.waitForFunction((n) => {
+    const x = [...document.querySelectorAll('.f-up[data-state=conflict]')].find((e) => e.dataset.name === n);
     return x ? x.querySelector('.f-up-info').textContent : '';
-  }, taken, { timeout: T }).then((x) => x.jsonValue()).catch(() => '');
-  ok(/exists already/.test(conflict) && await page.isVisible('button[aria-label="Retry all failed uploads"]'),
-    'an upload onto a taken name says the name exists, and offers Retry all failed', conflict);
-  await page.click(`.f-up[data-state=failed] button[aria-label="Cancel ${taken}"]`);
+  }, n, { timeout: T }).then((x) => x.jsonValue()).catch(() => '');
+  const old2 = fs.readFileSync(inbox(taken2), 'utf8');
+  await page.setInputFiles('input[aria-label="Choose files to upload"]', newer('c-replace', taken, 'replaced\n'));
+  const q1 = await asked(taken);
+  await page.screenshot({ path: path.join(OUT, 'upload-conflict.png') });
+  await page.click(`button[aria-label="Replace ${taken}"]`);
+  const replaced = await page.waitForFunction((n) => [...document.querySelectorAll('.f-up[data-state=done]')]
+    .filter((e) => e.dataset.name === n).length === 2, taken, { timeout: 2 * T }).then(() => true, () => false);
+  ok(/is already here/.test(q1) && replaced && fs.readFileSync(inbox(taken), 'utf8') === 'replaced\n' && !exists(inbox(both(taken))),
+    'an upload onto a taken name asks; Replace: the file on disk is the new one', q1, ...await uploadStates(page));
+  await page.setInputFiles('input[aria-label="Choose files to upload"]', newer('c-skip', taken2, 'skipped\n'));
+  const q2 = await asked(taken2);
+  await page.click(`button[aria-label="Skip ${taken2}"]`);
+  const skipped = await uploadsIn(page, [taken2], 'skipped', T);
+  ok(q2 && skipped && fs.readFileSync(inbox(taken2), 'utf8') === old2 && !exists(inbox(both(taken2))),
+    'Skip: nothing sent, the old file untouched on disk', q2, ...await uploadStates(page));
+  await page.click('button[aria-label="Clear finished uploads"]');
+  await page.setInputFiles('input[aria-label="Choose files to upload"]',
+    [newer('c-both', taken, 'both 1\n'), newer('c-both', taken2, 'both 2\n')]);
+  const q3 = await asked(taken) && await asked(taken2);
+  await page.check(`.f-up[data-name="${taken}"] .f-ask-row input[type=checkbox]`);
+  await page.click(`button[aria-label="Keep both ${taken}"]`);
+  const kept = await uploadsIn(page, [taken, taken2], 'done', 2 * T);
+  ok(q3 && kept && fs.readFileSync(inbox(both(taken)), 'utf8') === 'both 1\n' &&
+    fs.readFileSync(inbox(both(taken2)), 'utf8') === 'both 2\n' && fs.readFileSync(inbox(taken), 'utf8') === 'replaced\n' &&
+    fs.readFileSync(inbox(taken2), 'utf8') === old2,
+  'Keep both "for all": two taken names answered at once, each stored as "name (1).ext" beside the old one',
+  ...await uploadStates(page));
+  await page.click('button[aria-label="Clear finished uploads"]');
   expectTrouble = false;
 
   // ---------------------------------------------------------- the host sleeps
@@ -468,21 +514,22 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
     const x = [...document.querySelectorAll('.f-up')].find((e) => e.dataset.name === n);
     return x && x.querySelector('progress').value > f;
   }, [bigName, 10], { timeout: 4 * T }).then(() => true).catch(() => false);
-  let away = false, waiting = false, shown = '';
+  let away = false, waiting = false, shown = '', retry = false;
   try {
     ctl('background'); ctl('expire'); ctl('suspend');
     process.kill(PID, 'SIGSTOP');
     away = await page.waitForSelector('.f-banner:not([hidden])', { timeout: 2 * T }).then(() => true).catch(() => false);
     shown = await page.textContent('.f-banner');
+    retry = await page.isVisible('.f-banner button:text-is("Retry now")');
     waiting = await uploadsIn(page, [bigName], 'waiting', T);
     await page.screenshot({ path: path.join(OUT, 'host-away.png') });
     if (SHOTS) fs.copyFileSync(path.join(OUT, 'host-away.png'), path.join(SHOTS, 'host-away.png'));
   } finally {
     process.kill(PID, 'SIGCONT');
   }
-  ok(under && away && /asleep/.test(shown) && waiting,
-    'ferryd suspended mid-upload: the page says the host is away, the upload waits',
-    `under way ${under}, banner ${away} "${shown}", waiting ${waiting}`);
+  ok(under && away && /asleep/.test(shown) && retry && waiting,
+    'ferryd suspended mid-upload: the page says the host is away (with "Retry now"), the upload waits',
+    `under way ${under}, banner ${away} "${shown}", retry ${retry}, waiting ${waiting}`);
   ctl('resume'); ctl('foreground');
   await cdpNet.send('Network.emulateNetworkConditions',
     { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
@@ -499,7 +546,7 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
   // a fake-OS suspension, resumed with Resume from where the server has it;
   // another cancelled, its bytes gone from the server
   await page.goto(BASE + '/empty/');
-  await page.waitForSelector('button[aria-label="Upload files"]:visible');
+  await page.waitForSelector('button.f-new:visible');
   await cdpNet.send('Network.emulateNetworkConditions',
     { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 2 << 20 });
   const patches = []; // the Upload-Offset of every PATCH, in order
@@ -532,7 +579,7 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
   }
   ctl('resume'); ctl('foreground');
   const homeShown = await page.waitForFunction(() => location.pathname === '/' &&
-    [...document.querySelectorAll('.f-list .f-row > a')].some((a) => a.textContent === 'photos/'),
+    [...document.querySelectorAll('.f-list .f-row > a')].some((a) => a.textContent === 'photos'),
   null, { timeout: 4 * T }).then(() => true, () => false);
   ok(awayNav && homeShown && await page.isHidden('.f-banner'),
     'a folder clicked while the host sleeps: the page says so and stays, then opens it once the host is back',
@@ -546,7 +593,7 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
   const before = patches.length;
   await page.evaluate(() => { window.ferryStay = 1; });
   await page.click(`button[aria-label="Resume ${pName}"]`);
-  await page.click('.f-list a:text-is("empty/")');
+  await page.click('.f-row[data-name="empty"] > a');
   const pDone = await uploadsIn(page, [pName], 'done', 4 * T);
   const stayed = await page.evaluate(() => window.ferryStay === 1 && location.pathname === '/empty/');
   const pDst = path.join(ROOT, 'empty', pName);
@@ -602,7 +649,7 @@ print(" ".join(sorted(n + "=" + hashlib.sha256(z.read(n)).hexdigest()[:16] for n
   await pz.waitForSelector('.f-list a');
   const zipText = () => pz.textContent('.f-zip').catch(() => '');
   const [zdl2] = await Promise.all([pz.waitForEvent('download'),
-    pz.click('a[aria-label="Download this folder as a zip file"]')]);
+    menu(pz, 'button[aria-label="More actions"]', 'Download all')]);
   const during = await pz.waitForFunction(() => /^Zipping “inbox”: .* of about .* left/.test(
     document.querySelector('.f-zip').textContent), null, { timeout: 2 * T }).then(() => true, () => false);
   const duringText = await zipText();

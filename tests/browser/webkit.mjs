@@ -44,6 +44,12 @@ const find = async (css) => {
   return v[ELEMENT];
 };
 const click = async (css) => wd('POST', s(`/element/${await find(css)}/click`), {});
+// Opens the menu of the button `btn` and picks its item labelled `label`.
+const menu = async (btn, label) => {
+  await click(btn);
+  await until(`const m = [...document.querySelectorAll('.f-menu [role=menuitem]')].find((e) => e.textContent === arguments[0]);
+    if (m) m.click(); return !!m;`, label);
+};
 const type = async (css, text) => wd('POST', s(`/element/${await find(css)}/value`), { text });
 // Polls `script` (a function body returning a value) until it is truthy;
 // returns it, or null after T.
@@ -72,6 +78,7 @@ try {
   ok(await listed(['a-big.bin', 'c-mid.txt', 'b-small.txt']), 'WebKit: sort by size');
   await type('input[aria-label="Filter by name"]', 'small');
   ok(await listed(['b-small.txt']), 'WebKit: the filter box');
+  await click('button[aria-label="Sort by name"]'); // the sort is remembered: back to names
 
   await click('.f-list a[href$="b-small.txt"]');
   const pre = await until(`const p = document.querySelector('dialog[open] pre.f-text');
@@ -91,14 +98,14 @@ try {
 
   await go(BASE + '/');
   await until(`return document.querySelector('.f-list a')`);
-  await click('button[aria-label="New folder"]');
+  await menu('button.f-new', 'New folder');
   await type('input[aria-label="Name of the new folder"]', 'from webkit');
   await click('button[aria-label="Create folder"]');
-  const made = await until(`return [...document.querySelectorAll('.f-list a')].some((a) => a.textContent === 'from webkit/')`);
+  const made = await until(`return [...document.querySelectorAll('.f-list a')].some((a) => a.textContent === 'from webkit')`);
   ok(made && fs.statSync(path.join(ROOT, 'from webkit')).isDirectory(), 'WebKit: New folder is listed and made on disk');
 
   await go(BASE + '/from%20webkit/');
-  await until(`const b = document.querySelector('button[aria-label="Upload files"]'); return b && !b.hidden`);
+  await until(`const b = document.querySelector('button.f-new'); return b && !b.hidden`);
   const file = fs.readdirSync(SRC).find((f) => f.endsWith('.txt'));
   await type('input[aria-label="Choose files to upload"]', path.join(SRC, file));
   const done = await until(`return [...document.querySelectorAll('.f-up')].some((x) => x.dataset.name === arguments[0] &&
@@ -108,7 +115,7 @@ try {
     `WebKit: "${file}" uploaded through the picker (tus), same sha256 on disk`,
     JSON.stringify(await js(`return [...document.querySelectorAll('.f-up')].map((x) => x.dataset.name + ': ' + x.dataset.state)`)));
 
-  await click('button[aria-label="Share this folder with another device"]');
+  await menu('button[aria-label="More actions"]', 'Share');
   const link = await until(`const i = document.querySelector('dialog input[aria-label=Link]'); return i && i.value`);
   await until(`const i = document.querySelector('.f-qr'); return i && i.complete && i.naturalWidth`);
   // the whole window (WebKitGTK's element screenshots come out blank), taken

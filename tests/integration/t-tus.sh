@@ -10,7 +10,8 @@
 #      the tree and of $STATE/uploads): 412, 415, 409 (offset, conflicts,
 #      missing folder), 400 (lengths, metadata, names, a chunked body past
 #      the length, checksums), 403 (traversal, hidden, links out, /.ferry),
-#      404, 405, 413, 423 while another PATCH writes;
+#      404, 405, 413, 423 while another PATCH writes; the person's choice
+#      on a taken name (metadata "onconflict": replace, keep-both);
 #   4. a PATCH cut mid-body: the bytes received are kept, the upload
 #      completes; the name never shows in the listing before that; a
 #      DELETE while a PATCH writes: 204, 404 after, the PATCH cut, no files;
@@ -38,7 +39,7 @@ need_cmd curl base64
 : "${FERRYCTL:=$(dirname "$FERRYD")/ferryctl}"
 [ -x "$FERRYCTL" ] || bail_out "FERRYCTL=$FERRYCTL is not an executable (build it first)"
 
-plan 145
+plan 148
 
 root=$FERRY_TMP/root
 state=$FERRY_TMP/state
@@ -395,6 +396,19 @@ http -X POST "${TR[@]}" -H 'Upload-Length: 10' -H "Upload-Metadata: $(meta exist
     "$U/.ferry/uploads/"
 like "$(cat "$HTTP_BODY")" 'exists.*refuse' "the 409 says the name exists and the policy refuses"
 is "$(all_state)" "$before" "the refused creations changed nothing on disk"
+
+# The person's choice on a taken name (Upload-Metadata "onconflict", what the
+# browser UI's Replace and Keep both send), under the policy refuse.
+printf 'old\n' >"$root/choose.txt"
+printf 'old\n' >"$root/choose2.txt"
+create 4 "$(meta choose.txt),onconflict $(b64 keep-both)" "${OCT[@]}" --data-binary 'new!'
+is "$HTTP_STATUS $(cat "$root/choose.txt") $(cat "$root/choose (1).txt" 2>/dev/null)" "201 old new!" \
+    "onconflict keep-both: stored beside the old file as 'choose (1).txt', the old one untouched"
+create 4 "$(meta choose2.txt),onconflict $(b64 replace)" "${OCT[@]}" --data-binary 'new!'
+is "$HTTP_STATUS $(cat "$root/choose2.txt")" "201 new!" "onconflict replace: the old file is replaced"
+create 4 "$(meta choose2.txt),onconflict $(b64 yes)" "${OCT[@]}" --data-binary 'bad!'
+is "$HTTP_STATUS $(cat "$root/choose2.txt")" "400 new!" "onconflict with another word: 400, nothing changed"
+rm -f "$root/choose.txt" "$root/choose (1).txt" "$root/choose2.txt"
 
 # 423 while another request writes the upload.
 create "$big" "$(meta locked.bin /sub)"

@@ -189,6 +189,37 @@ static void test_metadata_ok(void **state)
     expect_meta("filename ", 1, TUS_ENOFILENAME); /* trailing blank trimmed */
 }
 
+/* "onconflict": the person's answer to a taken name, exactly "replace" or
+ * "keep-both"; absent, the server's policy. */
+static void test_metadata_onconflict(void **state)
+{
+    struct tus_metadata m;
+    char hdr[1024];
+
+    (void)state;
+    fmt(hdr, sizeof hdr, "filename %s", b64("a"));
+    assert_int_equal(tus_metadata_parse(hdr, 1, &m), 0);
+    assert_int_equal(m.conflict, TUS_CONFLICT_POLICY);
+    fmt(hdr, sizeof hdr, "filename %s,onconflict %s", b64("a"), b64("replace"));
+    assert_int_equal(tus_metadata_parse(hdr, 1, &m), 0);
+    assert_int_equal(m.conflict, TUS_CONFLICT_REPLACE);
+    fmt(hdr, sizeof hdr, "onconflict %s,filename %s", b64("keep-both"), b64("a"));
+    assert_int_equal(tus_metadata_parse(hdr, 1, &m), 0);
+    assert_int_equal(m.conflict, TUS_CONFLICT_KEEP_BOTH);
+    assert_string_equal(m.filename, "a");
+    /* anything else is refused, and leaves nothing behind */
+    const char *bad[] = {"Replace", "replace ", "keep", "keep-both!", "overwrite", "replacereplace"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        fmt(hdr, sizeof hdr, "filename %s,onconflict %s", b64("a"), b64(bad[i]));
+        assert_int_equal(tus_metadata_parse(hdr, 1, &m), TUS_ESYNTAX);
+        assert_int_equal(m.conflict, TUS_CONFLICT_POLICY);
+        assert_string_equal(m.filename, "");
+    }
+    fmt(hdr, sizeof hdr, "filename %s,onconflict %s", b64("a"), b64("")); /* no value: no choice */
+    assert_int_equal(tus_metadata_parse(hdr, 1, &m), 0);
+    assert_int_equal(m.conflict, TUS_CONFLICT_POLICY);
+}
+
 static void test_metadata_syntax(void **state)
 {
     char hdr[1024];
@@ -450,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_uint),
         cmocka_unit_test(test_resumable),
         cmocka_unit_test(test_metadata_ok),
+        cmocka_unit_test(test_metadata_onconflict),
         cmocka_unit_test(test_metadata_syntax),
         cmocka_unit_test(test_metadata_limits),
         cmocka_unit_test(test_filename_rules),
