@@ -212,6 +212,22 @@ static json_t *tls_json(struct ferry_server *srv)
                      "fingerprint", fp, "pin", pin);
 }
 
+/* The "urls" member of /.ferry/status: where the server answers now
+ * (addresses read afresh, so a network change shows at once). */
+static json_t *urls_json(struct ferry_server *srv)
+{
+    char **urls = NULL;
+    size_t n = 0;
+    json_t *a = json_array();
+
+    if (!a || ferry_server_urls(srv, &urls, &n) < 0)
+        return a;
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(urls[i]));
+    ferry_urls_free(urls, n);
+    return a;
+}
+
 /* GET /.ferry/status: version, lifecycle state, assertions, transfers, how
  * the last ticketed zips ended, TLS. */
 static enum MHD_Result serve_status(struct ferry_server *srv, struct MHD_Connection *c,
@@ -238,6 +254,7 @@ static enum MHD_Result serve_status(struct ferry_server *srv, struct MHD_Connect
     if (j) {
         json_object_set_new(j, "zips", zip_ends_json(&srv->zip_ends));
         json_object_set_new(j, "tls", tls_json(srv));
+        json_object_set_new(j, "urls", urls_json(srv));
     }
     body = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
