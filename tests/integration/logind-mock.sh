@@ -97,6 +97,7 @@ lgd_owned() {
 # not come up.
 lgd_mock_start() {
     local i delay=${1:-5000000}
+    mkdir -p "$LGD_DIR"
     "$PYTHON" -m dbusmock --system --template logind >>"$LGD_DIR/mock.log" 2>&1 &
     LGD_MOCK_PID=$!
     track_pid "$LGD_MOCK_PID"
