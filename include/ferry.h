@@ -539,8 +539,9 @@ char *ferry_fake_os_log(ferry_fake_os *os);
  * PrepareForSleep(true) posts FERRY_EVENT_WILL_SUSPEND (snapshot, listener
  * closed, connections ended, mDNS record withdrawn, assertions ended) and
  * then releases that lock, well inside logind's InhibitDelayMaxUSec;
- * PrepareForSleep(false) posts FERRY_EVENT_RESUMED, takes the lock again
- * and posts FERRY_EVENT_NETWORK_CHANGED. PrepareForShutdown(true) posts
+ * PrepareForSleep(false) posts FERRY_EVENT_RESUMED (whose rebind takes in
+ * addresses that moved while asleep: URLs, certificate, mDNS) and takes the
+ * lock again. PrepareForShutdown(true) posts
  * FERRY_EVENT_WILL_TERMINATE, releases the lock and calls on_shutdown.
  * With track_session and a session of its own (XDG_SESSION_ID, else the
  * process's cgroup), an idle or locked session is the desktop's

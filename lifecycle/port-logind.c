@@ -450,7 +450,14 @@ static void handle_sleep(struct ferry_logind *ld)
            (unsigned long long)ld->delay_ms);
 }
 
-/* PrepareForSleep(false): back, lock again, addresses may have moved. */
+/*
+ * PrepareForSleep(false): back, lock again. Addresses may have moved while
+ * asleep: RESUMED's rebind takes that in (srv_network_refresh: URLs,
+ * certificate; then the re-advertise), so no NETWORK_CHANGED is posted
+ * after it, which would only close and reopen the listener a second time
+ * (a client connecting just then would be refused). Resumed in the
+ * background, the listener stays closed until the session is active.
+ */
 static void handle_wake(struct ferry_logind *ld)
 {
     ld->asleep = 0;
@@ -458,7 +465,6 @@ static void handle_wake(struct ferry_logind *ld)
     take_delay_lock(ld);
     ld_log(ld, FERRY_LOG_INFO, "logind: PrepareForSleep(false): resumed, sleep lock %s",
            ld->delay_fd >= 0 ? "taken again" : "NOT taken");
-    post(ld, FERRY_EVENT_NETWORK_CHANGED);
 }
 
 static void handle_shutdown(struct ferry_logind *ld)
@@ -525,7 +531,7 @@ static int run_recorded(struct ferry_logind *ld)
             did = 1;
         }
     }
-    if (ld->sig_hints) {
+    if (ld->sig_hints && !ld->asleep) { /* a lock at sleep counts after the wake */
         ld->sig_hints = 0;
         handle_hints(ld);
         did = 1;
