@@ -111,8 +111,11 @@ lgd_mock_start() {
         diag_file "$LGD_DIR/mock.log"
         return 1
     fi
+    # newer templates may have the property: then it is set instead
     busctl --system call "${LGD_L1[@]}" org.freedesktop.DBus.Mock AddProperty ssv \
-        org.freedesktop.login1.Manager InhibitDelayMaxUSec t "$delay" >/dev/null
+        org.freedesktop.login1.Manager InhibitDelayMaxUSec t "$delay" >/dev/null 2>&1 ||
+        busctl --system call "${LGD_L1[@]}" org.freedesktop.DBus.Properties Set ssv \
+            org.freedesktop.login1.Manager InhibitDelayMaxUSec t "$delay" >/dev/null
 }
 
 # lgd_mock_kill: logind leaves the bus (SIGKILL); its inhibitors die with it.
