@@ -247,8 +247,8 @@ is "$(lgd_ferry_locks)" "" "after shutdown ferry holds no lock"
 
 # ---------------------------------------------------------------- 7. no logind
 lgd_mock_kill
-ferry_start "$root" --state-dir "$state" || bail_out "ferryd --os auto did not start without logind"
-is "$(grep -c 'logind' "$FERRY_ERR")" 1 "--os auto (the default) without logind: exactly one log line about it"
+ferry_start "$root" --os auto --state-dir "$state" || bail_out "ferryd --os auto did not start without logind"
+is "$(grep -c 'logind' "$FERRY_ERR")" 1 "--os auto (ferryd's default) without logind: exactly one log line about it"
 like "$(grep 'logind' "$FERRY_ERR")" 'not on the system bus.*go unnoticed' "that line says what is missing"
 http "$FERRY_BASE/small.txt"
 is "$HTTP_STATUS" 200 "and ferryd serves"
