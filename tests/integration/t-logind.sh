@@ -35,7 +35,7 @@ if DBUS_SYSTEM_BUS_ADDRESS=unix:path=$FERRY_TMP/no-bus.sock timeout -k 1 $((10 *
     skip_all "ferryd was built without logind (configure --with-logind, libsystemd-dev)"
 fi
 
-plan 39
+plan 41
 
 root=$FERRY_TMP/root
 dl=$FERRY_TMP/dl
@@ -260,5 +260,8 @@ track_pid "$fpid"
 reap "$fpid"
 is "$REAP_RC" 1 "--os logind without logind: ferryd exits 1"
 like "$(cat "$FERRY_TMP/forced.err")" 'ferryd: --os logind: .*not reachable' "and says why"
+out=$("$FERRYD" --os sleepy "$root" 2>&1 </dev/null)
+is "$?" 2 "--os sleepy: a usage error (exit 2)"
+like "$out" "os 'sleepy' is not 'auto', 'logind', 'none' or 'fake'" "that names the choices"
 
 finish
