@@ -3,12 +3,14 @@
 # files while ferryd (--os logind) is put to sleep and woken through logind
 # over and over.
 #
-#   sleep-soak.sh [--cycles N] [--seconds S] [--clients K] [--size MIB]
-#                 [--rate R] [--awake MS] [--asleep MS] [--seed N] [--real]
+#   sleep-soak.sh [--cycles N] [--seconds S] [--clients K] [--uploaders U]
+#                 [--size MIB] [--rate R] [--awake MS] [--asleep MS]
+#                 [--seed N] [--real]
 #
 #   --cycles N   sleep/wake cycles (default 30)
 #   --seconds S  stop after S seconds, whichever comes first (default: none)
 #   --clients K  concurrent downloaders (default 3), each with a file of its own
+#   --uploaders U  concurrent tus uploaders (default 1), each with a file of its own
 #   --size MIB   size of each file in MiB (default 16)
 #   --rate R     curl --limit-rate of each downloader (default 8M)
 #   --awake MS   time awake per cycle, at most (default 300; a random share)
@@ -33,7 +35,10 @@
 #
 # Each downloader loops: curl -C - (throttled) until its file is complete,
 # resuming by byte offset after every cut, then checks the sha256, counts
-# the file and starts over. ferryd's open fds and RSS are read after the
+# the file and starts over. Each uploader loops: a tus upload (POST, then
+# PATCH from the offset HEAD gives after every cut, throttled) of a file of
+# its own under a new name, then the stored file's sha256 against the
+# original, and the stored copy is removed. ferryd's open fds and RSS are read after the
 # first cycle and at the end (idle both times).
 #
 # Output is TAP, figures as "# " lines; exits non-zero when a check failed.
@@ -49,13 +54,14 @@ usage() {
     sed -n '/^#   sleep-soak.sh/,/^#   --real/p' "$SOAK_DIR/sleep-soak.sh" | sed 's/^# \{0,1\}//'
 }
 
-cycles=30 seconds=0 clients=3 size_mib=16 rate=8M awake=300 asleep=200 seed=$$ real=0
+cycles=30 seconds=0 clients=3 uploaders=1 size_mib=16 rate=8M awake=300 asleep=200 seed=$$ real=0
 while [ $# -gt 0 ]; do
     case $1 in
     --real) real=1; shift; continue ;;
     --cycles) cycles=${2:-} ;;
     --seconds) seconds=${2:-} ;;
     --clients) clients=${2:-} ;;
+    --uploaders) uploaders=${2:-} ;;
     --size) size_mib=${2:-} ;;
     --rate) rate=${2:-} ;;
     --awake) awake=${2:-} ;;
@@ -66,7 +72,7 @@ while [ $# -gt 0 ]; do
     esac
     shift 2 || { echo "sleep-soak.sh: $1 needs a value" >&2; exit 2; }
 done
-for v in cycles seconds clients size_mib awake asleep seed; do
+for v in cycles seconds clients uploaders size_mib awake asleep seed; do
     if ! [[ ${!v} =~ ^[0-9]+$ ]]; then
         echo "sleep-soak.sh: --${v%_mib} must be a whole number (got '${!v}')" >&2
         exit 2
@@ -103,11 +109,15 @@ for ((k = 1; k <= clients; k++)); do
     head -c $((size_mib * 1048576)) /dev/urandom >"$share/f$k.bin"
     sha256 "$share/f$k.bin" >"$work/f$k.sha"
 done
+for ((k = 1; k <= uploaders; k++)); do
+    head -c $((size_mib * 1048576)) /dev/urandom >"$work/u$k.src"
+    sha256 "$work/u$k.src" >"$work/u$k.sha"
+done
 printf 'ping\n' >"$share/ping.txt"
 T_STALL=$((60 * T_SCALE)) # a download that gets no byte for this long stalled
 T_LOCK=$((10 * T_SCALE))  # seconds to wait for a lock to go or come back
 
-diag "sleep soak: cycles $cycles, seconds $seconds (0: no limit), clients $clients," \
+diag "sleep soak: cycles $cycles, seconds $seconds (0: no limit), clients $clients, uploaders $uploaders," \
     "size $size_mib MiB, rate $rate per client, awake <= $awake ms, asleep <= $asleep ms," \
     "seed $seed, $([ "$real" = 1 ] && echo "REAL logind" || echo "mock logind")" \
     "ferryd: $FERRYD" "temp folder: $FERRY_TMP (ferryd's log: ferryd.1.err)"
@@ -231,6 +241,75 @@ client_loop() {
     exit 0
 }
 
+# upload_loop K: tus uploads of u$K.src over and over under new names, until
+# $STOP exists: POST (retried while ferryd sleeps), then HEAD for the offset
+# and PATCH the rest from there, after every cut. One line per file in
+# $work/u$K.log: "ok BYTES", "bad BYTES SHA" or "stall BYTES"; "cut" per
+# PATCH cut short.
+upload_loop() {
+    local k=$1 src=$work/u$1.src log=$work/u$1.log want got n=0 loc off since last
+    local full=$((size_mib * 1048576)) hdrs=$work/u$1.hdrs cp="" rc name
+    local tr=(-H 'Tus-Resumable: 1.0.0')
+    trap - EXIT HUP INT
+    trap '[ -n "$cp" ] && kill -TERM "$cp" 2>/dev/null; exit 0' TERM
+    want=$(cat "$work/u$k.sha")
+    while [ ! -e "$STOP" ] && kill -0 "$SOAK_PID" 2>/dev/null && [ "$n" -lt 1000000 ]; do
+        n=$((n + 1))
+        name=up-$k-$n.bin
+        loc=""
+        while [ -z "$loc" ] && [ ! -e "$STOP" ] && kill -0 "$SOAK_PID" 2>/dev/null; do
+            curl -q -sS --max-time 10 -o /dev/null -D "$hdrs" -X POST "${tr[@]}" \
+                -H "Upload-Length: $full" \
+                -H "Upload-Metadata: filename $(printf '%s' "$name" | base64 -w0)" \
+                "$FERRY_BASE/.ferry/uploads/" 2>>"$work/u$k.curlerr"
+            loc=$(tr -d '\r' <"$hdrs" | sed -n 's/^[Ll]ocation: *//p' | head -n 1)
+            [ -n "$loc" ] || sleep 0.05
+        done
+        [ -n "$loc" ] || break
+        [[ $loc == http* ]] || loc=$FERRY_BASE$loc
+        last=-1
+        since=$SECONDS
+        while [ ! -e "$STOP" ] && kill -0 "$SOAK_PID" 2>/dev/null; do
+            off=$(curl -q -sS --max-time 10 -I "${tr[@]}" "$loc" 2>/dev/null | tr -d '\r' |
+                sed -n 's/^[Uu]pload-[Oo]ffset: *//p')
+            if ! [[ $off =~ ^[0-9]+$ ]]; then
+                sleep 0.05 # ferryd sleeps (or the last PATCH still holds it)
+                continue
+            fi
+            [ "$off" -ge "$full" ] && break
+            if [ "$off" -gt "$last" ]; then
+                last=$off
+                since=$SECONDS
+            elif [ $((SECONDS - since)) -ge "$T_STALL" ]; then
+                echo "stall $off" >>"$log"
+                continue 2
+            fi
+            tail -c +$((off + 1)) "$src" |
+                curl -q -sS --limit-rate "$rate" --max-time $((120 * T_SCALE)) -o /dev/null \
+                    -X PATCH "${tr[@]}" -H 'Content-Type: application/offset+octet-stream' \
+                    -H "Upload-Offset: $off" -T - "$loc" 2>>"$work/u$k.curlerr" &
+            cp=$!
+            wait "$cp"
+            rc=$?
+            cp=""
+            case $rc in
+            0 | 7) ;;
+            *) echo "cut" >>"$log" ;; # cut by the sleep (18, 52, 55, 56)
+            esac
+        done
+        [ -e "$STOP" ] && break
+        kill -0 "$SOAK_PID" 2>/dev/null || break
+        got=$(sha256 "$share/$name" 2>/dev/null)
+        if [ "$got" = "$want" ]; then
+            echo "ok $full" >>"$log"
+        else
+            echo "bad $full $got" >>"$log"
+        fi
+        rm -f "$share/$name"
+    done
+    exit 0
+}
+
 # ---------------------------------------------------------------- start
 if [ "$real" = 0 ]; then
     lgd_bus_start || bail_out "no private system bus"
@@ -258,6 +337,12 @@ CPIDS=()
 for ((k = 1; k <= clients; k++)); do
     : >"$work/c$k.log"
     client_loop "$k" &
+    CPIDS+=("$!")
+    track_pid "$!"
+done
+for ((k = 1; k <= uploaders; k++)); do
+    : >"$work/u$k.log"
+    upload_loop "$k" &
     CPIDS+=("$!")
     track_pid "$!"
 done
@@ -350,6 +435,17 @@ sleeps=$(grep -c 'PrepareForSleep(true): quiet in' "$FERRY_ERR")
 
 # ---------------------------------------------------------------- figures
 bytes=0 files=0 bad=0 stalls=0 cuts=0 other=""
+ubytes=0 ufiles=0 ubad=0 ucuts=0
+for ((k = 1; k <= uploaders; k++)); do
+    while read -r kind n _; do
+        case $kind in
+        ok) ubytes=$((ubytes + n)); ufiles=$((ufiles + 1)) ;;
+        bad) ubad=$((ubad + 1)) ;;
+        stall) stalls=$((stalls + 1)) ;;
+        cut) ucuts=$((ucuts + 1)) ;;
+        esac
+    done <"$work/u$k.log"
+done
 for ((k = 1; k <= clients; k++)); do
     while read -r kind n _; do
         case $kind in
@@ -381,6 +477,7 @@ echo "# bytes verified:                $bytes ($((bytes / 1048576)) MiB)"
 echo "# files verified:                $files"
 echo "# sha256 mismatches:             $bad"
 echo "# downloads cut and resumed:     $cuts (other curl failures:${other:- none})"
+echo "# uploads verified:              $ufiles ($((ubytes / 1048576)) MiB), sha256 mismatches $ubad, PATCHes cut and resumed $ucuts"
 echo "# stalled downloads:             $stalls"
 echo "# lock release, ferryd's own ms: p50 $(pct 50 ${QUIET_MS[@]+"${QUIET_MS[@]}"}) p99 $(pct 99 ${QUIET_MS[@]+"${QUIET_MS[@]}"}) max $(pct 100 ${QUIET_MS[@]+"${QUIET_MS[@]}"}) (budget ${budget:-?} ms; over it: $over)"
 echo "# lock gone, seen from outside:  p50 $(pct 50 ${REL_MS[@]+"${REL_MS[@]}"}) p99 $(pct 99 ${REL_MS[@]+"${REL_MS[@]}"}) max $(pct 100 ${REL_MS[@]+"${REL_MS[@]}"}) ms (signal sent -> ListInhibitors without it, 1 ms polls)"
@@ -400,14 +497,14 @@ else
     diag "ran $c of $want_c cycles, $errors with errors (see above)"
 fi
 is "$first_fail/$sleeps" "0/$c" "every first request after wake was answered; ferryd saw every sleep"
-is "$bad" 0 "no sha256 mismatch ($files files verified)"
+is "$bad/$ubad" "0/0" "no sha256 mismatch ($files downloads, $ufiles uploads verified)"
 if [ "$bytes" -gt 0 ]; then pass "bytes were verified ($bytes)"; else fail "bytes were verified"; fi
 is "$over" 0 "every lock release came within InhibitDelayMaxUSec"
 is "$stalls" 0 "no download stalled (${T_STALL}s without a byte)"
 if [ "$c" -lt 10 ]; then
     skip "downloads were cut and resumed by byte offset" "fewer than 10 cycles"
-elif [ "$cuts" -gt 0 ]; then
-    pass "downloads were cut and resumed by byte offset ($cuts)"
+elif [ "$cuts" -gt 0 ] && { [ "$uploaders" -eq 0 ] || [ "$ucuts" -gt 0 ]; }; then
+    pass "downloads were cut and resumed by byte offset ($cuts), uploads too ($ucuts)"
 else
     fail "downloads were cut and resumed by byte offset"
 fi
