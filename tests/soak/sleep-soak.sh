@@ -418,15 +418,18 @@ t_cycles=$((SECONDS - t_begin))
 
 # ---------------------------------------------------------------- stop
 touch "$STOP"
+# The loops and their curls (by PID: a curl started just as the loop got
+# its TERM would be left running, an orphan holding a connection open).
 for p in "${CPIDS[@]}"; do
-    kill -TERM "$p" 2>/dev/null
+    kids=$(ps -o pid= --ppid "$p" 2>/dev/null)
+    kill -TERM "$p" $kids 2>/dev/null
 done
 for p in "${CPIDS[@]}"; do
     wait_gone "$p" 10 || kill -KILL "$p" 2>/dev/null
     wait "$p" 2>/dev/null
     forget_pid "$p"
 done
-fds_back_to "$fd0"
+fds_back_to "$fd0" || fds_back_to "$fd0" # 10 s at most for the last closes
 fd_end=$(fd_count)
 rss_end=$(rss_kib)
 
