@@ -372,10 +372,20 @@ while [ "$c" -lt "$cycles" ]; do
     # ---- sleep
     t0=$(now_us)
     if [ "$real" = 1 ]; then
+        woke=$(grep -c 'PrepareForSleep(false)' "$FERRY_ERR")
         rtcwake -m no -s $((2 + asleep / 1000)) >/dev/null 2>&1 || err "rtcwake failed"
         systemctl suspend || err "systemctl suspend failed"
-        # the machine sleeps here; ferryd has released its lock before
-        lgd_wait_locks "sleep:shutdown:delay" $((T_LOCK + 30)) || err "no lock after the wake"
+        # systemctl returns at once; the machine sleeps a moment later (ferryd
+        # releases its lock first) and wakes at the alarm: wait for ferryd to
+        # say it is back, bounded
+        for ((i = 0; i < 20 * (T_LOCK + 60 + asleep / 1000); i++)); do
+            [ "$(grep -c 'PrepareForSleep(false)' "$FERRY_ERR")" -gt "$woke" ] && break
+            sleep 0.05
+        done
+        [ "$(grep -c 'PrepareForSleep(false)' "$FERRY_ERR")" -gt "$woke" ] ||
+            err "ferryd saw no wake (PrepareForSleep(false))"
+        t0=$(now_us)
+        lgd_wait_locks "sleep:shutdown:delay" "$T_LOCK" || err "no lock after the wake"
     else
         drv sleep "$T_LOCK"
         if [[ $DRV_REPLY == "ok "* ]]; then
