@@ -42,7 +42,8 @@ extern "C" {
     X(EPASSWORD, -1009, "the password is empty, longer than 1024 bytes, or "  \
       "has control characters")                                               \
     X(ENOTFOUND, -1010, "no session or token has that id")                   \
-    X(ETOKENS, -1011, "too many bearer tokens: revoke one first")
+    X(ETOKENS, -1011, "too many bearer tokens: revoke one first")            \
+    X(EUNAVAIL, -1012, "the OS service is not reachable or not built in (see the log)")
 
 enum ferry_error {
 #define FERRY_ERRNO_ENUM_(name, value, text) FERRY_##name = (value),
@@ -686,6 +687,68 @@ void ferry_fake_os_get_stats(ferry_fake_os *os, ferry_fake_os_stats *st);
  * malloc'd NUL-terminated string owned by the caller, or NULL.
  */
 char *ferry_fake_os_log(ferry_fake_os *os);
+
+/* ------------------------------------------------------------- logind port
+ *
+ * The Linux desktop port (lifecycle/port-logind.c, configure --with-logind):
+ * it follows systemd-logind on the system bus (DBUS_SYSTEM_BUS_ADDRESS is
+ * honoured). While it lives it holds a "sleep:shutdown" delay inhibitor.
+ * PrepareForSleep(true) posts FERRY_EVENT_WILL_SUSPEND (snapshot, listener
+ * closed, connections ended, mDNS record withdrawn, assertions ended) and
+ * then releases that lock, well inside logind's InhibitDelayMaxUSec;
+ * PrepareForSleep(false) posts FERRY_EVENT_RESUMED (whose rebind takes in
+ * addresses that moved while asleep: URLs, certificate, mDNS) and takes the
+ * lock again. PrepareForShutdown(true) posts
+ * FERRY_EVENT_WILL_TERMINATE, releases the lock and calls on_shutdown.
+ * With track_session and a session of its own (XDG_SESSION_ID, else the
+ * process's cgroup), an idle or locked session is the desktop's
+ * "background" (FERRY_EVENT_BACKGROUND / FOREGROUND), and a finish-up
+ * assertion is an "idle" block inhibitor (never a sleep block: it stops
+ * automatic idle suspend, not a suspend the user asks for). logind leaving
+ * the bus drops the locks; its return takes them again. Everything on the
+ * bus happens on the port's own thread.
+ */
+typedef struct ferry_logind ferry_logind;
+
+typedef struct ferry_logind_config {
+    ferry_log_fn log;      /* one line per lifecycle step; NULL: silent */
+    void *log_user;
+    int track_session;     /* follow the session's IdleHint/LockedHint */
+    /* Called on the port's thread after a shutdown was handled (ferryd
+     * stops then); NULL: nothing. Must not call ferry_logind_*(). */
+    void (*on_shutdown)(void *user);
+    void *shutdown_user;
+} ferry_logind_config;
+
+/*
+ * Connects to the system bus, checks that org.freedesktop.login1 answers,
+ * reads InhibitDelayMaxUSec, takes the delay lock and starts the port's
+ * thread, which posts to srv (posts before ferry_server_start() are
+ * dropped). Install ferry_logind_port() with ferry_server_set_port().
+ * Returns 0, FERRY_EUNAVAIL when logind cannot be reached or the library
+ * was built without it (one line logged saying which), FERRY_ENOMEM, or
+ * -errno. On failure *out is NULL.
+ */
+int ferry_logind_new(ferry_server *srv, const ferry_logind_config *cfg,
+                     ferry_logind **out);
+
+/* The port to install; valid while ld lives. */
+const ferry_port *ferry_logind_port(ferry_logind *ld);
+
+/* The delay budget read from logind (InhibitDelayMaxUSec) in ms. */
+uint64_t ferry_logind_delay_budget_ms(const ferry_logind *ld);
+
+/*
+ * Stops the port's thread and releases every lock: nothing is posted to
+ * the server after it returns. Call it before ferry_server_free(); the
+ * slots keep working (without the bus) until ferry_logind_free().
+ * Accepts NULL.
+ */
+void ferry_logind_stop(ferry_logind *ld);
+
+/* Frees it (stopping it first if needed). Accepts NULL. The server using
+ * it must be freed first. */
+void ferry_logind_free(ferry_logind *ld);
 
 #ifdef __cplusplus
 }

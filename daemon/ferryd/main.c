@@ -10,6 +10,11 @@
  * clock) driven through the control socket, and a watchdog kill is real:
  * the process dies with SIGKILL, so that the next start recovers from the
  * journal as an app relaunched by iOS would.
+ *
+ * With --os logind (or auto, the default, when logind answers on the system
+ * bus), the lifecycle follows systemd-logind: sleep, wake and shutdown
+ * (lifecycle/port-logind.c); a shutdown that logind announces stops ferryd
+ * as SIGTERM does.
  */
 #include "config.h"
 
@@ -76,6 +81,41 @@ static void watchdog_kill(void *user, const char *why)
     snprintf(line, sizeof line, "fake OS watchdog: %s; killing ferryd (SIGKILL)", why);
     log_stderr(NULL, FERRY_LOG_ERROR, line);
     kill(getpid(), SIGKILL);
+}
+
+/* logind announced a shutdown, already handled by the lifecycle: stop as on
+ * SIGTERM (the signal is blocked everywhere and taken by sigwait below). */
+static void logind_shutdown(void *user)
+{
+    kill(getpid(), SIGTERM);
+}
+
+/*
+ * Installs the logind port for --os logind and auto. Returns 0 (also when
+ * auto found no logind: the port logged one line and the built-in port for
+ * hosts that never sleep stays), or -1 when --os logind cannot be had.
+ */
+static int setup_logind(ferry_server *srv, const struct ferryd_options *o,
+                        ferry_logind **out)
+{
+    ferry_logind_config lc = {.log = log_stderr, .track_session = 1,
+                              .on_shutdown = logind_shutdown};
+    int rc;
+
+    *out = NULL;
+    if (o->os != FERRYD_OS_AUTO && o->os != FERRYD_OS_LOGIND)
+        return 0;
+    rc = ferry_logind_new(srv, &lc, out);
+    if (rc == 0)
+        rc = ferry_server_set_port(srv, ferry_logind_port(*out));
+    if (rc == 0)
+        return 0;
+    ferry_logind_free(*out);
+    *out = NULL;
+    if (o->os == FERRYD_OS_AUTO && rc == FERRY_EUNAVAIL)
+        return 0;
+    fprintf(stderr, "ferryd: --os logind: %s\n", ferry_strerror(rc));
+    return -1;
 }
 
 /*
@@ -200,6 +240,7 @@ int main(int argc, char **argv)
     struct ferryd_options o;
     ferry_server *srv = NULL;
     ferry_fake_os *fake = NULL;
+    ferry_logind *logind = NULL;
     struct control *ctl = NULL;
     char *default_ctl = NULL;
     int exempt[2] = {-1, -1};
@@ -262,6 +303,8 @@ int main(int argc, char **argv)
         }
         ferry_fake_os_attach(fake, srv);
     }
+    if (setup_logind(srv, &o, &logind) < 0)
+        goto out;
     rc = ferry_server_start(srv);
     if (rc < 0) {
         fprintf(stderr, "ferryd: %s\n", ferry_strerror(rc));
@@ -285,7 +328,9 @@ int main(int argc, char **argv)
     status = 0;
 out:
     control_stop(ctl); /* no command may run on a freed server */
+    ferry_logind_stop(logind); /* nor any post */
     ferry_server_free(srv);
+    ferry_logind_free(logind);
     ferry_fake_os_free(fake);
     options_free(&o);
     free(default_ctl);

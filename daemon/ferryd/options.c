@@ -52,9 +52,11 @@ static const char usage_text[] =
     "                         the long options, plus root = FOLDER)\n"
     "      --state-dir DIR    folder for the journal and other state (default\n"
     "                         $XDG_STATE_HOME/ferry or ~/.local/state/ferry)\n"
-    "      --os none|fake     the OS lifecycle: none (a desktop that never\n"
-    "                         suspends; default) or fake (iOS rules on a virtual\n"
-    "                         clock, driven through --control)\n"
+    "      --os auto|logind|none|fake  the OS lifecycle: logind (follow the\n"
+    "                         system's sleep and shutdown through systemd-logind),\n"
+    "                         none (a host that never sleeps), fake (iOS rules on\n"
+    "                         a virtual clock, driven through --control); auto\n"
+    "                         (default): logind when it answers, else none\n"
     "      --suspend-model notified|silent  how the OS suspends: notified (it\n"
     "                         says so first: logind, macOS; default) or silent\n"
     "                         (iOS: never listen unprotected in the background)\n"
@@ -368,12 +370,19 @@ static int apply(struct ferryd_options *o, const char *key, const char *value,
         return 0;
     }
     if (strcmp(key, "os") == 0) {
-        if (strcmp(value, "fake") != 0 && strcmp(value, "none") != 0) {
-            snprintf(err, errlen, "os '%s' is not 'none' or 'fake'", value);
-            return -1;
+        static const char *const names[] = {
+            [FERRYD_OS_AUTO] = "auto", [FERRYD_OS_LOGIND] = "logind",
+            [FERRYD_OS_NONE] = "none", [FERRYD_OS_FAKE] = "fake"};
+
+        for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++) {
+            if (strcmp(value, names[i]) == 0) {
+                o->os = i;
+                o->fake_os = i == FERRYD_OS_FAKE;
+                return 0;
+            }
         }
-        o->fake_os = value[0] == 'f';
-        return 0;
+        snprintf(err, errlen, "os '%s' is not 'auto', 'logind', 'none' or 'fake'", value);
+        return -1;
     }
     if (strcmp(key, "tls") == 0) { /* NULL: --tls without a value */
         if (!value || strcasecmp(value, "only") == 0 || strcasecmp(value, "https") == 0)

@@ -10,6 +10,10 @@
 
 #include "ferry.h"
 
+/* --os: which lifecycle port ferryd installs. auto: logind when it answers
+ * on the system bus, else none. */
+enum ferryd_os { FERRYD_OS_AUTO = 0, FERRYD_OS_LOGIND, FERRYD_OS_NONE, FERRYD_OS_FAKE };
+
 struct ferryd_options {
     ferry_config cfg;          /* strings point into the fields below */
     char *root;
@@ -20,6 +24,7 @@ struct ferryd_options {
     char *tls_cert, *tls_key;  /* --tls-cert, --tls-key */
     int tls_port_set;          /* --tls-port was given */
     int fake_os;               /* --os fake */
+    int os;                    /* --os: FERRYD_OS_* (default auto) */
     int no_qr;
     int set_password;          /* --set-password: store one and exit */
     int exit_now;              /* --help or --version was answered */

@@ -69,13 +69,19 @@ static void op_quiesce(void *ctx)
 /*
  * Engine op: listen again. The old sockets are closed first even when they
  * look open: a suspended iOS app's listener is defunct and accepts nothing.
+ * With them closed, a change of addresses is taken in (srv_network_refresh).
  */
 static int op_rebind(void *ctx)
 {
     struct ferry_server *srv = ctx;
+    int moved, rc;
 
     srv_unlisten(srv);
-    return srv_listen(srv, 1);
+    moved = srv_network_refresh(srv); /* a new certificate, if addresses moved */
+    rc = srv_listen(srv, 1);
+    if (rc == 0 && moved)
+        srv_network_announce(srv); /* the new URLs */
+    return rc;
 }
 
 /*

@@ -32,6 +32,7 @@
 #include "conn-limit.h"
 #include "engine.h"
 #include "listener.h"
+#include "netwatch.h"
 #include "registry.h"
 #include "server.h"
 #include "tls.h"
@@ -547,6 +548,33 @@ static int tls_start(struct ferry_server *srv)
     return tls_front_new(srv, srv->tls_id, on_tls_handover, srv, &srv->tls_front);
 }
 
+int srv_tls_reissue(struct ferry_server *srv)
+{
+    struct tls_identity *old_id = srv->tls_id, **v;
+    struct tls_front *old_front = srv->tls_front;
+    int rc;
+
+    if (!srv->cfg.tls || !old_id || srv->cfg.tls_cert)
+        return 0; /* no TLS, or the user's own certificate: nothing to issue */
+    v = realloc(srv->tls_retired, (srv->n_tls_retired + 1) * sizeof *v);
+    if (!v)
+        return FERRY_ENOMEM;
+    srv->tls_retired = v;
+    srv->tls_id = NULL;
+    srv->tls_front = NULL;
+    rc = tls_start(srv); /* checks the kept certificate's names: issues anew */
+    if (rc < 0) {
+        tls_front_free(srv->tls_front);
+        tls_identity_free(srv->tls_id);
+        srv->tls_id = old_id;
+        srv->tls_front = old_front;
+        return rc;
+    }
+    tls_front_free(old_front); /* ends the old TLS connections */
+    srv->tls_retired[srv->n_tls_retired++] = old_id;
+    return 0;
+}
+
 /* A quiet moment after a burst of connections (conn-limit.h): gives the
  * memory freed by their buffers back to the system where the C library
  * can (glibc keeps freed heap pages otherwise). */
@@ -676,6 +704,8 @@ int ferry_server_start(ferry_server *srv)
         if (srv->cfg.start_in_background)
             disc_withdraw(srv->disc);
     }
+    srv_network_refresh(srv); /* the first address set, quietly */
+    netwatch_start(srv, &srv->netwatch); /* without it: logged, served */
     srv_parts_started(srv);
     return 0;
 fail:
@@ -688,6 +718,10 @@ int ferry_server_stop(ferry_server *srv)
     if (!srv)
         return 0;
     srv_lifecycle_stopping(srv); /* no assertion outlives the call's first step */
+    netwatch_stop(srv->netwatch); /* posts nothing after this */
+    srv->netwatch = NULL;
+    free(srv->net_addrs);
+    srv->net_addrs = NULL;
     disc_free(srv->disc); /* withdrawn first: nobody is sent to a dead port */
     srv->disc = NULL;
     srv_unlisten(srv);
@@ -697,6 +731,11 @@ int ferry_server_stop(ferry_server *srv)
     srv->tls_front = NULL;
     tls_identity_free(srv->tls_id);
     srv->tls_id = NULL;
+    for (size_t i = 0; i < srv->n_tls_retired; i++)
+        tls_identity_free(srv->tls_retired[i]);
+    free(srv->tls_retired);
+    srv->tls_retired = NULL;
+    srv->n_tls_retired = 0;
     srv->tls_port = 0;
     srv_parts_quiesce(srv); /* thumbnails resume what they suspended */
     if (srv->mhd)

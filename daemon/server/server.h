@@ -112,6 +112,14 @@ struct ferry_server {
                                    Equal to port with FERRY_TLS_ONLY */
     struct tls_identity *tls_id; /* from start to stop */
     struct tls_front *tls_front; /* from start to stop */
+    /* identities replaced by a network change (srv_tls_reissue): kept until
+       stop, as a request may still read the old one's fingerprint */
+    struct tls_identity **tls_retired;
+    size_t n_tls_retired;
+
+    /* network changes (daemon/netwatch.h, netchange.c): from start to stop */
+    struct netwatch *netwatch;  /* NULL: no watcher on this host */
+    char *net_addrs;            /* the address set of the last refresh */
 
     /* access control (daemon/auth/auth.c): from new to free */
     struct auth_gate *auth;
@@ -181,6 +189,31 @@ void srv_unlisten(struct ferry_server *srv);
  * ferry_urls_free(). Returns 0, FERRY_ENOMEM or -errno from getifaddrs().
  */
 int srv_host_addresses(const struct ferry_server *srv, char ***addrs, size_t *n);
+
+/*
+ * After a network change, with the listener closed (the engine's rebind,
+ * netchange.c): when the addresses ferry serves on differ from the last
+ * refresh, issues the generated TLS certificate again for them
+ * (srv_tls_reissue). Returns 1 when they differed (not on the first call,
+ * at start), else 0. Called with the engine's lock held.
+ */
+int srv_network_refresh(struct ferry_server *srv);
+
+/* Logs every URL the server answers at now ("network: URLs now: ..."),
+ * once it listens again after a refresh that returned 1. */
+void srv_network_announce(struct ferry_server *srv);
+
+/* The addresses ferry serves on now (srv_host_addresses), joined with ' ':
+ * malloc'd, the caller frees; NULL when they cannot be read. */
+char *srv_address_set(struct ferry_server *srv);
+
+/*
+ * Issues the generated certificate again for the host's current addresses
+ * and restarts the TLS front end with it (open TLS connections end; their
+ * clients resume). The listener must be closed. Returns 0, or a negative
+ * code (logged; the old identity stays in use).
+ */
+int srv_tls_reissue(struct ferry_server *srv);
 
 /* What discovery should advertise now (port, TXT) into *info. */
 void srv_disc_info(const struct ferry_server *srv, struct disc_info *info);

@@ -38,6 +38,22 @@ static json_t *transfers_json(struct ferry_server *srv)
     return a;
 }
 
+/* The "urls" member of /.ferry/status: where the server answers now
+ * (addresses read afresh, so a network change shows at once). */
+static json_t *urls_json(struct ferry_server *srv)
+{
+    char **urls = NULL;
+    size_t n = 0;
+    json_t *a = json_array();
+
+    if (!a || ferry_server_urls(srv, &urls, &n) < 0)
+        return a;
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(urls[i]));
+    ferry_urls_free(urls, n);
+    return a;
+}
+
 /* The "tls" member of /.ferry/status: HTTPS port, fingerprint, key pin; or
  * null when TLS is off. */
 static json_t *tls_json(struct ferry_server *srv)
@@ -79,6 +95,7 @@ static enum MHD_Result serve_status(struct req *rq)
         json_object_set_new(j, "auth", json_string(srv->cfg.auth == FERRY_AUTH_OPEN ? "open"
                                                    : srv->cfg.auth == FERRY_AUTH_PASSWORD
                                                        ? "password" : "token"));
+        json_object_set_new(j, "urls", urls_json(srv));
         json_object_set_new(j, "tls", tls_json(srv));
     }
     body = j ? json_dumps(j, JSON_COMPACT) : NULL;

@@ -388,9 +388,17 @@ ferry_start_argv() {
     FERRY_N=$((FERRY_N + 1))
     FERRY_OUT=$FERRY_TMP/ferryd.$FERRY_N.out
     FERRY_ERR=$FERRY_TMP/ferryd.$FERRY_N.err
+    # --os none unless the test says otherwise: the default (auto) would
+    # follow the machine's own logind (its locks, and a developer's idle or
+    # locked session) when the tests run on a desktop.
+    local os=()
     case " $* " in
-    *" --auth "* | *" --auth="*) ferry_argv_ "$@" ;;
-    *) ferry_argv_ --auth open "$@" ;;
+    *" --os "* | *" --os="*) ;;
+    *) os=(--os none) ;;
+    esac
+    case " $* " in
+    *" --auth "* | *" --auth="*) ferry_argv_ "${os[@]}" "$@" ;;
+    *) ferry_argv_ --auth open "${os[@]}" "$@" ;;
     esac
     "${FERRY_ARGV[@]}" </dev/null >"$FERRY_OUT" 2>"$FERRY_ERR" &
     FERRY_PID=$!

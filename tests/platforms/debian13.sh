@@ -25,9 +25,9 @@ jobs=$(nproc 2>/dev/null || echo 2)
 pkgs=(gcc libc6-dev make autoconf automake libtool pkg-config
       libmicrohttpd-dev libmbedtls-dev libjansson-dev libqrencode-dev libinih-dev
       libcmocka-dev libarchive-dev libjpeg-dev libpng-dev
-      libavahi-client-dev libavahi-compat-libdnssd-dev
+      libavahi-client-dev libavahi-compat-libdnssd-dev libsystemd-dev
       curl wget aria2 python3 openssl ca-certificates zbar-tools libjpeg-turbo-progs
-      iproute2 dbus avahi-daemon avahi-utils python3-zeroconf)
+      iproute2 dbus avahi-daemon avahi-utils python3-zeroconf python3-dbusmock systemd)
 
 say() { printf 'debian13: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
