@@ -16,7 +16,9 @@
  *   /.ferry/uploads/...   resumable uploads, tus 1.0 (daemon/upload-tus.c)
  *   MKCOL, MOVE, COPY, DELETE /path   file operations (daemon/fileops.c)
  *   /.ferry/trash...      what DELETE put aside (daemon/trash.c)
- *   OPTIONS /path         the methods allowed
+ *   OPTIONS /path         the methods allowed, and DAV: 1, 2
+ *   PROPFIND, PROPPATCH, LOCK, UNLOCK /path   WebDAV class 2 (daemon/dav/);
+ *                         every write method first honours If: and locks
  *
  * Other methods get 405.
  *
@@ -41,6 +43,7 @@
 
 #include "assets.h"
 #include "auth.h"
+#include "dav/dav-mhd.h"
 #include "engine.h"
 #include "fileops.h"
 #include "files.h"
@@ -74,6 +77,7 @@ struct request {
     struct auth_ticket auth; /* the gate's word (daemon/auth.h) */
     struct thumb_wait *thumb; /* a thumbnail being made while the connection
                                  is suspended (daemon/thumb.h) */
+    struct dav_mhd *dav;    /* WebDAV class 2 request (daemon/dav/) */
     char method[16];
     char path[LOG_PATH_MAX];
 };
@@ -87,8 +91,8 @@ static const struct {
     [SRV_PAGE_403] = {403, "403 Forbidden: the path leaves the shared folder.\n"},
     [SRV_PAGE_404] = {404, "404 Not Found\n"},
     [SRV_PAGE_405] = {405, "405 Method Not Allowed: this server answers GET, HEAD, PUT, "
-                           "OPTIONS, MKCOL, MOVE, COPY and DELETE (tus uploads under "
-                           "/.ferry/uploads/).\n"},
+                           "OPTIONS, MKCOL, MOVE, COPY, DELETE, PROPFIND, PROPPATCH, LOCK "
+                           "and UNLOCK (tus uploads under /.ferry/uploads/).\n"},
     [SRV_PAGE_500] = {500, "500 Internal Server Error: see the server's log.\n"},
 };
 
@@ -97,8 +101,9 @@ static const struct {
  * only what will work. */
 static const char *allowed_methods(const struct ferry_server *srv, int ro)
 {
-    return srv->cfg.read_only || ro ? "GET, HEAD, OPTIONS"
-                                    : "GET, HEAD, PUT, OPTIONS, MKCOL, MOVE, COPY, DELETE";
+    return srv->cfg.read_only || ro ? "GET, HEAD, OPTIONS, PROPFIND"
+                                    : "GET, HEAD, PUT, OPTIONS, MKCOL, MOVE, COPY, DELETE, "
+                                      "PROPFIND, PROPPATCH, LOCK, UNLOCK";
 }
 
 int routes_pages_create(struct ferry_server *srv)
@@ -497,9 +502,11 @@ static enum MHD_Result serve_options(struct ferry_server *srv, struct MHD_Connec
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 
-    if (r)
+    if (r) {
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
                                 allowed_methods(srv, rq->auth.rights == AUTH_RIGHTS_RO));
+        dav_mhd_options_headers(r); /* WebDAV (daemon/dav/) */
+    }
     return reply(c, rq, MHD_HTTP_NO_CONTENT, r, 0);
 }
 
@@ -571,8 +578,15 @@ enum MHD_Result routes_handle(void *cls, struct MHD_Connection *c, const char *u
          * closes, as it must with an unread body. */
         if (is_tus(url))
             return tus_begin(srv, c, method, url, &rq->tus, &rq->status);
-        if (strcmp(method, MHD_HTTP_METHOD_PUT) == 0)
+        if (strcmp(method, MHD_HTTP_METHOD_PUT) == 0) {
+            enum MHD_Result ret; /* WebDAV: If: and locks (daemon/dav/) */
+
+            if (dav_mhd_write_check(srv, c, method, url, &ret, &rq->status))
+                return ret;
             return put_begin(srv, c, url, &rq->put, &rq->status);
+        }
+        if (dav_method(method) && strncmp(url, FERRY_PREFIX, sizeof FERRY_PREFIX - 1) != 0)
+            return dav_mhd_begin(srv, c, url, method, &rq->dav); /* WebDAV (daemon/dav/) */
         if (is_trash(url) || fileops_method(method) ||
             strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
             return MHD_YES;
@@ -589,6 +603,11 @@ enum MHD_Result routes_handle(void *cls, struct MHD_Connection *c, const char *u
         if (*upload_data_size)
             return put_body(rq->put, upload_data, upload_data_size);
         return put_finish(rq->put, c, &rq->status);
+    }
+    if (rq->dav) { /* WebDAV class 2 (daemon/dav/) */
+        if (*upload_data_size)
+            return dav_mhd_body(rq->dav, upload_data, upload_data_size);
+        return dav_mhd_finish(rq->dav, c, &rq->status);
     }
     if (rq->thumb)
         return serve_thumb_resumed(srv, c, rq, is_head);
@@ -607,8 +626,15 @@ enum MHD_Result routes_handle(void *cls, struct MHD_Connection *c, const char *u
         return auth_refuse(srv, c, &rq->auth, &rq->status);
     if (is_trash(url))
         return trash_serve(srv, c, method, url, &rq->status);
-    if (fileops_method(method))
-        return fileops_handle(srv, c, method, url, rq->had_body, &rq->status);
+    if (fileops_method(method)) {
+        enum MHD_Result ret; /* WebDAV: If: and locks before, their end after */
+
+        if (dav_mhd_write_check(srv, c, method, url, &ret, &rq->status))
+            return ret;
+        ret = fileops_handle(srv, c, method, url, rq->had_body, &rq->status);
+        dav_mhd_written(srv, c, method, url, rq->status);
+        return ret;
+    }
     if (strncmp(url, FERRY_PREFIX, sizeof FERRY_PREFIX - 1) == 0) {
         if (strcmp(url, FERRY_PREFIX "status") == 0)
             return serve_status(srv, c, rq);
@@ -657,6 +683,7 @@ void routes_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     auth_ticket_end(&rq->auth);
     thumb_wait_free(rq->thumb); /* resumed, but not answered: the server stops */
     put_end(rq->put);
+    dav_mhd_end(rq->dav); /* WebDAV (daemon/dav/) */
     tus_end(rq->tus, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     zip_end_request_done(rq->zip_end, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     if (rq->status == 507) /* a full disk: the trash gives back its oldest first */

@@ -31,6 +31,7 @@
 
 #include "auth.h"
 #include "conn-limit.h"
+#include "dav/dav-mhd.h"
 #include "engine.h"
 #include "listener.h"
 #include "listing-cache.h"
@@ -320,6 +321,8 @@ int ferry_server_new(const ferry_config *cfg, ferry_server **out)
         srv->state_fd = rc;
     }
     srv->cfg.state_dir = srv->state_dir;
+    if (dav_mhd_server_init(srv) < 0) /* WebDAV class 2 (daemon/dav/) */
+        goto fail;
     if (cfg->service_name && *cfg->service_name) {
         srv->service_name = strdup(cfg->service_name);
     } else {
@@ -748,6 +751,7 @@ void ferry_server_free(ferry_server *srv)
         close(srv->state_fd);
     lc_registry_free(srv->registry);
     listing_cache_free(srv->listings);
+    dav_mhd_server_free(srv); /* WebDAV class 2 (daemon/dav/) */
     free(srv->conns);
     free(srv->state_dir);
     free(srv->service_name);

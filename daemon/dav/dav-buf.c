@@ -142,3 +142,22 @@ void dav_buf_free(struct dav_buf *b)
     free(b->p);
     dav_buf_init(b, b->max);
 }
+
+int dav_buf_href(struct dav_buf *b, const char *path, int folder)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    int rc = dav_buf_add(b, "/", 1);
+
+    for (const unsigned char *p = (const unsigned char *)path; *p && rc == 0; p++) {
+        char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '.' || *p == '_' || *p == '~' || *p == '/')
+            rc = dav_buf_add(b, (const char *)p, 1);
+        else
+            rc = dav_buf_add(b, e, 3);
+    }
+    if (rc == 0 && folder && path[0])
+        rc = dav_buf_add(b, "/", 1);
+    return rc;
+}

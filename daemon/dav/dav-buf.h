@@ -36,6 +36,11 @@ int dav_buf_escape(struct dav_buf *b, const char *s, size_t n);
  * too, so that an attribute value keeps them (XML normalises raw ones). */
 int dav_buf_escape_attr(struct dav_buf *b, const char *s, size_t n);
 
+/* Appends "/" + path percent-encoded (every byte outside RFC 3986
+ * unreserved and '/' as %XX) + "/" when `folder` (and path is not ""):
+ * an href that needs no XML escaping. As dav_buf_add(). */
+int dav_buf_href(struct dav_buf *b, const char *path, int folder);
+
 /* Empties the buffer, keeping its memory. */
 void dav_buf_reset(struct dav_buf *b);
 
