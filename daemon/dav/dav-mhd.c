@@ -222,7 +222,7 @@ static int destination(struct ferry_server *srv, struct MHD_Connection *c, char 
     int trailing;
 
     return dest && fileops_destination(dest, host, raw, sizeof raw) == 0 &&
-           paths_decode(raw, &srv->paths, rel, len, &trailing) == 0;
+           paths_decode(raw, &srv->paths, rel, len, &trailing) >= 0;
 }
 
 /* Whether `rel` names something that exists. */
