@@ -29,6 +29,7 @@ int dav_mhd_server_init(struct ferry_server *srv)
         .paths = &srv->paths,
         .show_hidden = srv->cfg.show_hidden,
         .root_name = slash && slash[1] ? slash + 1 : srv->root,
+        .state_fd = srv->state_fd,
     };
 
     srv->dav = dav_server_new(&cfg);

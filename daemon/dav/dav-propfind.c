@@ -75,6 +75,7 @@ int dav_propfind_open(const struct dav_propfind_cfg *cfg, const char *path, int 
     dav_buf_init(&pf->ctx.missing, RESPONSE_MAX);
     pf->ctx.req = &pf->req;
     pf->ctx.locks = cfg->locks;
+    pf->ctx.dead = cfg->dead;
     pf->ctx.now = cfg->now;
     pf->path = strdup(path);
     rc = pf->path ? 0 : -ENOMEM;

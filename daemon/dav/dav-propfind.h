@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "dav-dead.h"
 #include "dav-lock.h"
 #include "dav-xml.h"
 
@@ -27,6 +28,7 @@ struct dav_propfind_cfg {
     int show_hidden;
     const char *root_name;           /* displayname of the share itself */
     struct dav_locks *locks;         /* may be NULL */
+    struct dav_dead_store *dead;     /* dead properties' fallback; may be NULL */
     int64_t now;                     /* the lock table's clock */
 };
 

@@ -248,7 +248,7 @@ int dav_props_response(struct dav_buf *out, struct dav_props_ctx *ctx,
 
             if (l >= 0 && has_live(ctx, r, l))
                 rc = put_live(ok, ctx, r, l);
-            else if (l < 0 && r->fd >= 0 && dav_dead_get(r->fd, p->ns, p->name, &v) == 0)
+            else if (l < 0 && r->fd >= 0 && dav_dead_get(ctx->dead, r->fd, p->ns, p->name, &v) == 0)
                 rc = put_named(ok, p->ns, p->name, v);
             else
                 rc = put_named(missing, p->ns, p->name, NULL);
@@ -269,7 +269,7 @@ int dav_props_response(struct dav_buf *out, struct dav_props_ctx *ctx,
             rc = names ? dav_buf_printf(ok, "<D:%s/>", live[i].name) : put_live(ok, ctx, r, i);
         }
         if (rc == 0 && r->fd >= 0)
-            dav_dead_list(r->fd, names, put_dead, &d);
+            dav_dead_list(ctx->dead, r->fd, names, put_dead, &d);
         rc = rc ? rc : d.rc;
     }
     rc = rc ? rc : dav_buf_adds(out, "<D:response><D:href>");

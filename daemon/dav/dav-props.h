@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "dav-buf.h"
+#include "dav-dead.h"
 #include "dav-lock.h"
 #include "dav-xml.h"
 
@@ -30,6 +31,7 @@
 struct dav_props_ctx {
     const struct dav_xml_result *req; /* the parsed body (dav-xml.h) */
     struct dav_locks *locks;          /* for lockdiscovery; may be NULL */
+    struct dav_dead_store *dead;      /* dead properties' fallback; may be NULL */
     int64_t now;                      /* the lock table's clock */
     int have_quota;                   /* quota values below are known */
     unsigned long long quota_avail, quota_used;

@@ -32,6 +32,7 @@
 struct dav_server {
     struct dav_config cfg;
     struct dav_locks *locks;
+    struct dav_dead_store dead;
 };
 
 enum method { M_PROPFIND, M_PROPPATCH, M_LOCK, M_UNLOCK };
@@ -75,8 +76,11 @@ struct dav_server *dav_server_new(const struct dav_config *cfg)
     if (!d)
         return NULL;
     d->cfg = *cfg;
+    dav_dead_store_init(&d->dead, cfg->state_fd);
+    d->dead.no_xattr = cfg->dead_no_xattr;
     d->locks = dav_locks_new(0, NULL, NULL);
     if (!d->locks) {
+        dav_dead_store_destroy(&d->dead);
         free(d);
         return NULL;
     }
@@ -88,6 +92,7 @@ void dav_server_free(struct dav_server *d)
     if (!d)
         return;
     dav_locks_free(d->locks);
+    dav_dead_store_destroy(&d->dead);
     free(d);
 }
 
@@ -323,7 +328,7 @@ void dav_copied(struct dav_server *d, const char *src, const char *dst)
                    d->cfg.paths, &s) == 0 &&
         paths_open(d->cfg.root_fd, dst, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW,
                    d->cfg.paths, &t) == 0)
-        dav_dead_copy(s, t);
+        dav_dead_copy(&d->dead, s, t);
     if (s >= 0)
         close(s);
     if (t >= 0)
@@ -438,7 +443,7 @@ static void finish_propfind(struct dav_call *c, struct dav_xml_result *req,
     struct dav_propfind_cfg cfg = {
         .root_fd = c->d->cfg.root_fd, .paths = c->d->cfg.paths,
         .show_hidden = c->d->cfg.show_hidden, .root_name = c->d->cfg.root_name,
-        .locks = c->d->locks, .now = c->now,
+        .locks = c->d->locks, .dead = &c->d->dead, .now = c->now,
     };
     struct dav_propfind *pf;
     int rc = dav_propfind_open(&cfg, c->path, c->depth, req, &pf);
@@ -517,9 +522,9 @@ static void finish_proppatch(struct dav_call *c, struct dav_xml_result *req,
     for (size_t i = 0; failed_at == req->nprops && i < req->nprops; i++) {
         const struct dav_xml_prop *p = &req->props[i];
 
-        had[i] = dav_dead_get(fd, p->ns, p->name, &old[i]) == 0;
-        rc = p->remove ? dav_dead_remove(fd, p->ns, p->name)
-                       : dav_dead_set(fd, p->ns, p->name, p->value);
+        had[i] = dav_dead_get(&c->d->dead, fd, p->ns, p->name, &old[i]) == 0;
+        rc = p->remove ? dav_dead_remove(&c->d->dead, fd, p->ns, p->name)
+                       : dav_dead_set(&c->d->dead, fd, p->ns, p->name, p->value);
         if (rc < 0) {
             st[i] = rc == -ENAMETOOLONG ? 403 : rc == -EACCES || rc == -EPERM ? 403 : 507;
             failed_at = i;
@@ -532,9 +537,9 @@ static void finish_proppatch(struct dav_call *c, struct dav_xml_result *req,
             const struct dav_xml_prop *p = &req->props[i];
 
             if (had[i])
-                dav_dead_set(fd, p->ns, p->name, old[i]);
+                dav_dead_set(&c->d->dead, fd, p->ns, p->name, old[i]);
             else
-                dav_dead_remove(fd, p->ns, p->name);
+                dav_dead_remove(&c->d->dead, fd, p->ns, p->name);
         }
         for (size_t i = 0; i < req->nprops; i++)
             if (st[i] == 200 || st[i] == 0)

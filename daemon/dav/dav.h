@@ -34,6 +34,10 @@ struct dav_config {
     const struct paths_opts *paths; /* the resolver's policy */
     int show_hidden;
     const char *root_name;          /* displayname of the share */
+    int state_fd;                   /* the state folder, or -1: dead
+                                       properties where xattrs cannot go */
+    int dead_no_xattr;              /* tests: keep them in the state folder
+                                       even where xattrs work */
 };
 
 struct dav_server;

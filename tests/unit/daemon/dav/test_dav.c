@@ -120,7 +120,8 @@ static int setup(void **state)
     put_file(".hidden", "x");
     put_file("dir/b.txt", "bb");
     put_file("dir/bad\\name", "x");
-    cfg = (struct dav_config){.root_fd = root_fd, .paths = &popts, .root_name = "share"};
+    cfg = (struct dav_config){.root_fd = root_fd, .paths = &popts, .root_name = "share",
+                              .state_fd = -1};
     srv = dav_server_new(&cfg);
     assert_non_null(srv);
     fd = openat(root_fd, "a.txt", O_RDONLY);
@@ -234,6 +235,38 @@ static void proppatch(void **state)
     assert_int_equal(run("PROPPATCH", "nope", NULL, set, 4096, NULL, NULL), 404);
 }
 
+/* The same PROPPATCH and PROPFIND with the properties in a state folder,
+ * as on a file system without user xattrs. */
+static void proppatch_state_folder(void **state)
+{
+    static const char set[] = "<propertyupdate xmlns='DAV:'><set><prop>"
+                              "<s xmlns='urn:s'>in state</s></prop></set></propertyupdate>";
+    static const char *const d0[] = {"Depth", "0", NULL};
+    struct dav_server *xattr_srv = srv;
+    struct dav_config cfg = {.root_fd = root_fd, .paths = &popts, .root_name = "share",
+                             .dead_no_xattr = 1};
+    char *out;
+    int fd;
+
+    (void)state;
+    assert_int_equal(mkdirat(root_fd, "dir/state", 0700), 0);
+    cfg.state_fd = openat(root_fd, "dir/state", O_RDONLY | O_DIRECTORY);
+    srv = dav_server_new(&cfg);
+    assert_non_null(srv);
+    assert_int_equal(run("PROPPATCH", "a.txt", NULL, set, 4096, &out, NULL), 207);
+    assert_non_null(strstr(out, "HTTP/1.1 200 OK"));
+    free(out);
+    assert_int_equal(run("PROPFIND", "a.txt", d0, NULL, 4096, &out, NULL), 207);
+    assert_non_null(strstr(out, "<X:s xmlns:X=\"urn:s\">in state</X:s>"));
+    free(out);
+    fd = openat(root_fd, "a.txt", O_RDONLY);
+    assert_int_equal(fgetxattr(fd, "user.ferry.{urn:s}s", NULL, 0), -1); /* not an xattr */
+    close(fd);
+    dav_server_free(srv);
+    close(cfg.state_fd);
+    srv = xattr_srv;
+}
+
 static void locks(void **state)
 {
     static const char lk[] = "<lockinfo xmlns='DAV:'><lockscope><exclusive/></lockscope>"
@@ -305,6 +338,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(propfind),
         cmocka_unit_test(proppatch),
+        cmocka_unit_test(proppatch_state_folder),
         cmocka_unit_test(locks),
     };
 
