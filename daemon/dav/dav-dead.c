@@ -17,6 +17,22 @@
 #include "dav-dead.h"
 
 #define XATTR_NAME_LEN 255 /* Linux XATTR_NAME_MAX */
+
+/* Darwin's xattr calls take a position and options, and a missing
+ * attribute is ENOATTR there. */
+#if defined(__APPLE__)
+#define FGETXATTR(fd, n, v, s) fgetxattr(fd, n, v, s, 0, 0)
+#define FSETXATTR(fd, n, v, s) fsetxattr(fd, n, v, s, 0, 0)
+#define FLISTXATTR(fd, b, s) flistxattr(fd, b, s, 0)
+#define FREMOVEXATTR(fd, n) fremovexattr(fd, n, 0)
+#define NOT_SET(e) ((e) == ENOATTR || (e) == ENODATA)
+#else
+#define FGETXATTR(fd, n, v, s) fgetxattr(fd, n, v, s)
+#define FSETXATTR(fd, n, v, s) fsetxattr(fd, n, v, s, 0)
+#define FLISTXATTR(fd, b, s) flistxattr(fd, b, s)
+#define FREMOVEXATTR(fd, n) fremovexattr(fd, n)
+#define NOT_SET(e) ((e) == ENODATA)
+#endif
 #define LIST_MAX 65536     /* bytes of xattr names read */
 
 void dav_dead_store_init(struct dav_dead_store *s, int state_fd)
@@ -44,6 +60,8 @@ static int key(const char *ns, const char *name, char out[XATTR_NAME_LEN + 1])
 
 static int os_err(void)
 {
+    if (NOT_SET(errno))
+        return -ENODATA;
     return errno == EOPNOTSUPP ? -ENOTSUP : -errno;
 }
 
@@ -59,7 +77,7 @@ static int x_get(int fd, const char *ns, const char *name, char **value)
     v = malloc(DAV_DEAD_VALUE_MAX + 1);
     if (!v)
         return -ENOMEM;
-    n = fgetxattr(fd, k, v, DAV_DEAD_VALUE_MAX);
+    n = FGETXATTR(fd, k, v, DAV_DEAD_VALUE_MAX);
     if (n < 0) {
         rc = os_err();
         free(v);
@@ -78,7 +96,7 @@ static int x_list(int fd, int names_only, dav_dead_fn fn, void *cls)
 
     if (!list)
         return -ENOMEM;
-    len = flistxattr(fd, list, LIST_MAX);
+    len = FLISTXATTR(fd, list, LIST_MAX);
     if (len < 0) {
         count = os_err();
         free(list);
@@ -95,7 +113,7 @@ static int x_list(int fd, int names_only, dav_dead_fn fn, void *cls)
             continue;
         if (!names_only) {
             char *v = malloc(DAV_DEAD_VALUE_MAX + 1);
-            ssize_t n = v ? fgetxattr(fd, p, v, DAV_DEAD_VALUE_MAX) : -1;
+            ssize_t n = v ? FGETXATTR(fd, p, v, DAV_DEAD_VALUE_MAX) : -1;
 
             if (n < 0) { /* removed meanwhile, or too big: left out */
                 free(v);
@@ -121,7 +139,7 @@ static int x_set(int fd, const char *ns, const char *name, const char *value)
 
     if (rc < 0)
         return rc;
-    return fsetxattr(fd, k, value, strlen(value), 0) < 0 ? os_err() : 0;
+    return FSETXATTR(fd, k, value, strlen(value)) < 0 ? os_err() : 0;
 }
 
 static int x_remove(int fd, const char *ns, const char *name)
@@ -130,7 +148,7 @@ static int x_remove(int fd, const char *ns, const char *name)
 
     if (key(ns, name, k) < 0)
         return 0;
-    if (fremovexattr(fd, k) < 0 && errno != ENODATA)
+    if (FREMOVEXATTR(fd, k) < 0 && !NOT_SET(errno))
         return os_err();
     return 0;
 }
@@ -142,7 +160,7 @@ static int x_works(struct dav_dead_store *s, int fd)
 
     if (s && s->no_xattr)
         return 0;
-    return flistxattr(fd, &c, 0) >= 0 || (errno != ENOTSUP && errno != EOPNOTSUPP);
+    return FLISTXATTR(fd, &c, 0) >= 0 || (errno != ENOTSUP && errno != EOPNOTSUPP);
 }
 
 /* ---------------------------------------------------------- state folder */

@@ -229,9 +229,14 @@ static int destination(struct ferry_server *srv, struct MHD_Connection *c, char 
 /* Whether `rel` names something that exists. */
 static int exists(struct ferry_server *srv, const char *rel)
 {
+#if defined(O_PATH)
+    int flags = O_PATH | O_NOFOLLOW;
+#else /* Darwin: a final symlink then counts as missing (a stricter check) */
+    int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW;
+#endif
     int fd = -1;
 
-    if (paths_open(srv->root_fd, rel, O_PATH | O_NOFOLLOW, &srv->paths, &fd) < 0)
+    if (paths_open(srv->root_fd, rel, flags, &srv->paths, &fd) < 0)
         return 0;
     close(fd);
     return 1;
