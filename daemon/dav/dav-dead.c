@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#ifdef HAVE_SYS_XATTR_H
 #include <sys/xattr.h>
+#endif
 #include <unistd.h>
 
 #include "dav-buf.h"
@@ -19,8 +21,15 @@
 #define XATTR_NAME_LEN 255 /* Linux XATTR_NAME_MAX */
 
 /* Darwin's xattr calls take a position and options, and a missing
- * attribute is ENOATTR there. */
-#if defined(__APPLE__)
+ * attribute is ENOATTR there. Without <sys/xattr.h> (zig's macOS headers)
+ * every call fails with ENOTSUP: the state folder holds the properties. */
+#if !defined(HAVE_SYS_XATTR_H)
+#define FGETXATTR(fd, n, v, s) ((void)(fd), (void)(n), (void)(v), (void)(s), errno = ENOTSUP, -1)
+#define FSETXATTR(fd, n, v, s) ((void)(fd), (void)(n), (void)(v), (void)(s), errno = ENOTSUP, -1)
+#define FLISTXATTR(fd, b, s) ((void)(fd), (void)(b), (void)(s), errno = ENOTSUP, -1)
+#define FREMOVEXATTR(fd, n) ((void)(fd), (void)(n), errno = ENOTSUP, -1)
+#define NOT_SET(e) ((e) == ENODATA)
+#elif defined(__APPLE__)
 #define FGETXATTR(fd, n, v, s) fgetxattr(fd, n, v, s, 0, 0)
 #define FSETXATTR(fd, n, v, s) fsetxattr(fd, n, v, s, 0, 0)
 #define FLISTXATTR(fd, b, s) flistxattr(fd, b, s, 0)

@@ -6,7 +6,8 @@
  * restore) for free; COPY calls dav_dead_copy().
  *
  * Where the file system has no user xattrs (-ENOTSUP: vfat/exFAT, some
- * FUSE and NFS mounts), and the store has a state folder, the properties
+ * FUSE and NFS mounts; or a build without <sys/xattr.h>), and the store
+ * has a state folder, the properties
  * go to one file per resource in STATE/dav-props/, named by the
  * resource's identity — device, inode, and birth time where the file
  * system keeps one — so that they too follow a rename within the file

