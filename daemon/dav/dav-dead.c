@@ -99,16 +99,21 @@ static int x_get(int fd, const char *ns, const char *name, char **value)
 
 static int x_list(int fd, int names_only, dav_dead_fn fn, void *cls)
 {
-    char *list = malloc(LIST_MAX);
+    char small[2048], *list = small; /* most items have few or no xattrs */
     ssize_t len;
     int count = 0;
 
-    if (!list)
-        return -ENOMEM;
-    len = FLISTXATTR(fd, list, LIST_MAX);
+    len = FLISTXATTR(fd, list, sizeof small);
+    if (len < 0 && errno == ERANGE) {
+        list = malloc(LIST_MAX);
+        if (!list)
+            return -ENOMEM;
+        len = FLISTXATTR(fd, list, LIST_MAX);
+    }
     if (len < 0) {
         count = os_err();
-        free(list);
+        if (list != small)
+            free(list);
         return count;
     }
     for (char *p = list; p < list + len; p += strlen(p) + 1) {
@@ -137,7 +142,8 @@ static int x_list(int fd, int names_only, dav_dead_fn fn, void *cls)
         free(value);
         count++;
     }
-    free(list);
+    if (list != small)
+        free(list);
     return count;
 }
 
@@ -162,15 +168,6 @@ static int x_remove(int fd, const char *ns, const char *name)
     return 0;
 }
 
-/* Whether xattrs can be used on fd (probed by listing). */
-static int x_works(struct dav_dead_store *s, int fd)
-{
-    char c;
-
-    if (s && s->no_xattr)
-        return 0;
-    return FLISTXATTR(fd, &c, 0) >= 0 || (errno != ENOTSUP && errno != EOPNOTSUPP);
-}
 
 /* ---------------------------------------------------------- state folder */
 
@@ -348,23 +345,27 @@ static int s_read(struct dav_dead_store *s, int fd, struct dav_buf *b)
 
 /* ------------------------------------------------------------------- API */
 
-/* Whether the state folder is to be used for fd: 1, 0 (xattrs), or
- * -ENOTSUP (neither). */
-static int use_state(struct dav_dead_store *s, int fd)
+/* Whether an xattr call's result sends the operation to the state folder:
+ * xattrs are not supported there (or turned off) and there is one. */
+static int to_state(struct dav_dead_store *s, int rc)
 {
-    if (x_works(s, fd))
-        return 0;
-    return s && s->state_fd >= 0 ? 1 : -ENOTSUP;
+    return rc == -ENOTSUP && s && s->state_fd >= 0;
+}
+
+/* The xattr result to use when tests turn xattrs off. */
+static int x_off(struct dav_dead_store *s)
+{
+    return s && s->no_xattr;
 }
 
 int dav_dead_list(struct dav_dead_store *s, int fd, int names_only, dav_dead_fn fn, void *cls)
 {
     struct lister l = {fn, cls, names_only, 0};
     struct dav_buf b;
-    int how = use_state(s, fd), rc;
+    int rc = x_off(s) ? -ENOTSUP : x_list(fd, names_only, fn, cls);
 
-    if (how <= 0)
-        return how < 0 ? how : x_list(fd, names_only, fn, cls);
+    if (!to_state(s, rc))
+        return rc;
     dav_buf_init(&b, DAV_DEAD_FILE_MAX);
     rc = s_read(s, fd, &b);
     if (rc == 0)
@@ -378,11 +379,12 @@ int dav_dead_get(struct dav_dead_store *s, int fd, const char *ns, const char *n
 {
     struct rebuild r = {.ns = ns, .name = name, .want_found = 1};
     struct dav_buf b;
-    int how = use_state(s, fd), rc;
+    int rc;
 
     *value = NULL;
-    if (how <= 0)
-        return how < 0 ? how : x_get(fd, ns, name, value);
+    rc = x_off(s) ? -ENOTSUP : x_get(fd, ns, name, value);
+    if (!to_state(s, rc))
+        return rc;
     dav_buf_init(&b, DAV_DEAD_FILE_MAX);
     dav_buf_init(&r.out, 0);
     rc = s_read(s, fd, &b);
@@ -402,25 +404,23 @@ int dav_dead_set(struct dav_dead_store *s, int fd, const char *ns, const char *n
                  const char *value)
 {
     char k[XATTR_NAME_LEN + 1];
-    int how, rc = key(ns, name, k);
+    int rc = key(ns, name, k);
 
     if (rc < 0) /* the same bound everywhere, so that a copy never loses one */
         return rc;
     if (strlen(value) > DAV_DEAD_VALUE_MAX)
         return -E2BIG;
-    how = use_state(s, fd);
-    if (how <= 0)
-        return how < 0 ? how : x_set(fd, ns, name, value);
-    return s_edit(s, fd, ns, name, value);
+    rc = x_off(s) ? -ENOTSUP : x_set(fd, ns, name, value);
+    return to_state(s, rc) ? s_edit(s, fd, ns, name, value) : rc;
 }
 
 int dav_dead_remove(struct dav_dead_store *s, int fd, const char *ns, const char *name)
 {
-    int how = use_state(s, fd);
+    int rc = x_off(s) ? -ENOTSUP : x_remove(fd, ns, name);
 
-    if (how <= 0)
-        return how < 0 ? 0 : x_remove(fd, ns, name);
-    return s_edit(s, fd, ns, name, NULL);
+    if (to_state(s, rc))
+        return s_edit(s, fd, ns, name, NULL);
+    return rc == -ENOTSUP ? 0 : rc;
 }
 
 /* Copies one property (dav_dead_fn). */

@@ -30,6 +30,7 @@ struct dav_propfind {
     int fd;          /* the resource itself */
     struct stat st;
     DIR *dir;        /* its members (depth 1 on a folder), or NULL */
+    int need_fd, need_created; /* of each member (dav-props.h) */
     enum stage stage;
     struct dav_buf out; /* produced, not yet read */
     size_t pos;         /* bytes of out already read */
@@ -40,18 +41,26 @@ int dav_propfind_is_folder(const struct dav_propfind *pf)
     return S_ISDIR(pf->st.st_mode);
 }
 
-/* Birth time where the file system keeps one, else the mtime. */
-static time_t created(int fd, const struct stat *st)
+/* Birth time where the file system keeps one, else the mtime: of fd, or
+ * with fd -1 of `name` in the folder dir_fd (not followed). */
+static time_t created_at(int dir_fd, const char *name, int fd, const struct stat *st)
 {
 #ifdef STATX_BTIME
     struct statx sx;
+    int rc = fd >= 0 ? statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx)
+                     : statx(dir_fd, name, AT_SYMLINK_NOFOLLOW, STATX_BTIME, &sx);
 
-    if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) == 0 && (sx.stx_mask & STATX_BTIME))
+    if (rc == 0 && (sx.stx_mask & STATX_BTIME))
         return (time_t)sx.stx_btime.tv_sec;
 #else
-    (void)fd;
+    (void)dir_fd, (void)name, (void)fd;
 #endif
     return st->st_mtime;
+}
+
+static time_t created(int fd, const struct stat *st)
+{
+    return created_at(-1, NULL, fd, st);
 }
 
 int dav_propfind_open(const struct dav_propfind_cfg *cfg, const char *path, int depth,
@@ -74,6 +83,8 @@ int dav_propfind_open(const struct dav_propfind_cfg *cfg, const char *path, int 
     dav_buf_init(&pf->ctx.ok, RESPONSE_MAX);
     dav_buf_init(&pf->ctx.missing, RESPONSE_MAX);
     pf->ctx.req = &pf->req;
+    pf->need_fd = dav_props_need_fd(&pf->req);
+    pf->need_created = dav_props_need_created(&pf->req);
     pf->ctx.locks = cfg->locks;
     pf->ctx.dead = cfg->dead;
     pf->ctx.now = cfg->now;
@@ -142,23 +153,34 @@ static int produce_member(struct dav_propfind *pf)
         if ((name[0] == '.' && !pf->cfg.show_hidden) || paths_temp_name(name, n) ||
             !listing_name_servable(name, n))
             continue;
-        if (fstatat(dirfd(pf->dir), name, &r.st, 0) < 0 ||
-            (!S_ISREG(r.st.st_mode) && !S_ISDIR(r.st.st_mode)))
+        if (fstatat(dirfd(pf->dir), name, &r.st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (!S_ISLNK(r.st.st_mode) && !S_ISREG(r.st.st_mode) && !S_ISDIR(r.st.st_mode))
             continue;
         if ((size_t)snprintf(rel, sizeof rel, "%s%s%s", pf->path, pf->path[0] ? "/" : "",
                              name) >= sizeof rel)
             continue;
-        /* the same walk as a GET: a symlink that leaves is left out */
-        if (paths_open(pf->cfg.root_fd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, pf->cfg.paths,
-                       &r.fd) < 0)
-            continue;
-        if (fstat(r.fd, &r.st) < 0 || (!S_ISREG(r.st.st_mode) && !S_ISDIR(r.st.st_mode))) {
-            close(r.fd);
-            continue;
+        /* A symlink is followed by the same walk as a GET (one that leaves is
+         * left out); a plain member is opened only for its dead properties. */
+        if (S_ISLNK(r.st.st_mode) || pf->need_fd) {
+            if (paths_open(pf->cfg.root_fd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY,
+                           pf->cfg.paths, &r.fd) < 0)
+                continue;
+            if (fstat(r.fd, &r.st) < 0 || (!S_ISREG(r.st.st_mode) && !S_ISDIR(r.st.st_mode))) {
+                close(r.fd);
+                continue;
+            }
         }
-        r.created = created(r.fd, &r.st);
+        r.created = !pf->need_created ? r.st.st_mtime
+                  : r.fd >= 0 ? created(r.fd, &r.st)
+                              : created_at(dirfd(pf->dir), name, -1, &r.st);
+        if (!pf->need_fd && r.fd >= 0) { /* a symlink's target: no dead props asked */
+            close(r.fd);
+            r.fd = -1;
+        }
         rc = dav_props_response(&pf->out, &pf->ctx, &r);
-        close(r.fd);
+        if (r.fd >= 0)
+            close(r.fd);
         if (rc == -E2BIG) { /* one oversized entry: left out, not the answer */
             continue;
         }
@@ -167,40 +189,62 @@ static int produce_member(struct dav_propfind *pf)
     return 1;
 }
 
+/* Produces the next piece of the answer into pf->out (emptied first).
+ * Returns 0, 1 at the end, or -1 when the answer cannot go on. */
+static int produce(struct dav_propfind *pf)
+{
+    int rc = 0;
+
+    dav_buf_reset(&pf->out);
+    pf->pos = 0;
+    switch (pf->stage) {
+    case ST_SELF:
+        rc = produce_self(pf);
+        pf->stage = pf->dir ? ST_MEMBERS : ST_FOOTER;
+        break;
+    case ST_MEMBERS:
+        rc = produce_member(pf);
+        if (rc == 1) {
+            rc = 0;
+            pf->stage = ST_FOOTER;
+        }
+        break;
+    case ST_FOOTER:
+        rc = dav_buf_adds(&pf->out, "</D:multistatus>\n");
+        pf->stage = ST_DONE;
+        break;
+    case ST_DONE:
+        return 1;
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+/* Fills buf with as many whole or partial responses as fit (one chunk of
+ * the answer, not one per member). */
 ssize_t dav_propfind_read(struct dav_propfind *pf, char *buf, size_t max)
 {
-    while (pf->pos == pf->out.len) {
-        int rc = 0;
+    size_t done = 0;
 
-        dav_buf_reset(&pf->out);
-        pf->pos = 0;
-        switch (pf->stage) {
-        case ST_SELF:
-            rc = produce_self(pf);
-            pf->stage = pf->dir ? ST_MEMBERS : ST_FOOTER;
-            break;
-        case ST_MEMBERS:
-            rc = produce_member(pf);
-            if (rc == 1) {
-                rc = 0;
-                pf->stage = ST_FOOTER;
-            }
-            break;
-        case ST_FOOTER:
-            rc = dav_buf_adds(&pf->out, "</D:multistatus>\n");
-            pf->stage = ST_DONE;
-            break;
-        case ST_DONE:
-            return 0;
+    while (done < max) {
+        size_t n;
+
+        if (pf->pos == pf->out.len) {
+            int rc = produce(pf);
+
+            if (rc == 1)
+                break;
+            if (rc < 0)
+                return -1;
+            continue;
         }
-        if (rc < 0)
-            return -1;
+        n = pf->out.len - pf->pos;
+        if (n > max - done)
+            n = max - done;
+        memcpy(buf + done, pf->out.p + pf->pos, n);
+        pf->pos += n;
+        done += n;
     }
-    if (max > pf->out.len - pf->pos)
-        max = pf->out.len - pf->pos;
-    memcpy(buf, pf->out.p + pf->pos, max);
-    pf->pos += max;
-    return (ssize_t)max;
+    return (ssize_t)done;
 }
 
 void dav_propfind_free(struct dav_propfind *pf)

@@ -74,6 +74,26 @@ static int find_live(const char *ns, const char *name)
     return -1;
 }
 
+int dav_props_need_fd(const struct dav_xml_result *req)
+{
+    if (req->pf != DAV_PF_PROP)
+        return 1;
+    for (size_t i = 0; i < req->nprops; i++)
+        if (find_live(req->props[i].ns, req->props[i].name) < 0)
+            return 1;
+    return 0;
+}
+
+int dav_props_need_created(const struct dav_xml_result *req)
+{
+    if (req->pf != DAV_PF_PROP)
+        return 1;
+    for (size_t i = 0; i < req->nprops; i++)
+        if (find_live(req->props[i].ns, req->props[i].name) == L_CREATIONDATE)
+            return 1;
+    return 0;
+}
+
 struct lockdisc {
     struct dav_buf *out;
     int64_t now;

@@ -57,6 +57,13 @@ struct dav_resource {
 int dav_props_response(struct dav_buf *out, struct dav_props_ctx *ctx,
                        const struct dav_resource *r);
 
+/* What answering req needs of each resource, so that a PROPFIND of many
+ * items does no more system calls than it must: an fd (dead properties:
+ * allprop, propname, or a named property that is not live), and its birth
+ * time (creationdate). Pure. */
+int dav_props_need_fd(const struct dav_xml_result *req);
+int dav_props_need_created(const struct dav_xml_result *req);
+
 /* Appends one <D:activelock> for l (RFC 4918 §14.1) to out. 0 or -errno. */
 int dav_props_activelock(struct dav_buf *out, const struct dav_lock *l, int64_t now);
 
