@@ -91,7 +91,7 @@ http -b "$FERRY_TMP/ro.jar" "${same[@]}" -T "$root/album/pic.txt" "$B/album/new.
 is "$HTTP_STATUS" 403 "the read-only link's session cannot upload"
 ok_if "nothing was written" test ! -e "$root/album/new.txt"
 http -b "$FERRY_TMP/ro.jar" -X OPTIONS "$B/album/"
-is "$(hdr Allow)" "GET, HEAD, OPTIONS" "OPTIONS tells the read-only session what it may do"
+is "$(hdr Allow)" "GET, HEAD, OPTIONS, PROPFIND" "OPTIONS tells the read-only session what it may do"
 http "$link"
 is "$HTTP_STATUS" 403 "the link works once"
 
