@@ -1,5 +1,7 @@
 /*
- * dav-mhd.c — dav.h on libmicrohttpd; see dav-mhd.h.
+ * dav-mhd.c — dav.h behind the route table: the adapter from a struct req
+ * to a dav_call, and the If:/lock checks around PUT and fileops; see
+ * dav-mhd.h.
  */
 #include "config.h"
 
