@@ -313,7 +313,8 @@ void auth_check(struct ferry_server *srv, struct MHD_Connection *c, const char *
     s.host_ok = auth_host_ok(host, oh.host_len, g->name_ptrs, g->n_names);
     s.writes = !is_method(method, MHD_HTTP_METHOD_GET) &&
                !is_method(method, MHD_HTTP_METHOD_HEAD) &&
-               !is_method(method, MHD_HTTP_METHOD_OPTIONS);
+               !is_method(method, MHD_HTTP_METHOD_OPTIONS) &&
+               !is_method(method, "PROPFIND"); /* WebDAV: reads (daemon/dav/) */
     s.ro_may_write = strcmp(url, SHARE_PATH) == 0;
     s.origin = auth_origin_check(&oh, srv_conn_tls(srv, c));
     s.browser = cookie || site || origin || hdr(c, "Sec-Fetch-Mode");

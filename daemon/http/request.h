@@ -52,8 +52,9 @@ enum req_method {
     REQ_OTHER = 1u << 14, /* any method not named above */
 };
 #define REQ_ANY (~0u)
-/* The methods that only read: every other one is a write. */
-#define REQ_READS (REQ_GET | REQ_HEAD | REQ_OPTIONS)
+/* The methods that only read: every other one is a write (auth/auth.c
+ * agrees: a read-only session may PROPFIND). */
+#define REQ_READS (REQ_GET | REQ_HEAD | REQ_OPTIONS | REQ_PROPFIND)
 
 /* Where a path points. */
 enum req_space {

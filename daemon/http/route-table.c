@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "assets.h"
+#include "dav-mhd.h"
 #include "fileops.h"
 #include "request.h"
 #include "routes.h"
@@ -25,29 +26,36 @@
 #include "upload-put.h"
 #include "upload-tus.h"
 
+/* The reads of ferry's own endpoints (REQ_READS but PROPFIND). */
+#define FERRY_READS (REQ_GET | REQ_HEAD | REQ_OPTIONS)
+
 const struct route routes_table[] = {
     /* methods, namespaces, match, prefix, handler, unlisted */
     /* resumable uploads, tus 1.0 (uploads/upload-tus.h): every method */
     {REQ_ANY, REQ_SPACE_FERRY, ROUTE_BELOW, "/.ferry/uploads", &tus_handler, 0},
     /* an upload of one whole file (uploads/upload-put.h), which also
      * answers, with 403, one under /.ferry/ */
-    {REQ_PUT, REQ_SPACE_SHARED, ROUTE_ANY, NULL, &put_handler, 0},
+    {REQ_PUT, REQ_SPACE_SHARED, ROUTE_ANY, NULL, &dav_put_handler, 0}, /* If: and
+                                                      locks first (dav/dav-mhd.h) */
     {REQ_PUT, REQ_SPACE_FERRY, ROUTE_ANY, NULL, &put_handler, 1},
     /* what DELETE put aside (uploads/trash.h): every method */
     {REQ_ANY, REQ_SPACE_FERRY, ROUTE_BELOW, TRASH_PREFIX, &trash_handler, 0},
     /* file operations (uploads/fileops.h), which also answer, with 403,
      * those under /.ferry/ */
     {REQ_MKCOL | REQ_MOVE | REQ_COPY | REQ_DELETE, REQ_SPACE_SHARED, ROUTE_ANY, NULL,
-     &fileops_handler, 0},
+     &dav_fileops_handler, 0}, /* If: and locks first (dav/dav-mhd.h) */
     {REQ_MKCOL | REQ_MOVE | REQ_COPY | REQ_DELETE, REQ_SPACE_FERRY, ROUTE_ANY, NULL,
      &fileops_handler, 1},
-    /* ferry's own read-only endpoints */
-    {REQ_READS, REQ_SPACE_FERRY, ROUTE_EXACT, "/.ferry/status", &status_handler, 0},
-    {REQ_READS, REQ_SPACE_FERRY, ROUTE_PREFIX, ASSETS_PREFIX, &assets_handler, 0},
-    {REQ_READS, REQ_SPACE_FERRY, ROUTE_ANY, NULL, &routes_not_found_handler, 0},
+    /* ferry's own read-only endpoints (no WebDAV there: PROPFIND gets 405) */
+    {FERRY_READS, REQ_SPACE_FERRY, ROUTE_EXACT, "/.ferry/status", &status_handler, 0},
+    {FERRY_READS, REQ_SPACE_FERRY, ROUTE_PREFIX, ASSETS_PREFIX, &assets_handler, 0},
+    {FERRY_READS, REQ_SPACE_FERRY, ROUTE_ANY, NULL, &routes_not_found_handler, 0},
     /* the shared folder */
     {REQ_OPTIONS, REQ_SPACE_SHARED, ROUTE_ANY, NULL, &routes_options_handler, 0},
     {REQ_GET | REQ_HEAD, REQ_SPACE_SHARED, ROUTE_ANY, NULL, &share_get_handler, 0},
+    /* WebDAV class 2 (dav/dav-mhd.h) */
+    {REQ_PROPFIND | REQ_PROPPATCH | REQ_LOCK | REQ_UNLOCK, REQ_SPACE_SHARED, ROUTE_ANY, NULL,
+     &dav_handler, 0},
 };
 const size_t routes_count = sizeof routes_table / sizeof routes_table[0];
 
@@ -117,15 +125,18 @@ void routes_allow_text(unsigned methods, char *buf, size_t len)
     }
 }
 
-/* OPTIONS on the shared folder: 204 with Allow (for these credentials). */
+/* OPTIONS on the shared folder: 204 with Allow (for these credentials),
+ * and WebDAV's DAV: 1, 2 and MS-Author-Via. */
 static enum MHD_Result serve_options(struct req *rq)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     char allow[160];
 
     routes_allow_text(routes_allowed(rq), allow, sizeof allow);
-    if (r)
+    if (r) {
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+        dav_mhd_options_headers(r);
+    }
     return req_reply(rq, MHD_HTTP_NO_CONTENT, r, 0);
 }
 

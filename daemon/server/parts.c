@@ -1,17 +1,19 @@
 /*
  * parts.c — the server's parts: the one file of the core that names the
  * modules a ferry_server carries (the access-control gate, the listing
- * cache, the route table's entry points, the uploads' store and sweeps,
- * the trash, the thumbnail thread) and says when each is made, started,
- * quiesced, stopped and freed (the srv_parts_* hooks of server.h). server.c
- * calls the hooks and includes none of these modules, so that the modules
- * can depend on the server's interface without a circle through it.
+ * cache, WebDAV's lock table, the route table's entry points, the uploads'
+ * store and sweeps, the trash, the thumbnail thread) and says when each is
+ * made, started, quiesced, stopped and freed (the srv_parts_* hooks of
+ * server.h). server.c calls the hooks and includes none of these modules,
+ * so that the modules can depend on the server's interface without a
+ * circle through it.
  */
 #include "config.h"
 
 #include <string.h>
 
 #include "auth.h"
+#include "dav-mhd.h"
 #include "listing-cache.h"
 #include "pending.h"
 #include "routes.h"
@@ -35,6 +37,8 @@ int srv_parts_new(struct ferry_server *srv)
                                       LISTING_CACHE_TTL_MS);
     if (!srv->listings)
         return FERRY_ENOMEM;
+    if (dav_mhd_server_init(srv) < 0) /* WebDAV class 2: the lock table */
+        return FERRY_ENOMEM;
     return auth_gate_new(srv, &srv->auth);
 }
 
@@ -44,6 +48,7 @@ void srv_parts_free(struct ferry_server *srv)
     srv->auth = NULL;
     listing_cache_free(srv->listings);
     srv->listings = NULL;
+    dav_mhd_server_free(srv);
 }
 
 int srv_parts_start(struct ferry_server *srv)

@@ -27,6 +27,7 @@ struct lc_registry;
 struct lc_port_none;
 struct disc;
 struct listing_cache;
+struct dav_server;
 struct tls_identity;
 struct tls_front;
 struct tus_store;
@@ -64,6 +65,7 @@ struct ferry_server {
     struct MHD_Response *pages[REQ_PAGE_COUNT]; /* shared error responses
                                                    (routes.c) */
     struct listing_cache *listings; /* rendered listings, valid ~1 s */
+    struct dav_server *dav;     /* WebDAV class 2: locks, handlers (daemon/dav/) */
     int port;                   /* bound port; kept while quiesced so that
                                    a rebind asks for the same one */
     int listening;              /* the listener is open */

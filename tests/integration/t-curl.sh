@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 need_cmd curl
 
-plan 117
+plan 118
 
 root=$FERRY_TMP/root
 mkdir "$root"
@@ -285,15 +285,18 @@ type_is noext '^application/octet-stream$'
 
 # ---------------------------------------------------------------- methods
 before=$(cd "$root" && find . -printf '%p %s %T@\n' | sort | sha256sum)
-http -X PROPPATCH "$U/a.txt"
-is "$HTTP_STATUS" 405 "PROPPATCH -> 405"
+http -X REPORT "$U/a.txt" # PROPPATCH is WebDAV class 2 now: t-dav.sh
+is "$HTTP_STATUS" 405 "REPORT -> 405"
 like "$(hdr Allow)" 'GET' "405 carries an Allow header with GET"
 # Allow comes from the route table: every method some row takes on the path.
-is "$(hdr Allow)" "GET, HEAD, PUT, OPTIONS, MKCOL, MOVE, COPY, DELETE" \
+is "$(hdr Allow)" "GET, HEAD, PUT, OPTIONS, MKCOL, MOVE, COPY, DELETE, PROPFIND, PROPPATCH, LOCK, UNLOCK" \
     "405 in the shared folder: Allow names exactly the methods it answers"
 http -X POST --data-binary x "$U/.ferry/status"
 is "$HTTP_STATUS/$(hdr Allow)" "405/GET, HEAD, OPTIONS" \
     "POST /.ferry/status: 405, Allow names the status endpoint's own methods"
+http -X PROPFIND "$U/.ferry/status"
+is "$HTTP_STATUS/$(hdr Allow)" "405/GET, HEAD, OPTIONS" \
+    "PROPFIND /.ferry/status: 405 (no WebDAV under /.ferry/)"
 http -X POST --data-binary x "$U/data.bin"
 is "$HTTP_STATUS" 405 "POST with a body -> 405"
 http -X PATCH --data-binary x "$U/new.txt" # PUT exists now: t-put.sh

@@ -15,7 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 need_cmd curl
 need_cmd zbarimg
-plan 55
+plan 57
 
 root=$FERRY_TMP/root
 SOCK=$FERRY_TMP/ctl.sock
@@ -91,7 +91,13 @@ http -b "$FERRY_TMP/ro.jar" "${same[@]}" -T "$root/album/pic.txt" "$B/album/new.
 is "$HTTP_STATUS" 403 "the read-only link's session cannot upload"
 ok_if "nothing was written" test ! -e "$root/album/new.txt"
 http -b "$FERRY_TMP/ro.jar" -X OPTIONS "$B/album/"
-is "$(hdr Allow)" "GET, HEAD, OPTIONS" "OPTIONS tells the read-only session what it may do"
+is "$(hdr Allow)" "GET, HEAD, OPTIONS, PROPFIND" "OPTIONS tells the read-only session what it may do"
+http -b "$FERRY_TMP/ro.jar" -X PROPFIND -H 'Depth: 1' "$B/album/"
+is "$HTTP_STATUS" 207 "the read-only session may PROPFIND (a read, at the gate too)"
+http -b "$FERRY_TMP/ro.jar" "${same[@]}" -X PROPPATCH -H 'Content-Type: application/xml' \
+    --data-binary '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><x xmlns="urn:t">1</x></D:prop></D:set></D:propertyupdate>' \
+    "$B/album/pic.txt"
+is "$HTTP_STATUS" 403 "but not PROPPATCH (a write)"
 http "$link"
 is "$HTTP_STATUS" 403 "the link works once"
 

