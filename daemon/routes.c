@@ -7,6 +7,9 @@
  *   /path/to/folder/      a listing (HTML, or JSON on request)
  *   /path/to/folder/?download=zip   the folder as a streamed zip (daemon/zip.c)
  *   /path/to/folder/?size=1         what it holds, recursively (JSON)
+ *   POST /path/to/folder/?download=zip   a zip of the items named in the
+ *                         form (name=...), also as GET with name=... in the
+ *                         query (daemon/zip-select.c)
  *   /path/to/folder       301 to the form with the slash
  *   /path/to/file         the file (daemon/files.c)
  *   /path/to/file?thumb=1 its thumbnail, for a JPEG or PNG (daemon/thumb.c):
@@ -55,6 +58,7 @@
 #include "upload-put.h"
 #include "upload-tus.h"
 #include "zip-ends.h"
+#include "zip-select.h"
 #include "zip.h"
 
 #define FERRY_PREFIX "/.ferry/"
@@ -74,6 +78,11 @@ struct request {
     struct auth_ticket auth; /* the gate's word (daemon/auth.h) */
     struct thumb_wait *thumb; /* a thumbnail being made while the connection
                                  is suspended (daemon/thumb.h) */
+    int zip_form;             /* POST /folder/?download=zip: the form is read */
+    char *form;               /* its bytes so far (owned), at most
+                                 ZIP_SELECT_BODY_MAX */
+    size_t form_len;
+    int form_too_big;         /* more came: 413 */
     char method[16];
     char path[LOG_PATH_MAX];
 };
@@ -403,6 +412,130 @@ static enum srv_error_page page_for(int rc)
     }
 }
 
+/* Collects the query's name= and ticket= fields into a selection;
+ * MHD_KeyValueIterator (the first error stops it, kept in sel_iter.rc). */
+struct sel_iter {
+    struct zip_selection *sel;
+    const struct paths_opts *opts;
+    int rc;
+};
+
+static enum MHD_Result add_query_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+    struct sel_iter *it = cls;
+
+    (void)kind;
+    if (!value)
+        value = "";
+    it->rc = zip_select_add(it->sel, key, strlen(key), value, strlen(value), it->opts);
+    return it->rc < 0 ? MHD_NO : MHD_YES;
+}
+
+/* Whether the query names items (name=...): a zip of a selection. */
+static int selection_in_query(struct MHD_Connection *c)
+{
+    return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "name") != NULL;
+}
+
+/*
+ * The zip of a selection of the folder `url` names: the items come from
+ * the form body (POST: form, len) or the query (GET, HEAD: form NULL).
+ * Refusals are plain text naming the first refused item: 400 (malformed
+ * name, none at all, not a form), 403 (a name that leaves the folder), 404
+ * (the folder, or an item, is not there or is hidden), 413 (more than
+ * ZIP_SELECT_MAX names or a form over ZIP_SELECT_BODY_MAX bytes), 415 (a
+ * body that is not application/x-www-form-urlencoded).
+ */
+static enum MHD_Result serve_selection(struct ferry_server *srv, struct MHD_Connection *c,
+                                       struct request *rq, const char *url, int is_head,
+                                       const char *form, size_t len)
+{
+    char rel[PATHS_MAX + 1], msg[512];
+    const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                   MHD_HTTP_HEADER_CONTENT_TYPE);
+    struct zip_selection *sel = NULL;
+    struct zip_outcome zo;
+    unsigned status = 0;
+    int fd = -1, rc;
+
+    rc = paths_decode(url, &srv->paths, rel, sizeof rel, NULL);
+    if (rc >= 0)
+        rc = paths_open(srv->root_fd, rel, O_RDONLY | O_DIRECTORY | O_NONBLOCK, &srv->paths,
+                        &fd);
+    if (rc < 0)
+        return error_page(srv, c, rq, page_for(rc == -ENOTDIR ? PATHS_ENOTFOUND : rc));
+    if (form && rq->form_too_big) {
+        status = 413;
+        snprintf(msg, sizeof msg, "413 Content Too Large: a selection's form may be at most "
+                 "%d bytes.\n", ZIP_SELECT_BODY_MAX);
+        goto refuse;
+    }
+    if (form && (!type || strncasecmp(type, "application/x-www-form-urlencoded", 33) != 0)) {
+        status = 415;
+        snprintf(msg, sizeof msg, "415 Unsupported Media Type: send the selection as "
+                 "application/x-www-form-urlencoded name=... fields.\n");
+        goto refuse;
+    }
+    sel = zip_selection_new();
+    if (!sel) {
+        close(fd);
+        return MHD_NO;
+    }
+    if (form) {
+        rc = zip_select_parse_form(sel, form, len, &srv->paths);
+    } else {
+        struct sel_iter it = {sel, &srv->paths, 0};
+
+        MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_query_field, &it);
+        rc = it.rc;
+    }
+    if (rc == 0)
+        rc = zip_select_check(sel, fd, srv->cfg.show_hidden);
+    switch (rc) {
+    case 0:
+        rc = zip_serve_selection(srv, c, fd, rel, sel, is_head, &zo);
+        note(rq, zo.status, 0);
+        rq->transfer = zo.transfer;
+        rq->transfer_once = 1;
+        rq->zip_end = zo.end;
+        return (enum MHD_Result)rc;
+    case ZIPSEL_EEMPTY:
+        status = 400;
+        snprintf(msg, sizeof msg, "400 Bad Request: name the items to zip with name=... "
+                 "fields (paths relative to this folder, none empty).\n");
+        break;
+    case ZIPSEL_ETOOMANY:
+        status = 413;
+        snprintf(msg, sizeof msg, "413 Content Too Large: a selection may name at most %d "
+                 "items.\n", ZIP_SELECT_MAX);
+        break;
+    case PATHS_EBADREQ:
+        status = 400;
+        snprintf(msg, sizeof msg, "400 Bad Request: the name \"%s\" is malformed (bad "
+                 "%%-escape, NUL, backslash or invalid UTF-8).\n", sel->bad);
+        break;
+    case PATHS_EFORBIDDEN:
+        status = 403;
+        snprintf(msg, sizeof msg, "403 Forbidden: the name \"%s\" leaves the folder.\n",
+                 sel->bad);
+        break;
+    case PATHS_ENOTFOUND:
+        status = 404;
+        snprintf(msg, sizeof msg, "404 Not Found: \"%s\" is not in this folder.\n",
+                 sel->bad);
+        break;
+    default:
+        zip_selection_free(sel);
+        close(fd);
+        return error_page(srv, c, rq, SRV_PAGE_500);
+    }
+refuse:
+    zip_selection_free(sel);
+    close(fd);
+    return srv_answer_text(c, status, msg, NULL, NULL, NULL, NULL, &rq->status);
+}
+
 /* GET or HEAD of anything in the shared folder. */
 static enum MHD_Result serve_path(struct ferry_server *srv, struct MHD_Connection *c,
                                   struct request *rq, const char *url, int is_head)
@@ -427,6 +560,10 @@ static enum MHD_Result serve_path(struct ferry_server *srv, struct MHD_Connectio
         if (!trailing && rel[0]) {
             close(fd);
             return redirect_to_slash(srv, c, rq, rel);
+        }
+        if (zip_requested(c) && selection_in_query(c)) {
+            close(fd);
+            return serve_selection(srv, c, rq, url, is_head, NULL, 0);
         }
         if (zip_requested(c)) {
             struct zip_outcome zo;
@@ -576,6 +713,11 @@ enum MHD_Result routes_handle(void *cls, struct MHD_Connection *c, const char *u
         if (is_trash(url) || fileops_method(method) ||
             strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
             return MHD_YES;
+        if (strcmp(method, MHD_HTTP_METHOD_POST) == 0 && zip_requested(c) &&
+            strncmp(url, FERRY_PREFIX, sizeof FERRY_PREFIX - 1) != 0) {
+            rq->zip_form = 1;
+            return MHD_YES;
+        }
         if (!is_head && strcmp(method, MHD_HTTP_METHOD_GET) != 0)
             return error_page(srv, c, rq, SRV_PAGE_405);
         return MHD_YES;
@@ -596,6 +738,26 @@ enum MHD_Result routes_handle(void *cls, struct MHD_Connection *c, const char *u
         if (*upload_data_size)
             return auth_endpoint_body(&rq->auth, upload_data, upload_data_size);
         return auth_endpoint_serve(srv, c, method, &rq->auth, &rq->status);
+    }
+    if (rq->zip_form && !rq->status) {
+        if (*upload_data_size) {
+            size_t n = *upload_data_size;
+
+            if (rq->form_len + n > ZIP_SELECT_BODY_MAX) {
+                rq->form_too_big = 1;
+            } else {
+                char *p = realloc(rq->form, rq->form_len + n + 1);
+
+                if (!p)
+                    return MHD_NO;
+                memcpy(p + rq->form_len, upload_data, n);
+                rq->form = p;
+                rq->form_len += n;
+            }
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        return serve_selection(srv, c, rq, url, 0, rq->form ? rq->form : "", rq->form_len);
     }
     if (rq->status || *upload_data_size) { /* answered already, or a body
                                                nobody reads: drop it */
@@ -655,6 +817,7 @@ void routes_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     if (!rq)
         return;
     auth_ticket_end(&rq->auth);
+    free(rq->form);
     thumb_wait_free(rq->thumb); /* resumed, but not answered: the server stops */
     put_end(rq->put);
     tus_end(rq->tus, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
