@@ -47,6 +47,7 @@
 #include "engine.h"
 #include "fileops.h"
 #include "files.h"
+#include "gzip-stream.h"
 #include "http-framing.h"
 #include "listing-cache.h"
 #include "listing.h"
@@ -319,10 +320,45 @@ static int wants_json(struct MHD_Connection *c)
     return accept && strstr(accept, "application/json") && !strstr(accept, "text/html");
 }
 
+/*
+ * Answers a listing (body malloc'd, owned; HTML, or JSON when json) as 200:
+ * to a GET, gzip'd as it is sent when the client accepts it and it is not
+ * tiny (daemon/gzip-stream.h: chunked, no Content-Length), else plain with
+ * its Content-Length; Vary: Accept-Encoding either way, since the same URL
+ * answers both. A HEAD gets the plain one's headers: libmicrohttpd 0.9.75
+ * sends a chunked answer's last chunk even to a HEAD, bytes that a
+ * keep-alive client would read as the next answer. No ETag: a listing is
+ * made anew (Cache-Control: no-cache).
+ */
+static enum MHD_Result reply_listing(struct MHD_Connection *c, struct request *rq,
+                                     char *body, size_t len, int json, int is_head)
+{
+    const char *type = json ? "application/json" : "text/html; charset=utf-8";
+    int gz = !is_head && len >= GZIP_MIN_BYTES && gzip_wanted(c);
+    struct MHD_Response *r;
+
+    if (gz)
+        r = gzip_response_buffer(body, len); /* takes body, also on failure */
+    else
+        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        if (!gz)
+            free(body);
+        return MHD_NO;
+    }
+    if (!json)
+        MHD_add_response_header(r, "Content-Security-Policy", SRV_CSP_LISTING);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    if (!MHD_get_response_header(r, MHD_HTTP_HEADER_VARY))
+        MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+    return reply(c, rq, MHD_HTTP_OK, r, len);
+}
+
 /* A listing of the folder open at fd (owned). */
 static enum MHD_Result serve_listing(struct ferry_server *srv, struct MHD_Connection *c,
                                      struct request *rq, int fd, const struct stat *st,
-                                     const char *rel)
+                                     const char *rel, int is_head)
 {
     struct listing_opts lo = {.show_hidden = srv->cfg.show_hidden, .root_fd = srv->root_fd,
                               .rel = rel, .paths = &srv->paths};
@@ -352,8 +388,7 @@ static enum MHD_Result serve_listing(struct ferry_server *srv, struct MHD_Connec
         return error_page(srv, c, rq, rc == -EACCES ? SRV_PAGE_403 : SRV_PAGE_500);
     }
     free(url_path);
-    return reply_buffer(c, rq, body, len,
-                        json ? "application/json" : "text/html; charset=utf-8");
+    return reply_listing(c, rq, body, len, json, is_head);
 }
 
 /* Whether the request asks for a folder's size: ?size=1. */
@@ -577,7 +612,7 @@ static enum MHD_Result serve_path(struct ferry_server *srv, struct MHD_Connectio
         }
         if (size_requested(c))
             return serve_size(srv, c, rq, fd);
-        return serve_listing(srv, c, rq, fd, &st, rel);
+        return serve_listing(srv, c, rq, fd, &st, rel, is_head);
     }
     /* A file with ?download=zip is answered as any file: it is one already. */
     if (!S_ISREG(st.st_mode) || trailing) {

@@ -14,7 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 need_cmd curl
 
-plan 34
+plan 36
 
 root=$FERRY_TMP/share
 outside=$FERRY_TMP/outside
@@ -149,5 +149,8 @@ http -b "$jar" -H "Origin: http://evil.example" --data 'name=small.txt' "$U/pics
 is "$HTTP_STATUS" 403 "... a cross-site POST with the guest's cookie: 403"
 http -H "Origin: $U" --data 'name=small.txt' "$U/pics/?download=zip"
 is "$HTTP_STATUS" 401 "no session: 401"
+ferry_stop
+unlike "$(cat "$FERRY_ERR")" "AddressSanitizer|LeakSanitizer|runtime error" \
+    "no sanitizer report in ferryd's log"
 
 finish

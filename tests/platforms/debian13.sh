@@ -24,7 +24,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 pkgs=(gcc libc6-dev make autoconf automake libtool pkg-config
       libmicrohttpd-dev libmbedtls-dev libjansson-dev libqrencode-dev libinih-dev
-      libcmocka-dev libarchive-dev libjpeg-dev libpng-dev
+      libcmocka-dev libarchive-dev libjpeg-dev libpng-dev zlib1g-dev libheif-dev libwebp-dev libgif-dev
       libavahi-client-dev libavahi-compat-libdnssd-dev
       curl wget aria2 python3 openssl ca-certificates zbar-tools libjpeg-turbo-progs
       iproute2 dbus avahi-daemon avahi-utils python3-zeroconf)
