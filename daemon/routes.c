@@ -7,6 +7,8 @@
  *   /path/to/folder/      a listing (HTML, or JSON on request)
  *   /path/to/folder/?download=zip   the folder as a streamed zip (daemon/zip.c)
  *   /path/to/folder/?size=1         what it holds, recursively (JSON)
+ *   /path/to/folder/?q=TEXT         names below it holding TEXT, streamed
+ *                         JSON (daemon/search.c)
  *   POST /path/to/folder/?download=zip   a zip of the items named in the
  *                         form (name=...), also as GET with name=... in the
  *                         query (daemon/zip-select.c)
@@ -52,6 +54,7 @@
 #include "listing-cache.h"
 #include "listing.h"
 #include "routes.h"
+#include "search.h"
 #include "server.h"
 #include "thumb.h"
 #include "trash.h"
@@ -612,6 +615,8 @@ static enum MHD_Result serve_path(struct ferry_server *srv, struct MHD_Connectio
         }
         if (size_requested(c))
             return serve_size(srv, c, rq, fd);
+        if (search_requested(c))
+            return (enum MHD_Result)search_serve(srv, c, fd, rel, is_head, &rq->status);
         return serve_listing(srv, c, rq, fd, &st, rel, is_head);
     }
     /* A file with ?download=zip is answered as any file: it is one already. */
