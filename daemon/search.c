@@ -289,6 +289,11 @@ static void look(struct search *s, const struct dirent *de)
 
     if (!tree_name_wanted(s->srv->cfg.show_hidden, name, n) || paths_temp_name(name, n))
         return;
+    if (s->scanned >= SEARCH_ENTRIES_MAX) { /* one more than allowed: stop */
+        s->stopped = "entries";
+        s->phase = PH_TAIL;
+        return;
+    }
     s->scanned++;
     if (fstatat(dirfd(s->dir), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return;
@@ -306,8 +311,15 @@ static void look(struct search *s, const struct dirent *de)
         return;
     }
     fl = search_fold(name, n, folded, sizeof folded);
-    if (fl >= 0 && memmem(folded, (size_t)fl, s->folded, s->folded_len))
+    if (fl >= 0 && memmem(folded, (size_t)fl, s->folded, s->folded_len)) {
+        if (s->results >= SEARCH_RESULTS_MAX) { /* one more than allowed: stop */
+            s->stopped = "results";
+            s->phase = PH_TAIL;
+            free(path);
+            return;
+        }
         emit(s, name, n, path, &st);
+    }
     if (S_ISDIR(st.st_mode) && fstatat(dirfd(s->dir), name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
         S_ISDIR(st.st_mode)) { /* a real folder, not a link to one */
         if (depth_of(path) < SEARCH_DEPTH_MAX) {
@@ -328,16 +340,6 @@ static void walk(struct search *s)
         for (int i = 0; i < STEP_ENTRIES && s->phase == PH_WALK && !s->failed; i++) {
             struct dirent *de;
 
-            if (s->scanned >= SEARCH_ENTRIES_MAX) {
-                s->stopped = "entries";
-                s->phase = PH_TAIL;
-                break;
-            }
-            if (s->results >= SEARCH_RESULTS_MAX) {
-                s->stopped = "results";
-                s->phase = PH_TAIL;
-                break;
-            }
             if (!s->dir && next_folder(s) < 0) {
                 s->phase = PH_TAIL;
                 break;

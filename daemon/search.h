@@ -45,8 +45,9 @@ int search_requested(struct MHD_Connection *c);
  * that could not be requested back; a symlink only when GET would serve it
  * (listed as what it points to; never walked into). Matching folds case
  * (daemon/search-fold.h) and tests for a substring. It stops, with
- * "complete": false and "stopped" saying why, after SEARCH_ENTRIES_MAX
- * entries, SEARCH_RESULTS_MAX results or SEARCH_TIME_MS of walking; a
+ * "complete": false and "stopped" saying why, when one more entry than
+ * SEARCH_ENTRIES_MAX or one more result than SEARCH_RESULTS_MAX comes, or
+ * after SEARCH_TIME_MS of walking; a
  * folder that cannot be read or lies deeper than SEARCH_DEPTH_MAX is left
  * out and makes it "unreadable" (incomplete) at the end. The walking is
  * done on the connection's thread, in pieces, as libmicrohttpd asks for

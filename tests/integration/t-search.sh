@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 need_cmd curl
 
-plan 30
+plan 32
 
 root=$FERRY_TMP/share
 outside=$FERRY_TMP/outside
@@ -98,6 +98,15 @@ json_ok "50,001 entries: the walk stops (entries at 50,000, or the 2 s bound fir
 assert j["complete"] is False and j["results"] == [], j
 assert (j["stopped"] == "entries" and j["scanned"] == 50000) or \
     (j["stopped"] == "time" and j["scanned"] < 50000), (j["stopped"], j["scanned"])'
+http "$U/many/?q=match-0"
+json_ok "exactly 1,000 matches: all 1,000, complete true (the bound stops only at one more)" "$HTTP_BODY" '
+assert len(j["results"]) == 1000 and j["complete"] is True and j["stopped"] is None, \
+    (len(j["results"]), j["complete"], j["stopped"])'
+rm "$root/wide/w50000"
+http "$U/wide/?q=w4999"
+json_ok "exactly 50,000 entries: all looked at, complete true" "$HTTP_BODY" '
+assert (j["complete"] is True and j["scanned"] == 50000 and len(j["results"]) == 10) or \
+    j["stopped"] == "time", (j["complete"], j["scanned"], j["stopped"])'
 http "$U/deep/?q=needle"
 json_ok "a folder more than 64 levels down is left out: complete false, stopped unreadable; 10 levels found" \
     "$HTTP_BODY" '
