@@ -11,6 +11,8 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 need_cmd curl
+grep -q '^#define FERRY_ZLIB 1' "$FERRY_BUILDDIR/config.h" 2>/dev/null ||
+    skip_all "built --without-zlib: listings are plain (the data block: tests/unit/daemon/test_listing)"
 
 plan 23
 
