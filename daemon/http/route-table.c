@@ -24,6 +24,7 @@
 #include "trash.h"
 #include "upload-put.h"
 #include "upload-tus.h"
+#include "zip-select-serve.h"
 
 const struct route routes_table[] = {
     /* methods, namespaces, match, prefix, handler, unlisted */
@@ -48,6 +49,9 @@ const struct route routes_table[] = {
     /* the shared folder */
     {REQ_OPTIONS, REQ_SPACE_SHARED, ROUTE_ANY, NULL, &routes_options_handler, 0},
     {REQ_GET | REQ_HEAD, REQ_SPACE_SHARED, ROUTE_ANY, NULL, &share_get_handler, 0},
+    /* a zip of a selection, POST /folder/?download=zip with a form
+     * (share/zip-select-serve.h); any other POST is its 405: not in Allow */
+    {REQ_POST, REQ_SPACE_SHARED, ROUTE_ANY, NULL, &zip_select_handler, 1},
 };
 const size_t routes_count = sizeof routes_table / sizeof routes_table[0];
 

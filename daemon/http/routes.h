@@ -59,6 +59,11 @@ const struct route_handler *routes_find(const struct req *rq);
  */
 unsigned routes_allowed(const struct req *rq);
 
+/* 405 for a method no row takes on rq's path (or that its handler turns
+ * away), with Allow from the table for these credentials; before any body
+ * is read. Returns what req_reply() returns. */
+enum MHD_Result routes_method_not_allowed(struct req *rq);
+
 /* Writes methods (enum req_method bits) as an Allow value ("GET, HEAD")
  * into buf, in the order of the bits; the names that do not fit in len
  * (with the NUL) are left out whole. */
