@@ -40,8 +40,11 @@ struct route {
     enum route_match match;
     const char *prefix;
     const struct route_handler *handler;
-    int unlisted;     /* the handler only refuses here (with a better
-                         answer than 405): not in Allow */
+    int unlisted;     /* not in Allow: the handler only refuses here (with
+                         a better answer than 405), or takes the method
+                         for one query only and answers the rest with
+                         routes_method_not_allowed() (POST: a selection's
+                         zip) */
 };
 
 /* The table, in route-table.c: the first matching row wins. */
