@@ -295,8 +295,18 @@ static void check_authorization(struct ferry_server *srv, struct MHD_Connection 
         auth_limit_refund(g->limit, peer);  /* a token: a guest's failures stay */
 }
 
+/* Whether the request is POST /folder/?download=zip, a zip of a selection
+ * (share/zip-select.h): it writes nothing, so read-only rights may make it,
+ * but it is a POST, so the same-origin rule still applies. `download` is
+ * the query's value of download (struct req_query). */
+static int zip_of_selection(const char *url, const char *method, const char *download)
+{
+    return is_method(method, MHD_HTTP_METHOD_POST) && download &&
+           strcmp(download, "zip") == 0 && strncmp(url, "/.ferry/", 8) != 0;
+}
+
 void auth_check(struct ferry_server *srv, struct MHD_Connection *c, const char *url,
-                const char *method, struct auth_ticket *t)
+                const char *method, const char *download, struct auth_ticket *t)
 {
     struct auth_gate *g = srv->auth;
     struct auth_summary s = {.mode = srv->cfg.auth, .rights = AUTH_RIGHTS_RW};
@@ -315,7 +325,7 @@ void auth_check(struct ferry_server *srv, struct MHD_Connection *c, const char *
                !is_method(method, MHD_HTTP_METHOD_HEAD) &&
                !is_method(method, MHD_HTTP_METHOD_OPTIONS) &&
                !is_method(method, "PROPFIND"); /* WebDAV: reads (daemon/dav/) */
-    s.ro_may_write = strcmp(url, SHARE_PATH) == 0;
+    s.ro_may_write = strcmp(url, SHARE_PATH) == 0 || zip_of_selection(url, method, download);
     s.origin = auth_origin_check(&oh, srv_conn_tls(srv, c));
     s.browser = cookie || site || origin || hdr(c, "Sec-Fetch-Mode");
     if (s.host_ok && srv->cfg.auth != FERRY_AUTH_OPEN &&
@@ -378,7 +388,7 @@ void auth_check(struct ferry_server *srv, struct MHD_Connection *c, const char *
     t->rights = s.cred == AUTH_CRED_NONE ? AUTH_RIGHTS_RW : s.rights; /* open mode */
     memcpy(t->maker, s.id, sizeof t->maker);
     t->depth = s.depth;
-    if (t->verdict == AUTH_ALLOW && s.ro_may_write)
+    if (t->verdict == AUTH_ALLOW && strcmp(url, SHARE_PATH) == 0)
         t->endpoint = AUTH_EP_SHARE;
 }
 

@@ -59,10 +59,12 @@ void auth_gate_announce(struct ferry_server *srv);
 
 /*
  * Decides about a request at the first handler call, filling *t. Queues
- * nothing.
+ * nothing. `download` is the query's value of download (struct req_query,
+ * request.h; NULL when absent): POST /folder/?download=zip, a selection's
+ * zip, writes nothing and is allowed to read-only rights.
  */
 void auth_check(struct ferry_server *srv, struct MHD_Connection *c, const char *url,
-                const char *method, struct auth_ticket *t);
+                const char *method, const char *download, struct auth_ticket *t);
 
 /* Whether a refusal must be answered before the body (PUT, POST, PATCH). */
 int auth_answer_early(const char *method);

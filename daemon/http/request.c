@@ -56,7 +56,8 @@ static enum MHD_Result take_arg(void *cls, enum MHD_ValueKind kind, const char *
     } keys[] = {
         {"download", &p->q->download}, {"format", &p->q->format}, {"size", &p->q->size},
         {"thumb", &p->q->thumb},       {"ticket", &p->q->ticket}, {"v", &p->q->v},
-        {"token", &p->q->token},       {"to", &p->q->to},
+        {"token", &p->q->token},       {"to", &p->q->to},         {"q", &p->q->q},
+        {"name", &p->q->name},
     };
 
     (void)kind;

@@ -78,6 +78,10 @@ struct req_query {
     const char *v;        /* the UI's version (ui/assets.h) */
     const char *token;    /* a pairing token (auth.h, /.ferry/pair) */
     const char *to;       /* where a redeemed pairing link lands */
+    const char *q;        /* a search below a folder (share/search.h) */
+    const char *name;     /* the first item of a selection's zip: with
+                             download=zip, the items are every name=
+                             (share/zip-select.h), iterated by its reader */
 };
 
 /* The request's path, percent-decoded once by paths_decode() with the

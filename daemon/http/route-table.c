@@ -25,6 +25,7 @@
 #include "trash.h"
 #include "upload-put.h"
 #include "upload-tus.h"
+#include "zip-select-serve.h"
 
 /* The reads of ferry's own endpoints (REQ_READS but PROPFIND). */
 #define FERRY_READS (REQ_GET | REQ_HEAD | REQ_OPTIONS)
@@ -56,6 +57,9 @@ const struct route routes_table[] = {
     /* WebDAV class 2 (dav/dav-mhd.h) */
     {REQ_PROPFIND | REQ_PROPPATCH | REQ_LOCK | REQ_UNLOCK, REQ_SPACE_SHARED, ROUTE_ANY, NULL,
      &dav_handler, 0},
+    /* a zip of a selection, POST /folder/?download=zip with a form
+     * (share/zip-select-serve.h); any other POST is its 405: not in Allow */
+    {REQ_POST, REQ_SPACE_SHARED, ROUTE_ANY, NULL, &zip_select_handler, 1},
 };
 const size_t routes_count = sizeof routes_table / sizeof routes_table[0];
 

@@ -110,7 +110,7 @@ enum MHD_Result req_reply_buffer(struct req *rq, char *body, size_t len, const c
 
 /* 405 for a method no row takes on this path, with Allow from the table
  * (for these credentials); answered before any body is read. */
-static enum MHD_Result method_not_allowed(struct req *rq)
+enum MHD_Result routes_method_not_allowed(struct req *rq)
 {
     char allow[160], text[256];
     struct MHD_Response *r;
@@ -169,7 +169,7 @@ static enum MHD_Result gate(struct ferry_server *srv, struct MHD_Connection *c,
                                NULL, NULL, &rq->status);
     /* Access control, before anything else: a refused upload is answered
      * before its body; other refusals on the next call (keep-alive). */
-    auth_check(srv, c, url, method, &rq->auth);
+    auth_check(srv, c, url, method, rq->query.download, &rq->auth);
     if (rq->auth.verdict != AUTH_ALLOW) {
         if (auth_answer_early(method))
             return auth_refuse(srv, c, &rq->auth, &rq->status);
@@ -185,7 +185,7 @@ static enum MHD_Result gate(struct ferry_server *srv, struct MHD_Connection *c,
      * as it must with an unread body. */
     rq->handler = routes_find(rq);
     if (!rq->handler)
-        return method_not_allowed(rq);
+        return routes_method_not_allowed(rq);
     if (rq->handler->begin)
         return rq->handler->begin(rq);
     return MHD_YES;

@@ -40,8 +40,11 @@ struct route {
     enum route_match match;
     const char *prefix;
     const struct route_handler *handler;
-    int unlisted;     /* the handler only refuses here (with a better
-                         answer than 405): not in Allow */
+    int unlisted;     /* not in Allow: the handler only refuses here (with
+                         a better answer than 405), or takes the method
+                         for one query only and answers the rest with
+                         routes_method_not_allowed() (POST: a selection's
+                         zip) */
 };
 
 /* The table, in route-table.c: the first matching row wins. */
@@ -58,6 +61,11 @@ const struct route_handler *routes_find(const struct req *rq);
  * read-only or rq's credentials are (auth.h).
  */
 unsigned routes_allowed(const struct req *rq);
+
+/* 405 for a method no row takes on rq's path (or that its handler turns
+ * away), with Allow from the table for these credentials; before any body
+ * is read. Returns what req_reply() returns. */
+enum MHD_Result routes_method_not_allowed(struct req *rq);
 
 /* Writes methods (enum req_method bits) as an Allow value ("GET, HEAD")
  * into buf, in the order of the bits; the names that do not fit in len

@@ -691,6 +691,41 @@ static void add_breadcrumbs(struct buf *b, const char *url_path, size_t plen)
 }
 
 /*
+ * Appends the JSON listing (as render_json makes it) in a data block,
+ * <script type="application/json" id="ferry-listing">, so that the browser
+ * UI builds its view from the page it has instead of fetching the folder
+ * again (a data block is never run: the listing's CSP allows no inline
+ * script and need not). Every '<' in it (only in names) is written
+ * "\u003c", so that no "</script>" can end the block early. Returns 0 or
+ * -ENOMEM.
+ */
+static int add_embedded_json(const struct folder *f, const char *url_path, size_t plen,
+                             struct buf *out)
+{
+    struct buf j = {0};
+    int rc = render_json(f, url_path, plen, &j);
+
+    if (rc == 0 && !j.failed) {
+        const char *p = j.data, *end = j.data + j.len;
+
+        buf_adds(out, "<script type=\"application/json\" id=\"ferry-listing\">");
+        while (p < end) {
+            const char *lt = memchr(p, '<', (size_t)(end - p));
+            size_t n = lt ? (size_t)(lt - p) : (size_t)(end - p);
+
+            buf_add(out, p, n);
+            if (!lt)
+                break;
+            buf_adds(out, "\\u003c");
+            p = lt + 1;
+        }
+        buf_adds(out, "</script>\n");
+    }
+    buf_free(&j);
+    return rc < 0 || out->failed ? -ENOMEM : 0;
+}
+
+/*
  * Builds the HTML page for f (sorted) at url_path into out. Returns 0 or
  * -ENOMEM; out is freed by the caller either way.
  */
@@ -752,7 +787,10 @@ static int render_html(const struct folder *f, const char *url_path,
         add_date(out, e->mtime);
         buf_adds(out, "</td></tr>\n");
     }
-    buf_adds(out, "</tbody>\n</table>\n</body>\n</html>\n");
+    buf_adds(out, "</tbody>\n</table>\n");
+    if (add_embedded_json(f, url_path, plen, out) < 0)
+        return -ENOMEM;
+    buf_adds(out, "</body>\n</html>\n");
     return out->failed ? -ENOMEM : 0;
 }
 

@@ -45,7 +45,10 @@ struct listing_opts {
  * breadcrumbs, a link to the parent folder (except at "/"), one table row
  * per entry (folders end in '/', sizes in binary units with the exact byte
  * count in a title attribute, mtimes as "YYYY-MM-DD HH:MM" UTC) and an
- * explicit row for an empty folder. Every name is HTML-escaped.
+ * explicit row for an empty folder. Every name is HTML-escaped. After the
+ * table, the JSON below in <script type="application/json"
+ * id="ferry-listing"> (a data block, never run; each '<' written \u003c),
+ * so that the browser UI needs no second fetch of the folder.
  *
  * JSON: {"path": "/a/", "entries": [{"name", "type": "file"|"dir",
  * "size" (bytes, files only), "mtime" (seconds since the epoch),

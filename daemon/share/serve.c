@@ -2,8 +2,9 @@
  * serve.c — GET and HEAD of the shared folder: the route table's
  * share_get_handler (see serve.h). Owns the choice between a file
  * (files.c), a folder's listing (listing.c, through the listing cache), its
- * size (tree-size.c), the folder as a zip (zip.c), a picture's thumbnail
- * (thumb.c), and the 301 from /folder to /folder/. The path and the query
+ * size (tree-size.c), the folder as a zip (zip.c) or a selection of it
+ * (zip-select-serve.c), a search below it (search.c), a picture's
+ * thumbnail (thumb.c), and the 301 from /folder to /folder/. The path and the query
  * come decoded from the gate (request.h).
  */
 #include "config.h"
@@ -19,14 +20,17 @@
 
 #include "fileops.h"
 #include "files.h"
+#include "gzip-stream.h"
 #include "listing-cache.h"
 #include "listing.h"
 #include "request.h"
+#include "search.h"
 #include "serve.h"
 #include "server.h"
 #include "sysio.h"
 #include "thumb.h"
 #include "tree-size.h"
+#include "zip-select-serve.h"
 #include "zip.h"
 
 /* Appends "k=v" pairs of the query to a buffer; MHD_KeyValueIterator. */
@@ -92,6 +96,40 @@ static int wants_json(const struct req *rq)
     return accept && strstr(accept, "application/json") && !strstr(accept, "text/html");
 }
 
+/*
+ * Answers a listing (body malloc'd, owned; HTML, or JSON when json) as 200:
+ * to a GET, gzip'd as it is sent when the client accepts it and it is not
+ * tiny (gzip-stream.h: chunked, no Content-Length), else plain with its
+ * Content-Length; Vary: Accept-Encoding either way, since the same URL
+ * answers both. A HEAD gets the plain one's headers: libmicrohttpd 0.9.75
+ * sends a chunked answer's last chunk even to a HEAD, bytes that a
+ * keep-alive client would read as the next answer. No ETag: a listing is
+ * made anew (Cache-Control: no-cache).
+ */
+static enum MHD_Result reply_listing(struct req *rq, char *body, size_t len, int json)
+{
+    const char *type = json ? "application/json" : "text/html; charset=utf-8";
+    int gz = !req_is_head(rq) && len >= GZIP_MIN_BYTES && gzip_wanted(rq->c);
+    struct MHD_Response *r;
+
+    if (gz)
+        r = gzip_response_buffer(body, len); /* takes body, also on failure */
+    else
+        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        if (!gz)
+            free(body);
+        return MHD_NO;
+    }
+    if (!json)
+        MHD_add_response_header(r, "Content-Security-Policy", SRV_CSP_LISTING);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    if (!MHD_get_response_header(r, MHD_HTTP_HEADER_VARY))
+        MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+    return req_reply(rq, MHD_HTTP_OK, r, len);
+}
+
 /* A listing of the folder open at fd (owned). */
 static enum MHD_Result serve_listing(struct req *rq, int fd, const struct stat *st,
                                      const char *rel)
@@ -125,8 +163,7 @@ static enum MHD_Result serve_listing(struct req *rq, int fd, const struct stat *
         return req_error_page(rq, rc == -EACCES ? REQ_PAGE_403 : REQ_PAGE_500);
     }
     free(url_path);
-    return req_reply_buffer(rq, body, len,
-                            json ? "application/json" : "text/html; charset=utf-8");
+    return reply_listing(rq, body, len, json);
 }
 
 /*
@@ -227,6 +264,10 @@ static enum MHD_Result serve_path(struct req *rq)
             close(fd);
             return redirect_to_slash(rq, rel);
         }
+        if (zip_requested(rq->query.download) && rq->query.name) {
+            close(fd);
+            return zip_select_serve(rq, NULL, 0, 0);
+        }
         if (zip_requested(rq->query.download)) {
             struct zip_outcome zo;
 
@@ -239,6 +280,9 @@ static enum MHD_Result serve_path(struct req *rq)
         }
         if (rq->query.size && strcmp(rq->query.size, "1") == 0)
             return serve_size(rq, fd);
+        if (rq->query.q)
+            return (enum MHD_Result)search_serve(srv, c, fd, rel, rq->query.q, is_head,
+                                                 &rq->status);
         return serve_listing(rq, fd, &st, rel);
     }
     /* A file with ?download=zip is answered as any file: it is one already. */

@@ -21,6 +21,7 @@
 #include <jerror.h>
 #include <png.h>
 
+#include "thumb-decode.h"
 #include "thumb-scale.h"
 
 /* libjpeg may use this much memory for one picture (a progressive JPEG
@@ -29,9 +30,7 @@
 
 /* ---------------------------------------------------------------- limits */
 
-/* Returns 0 while the picture may still be read under lim, else -ECANCELED
- * or -ETIMEDOUT. */
-static int limits_check(const struct thumb_scale_limits *lim)
+int thumb_limits_check(const struct thumb_scale_limits *lim)
 {
     struct timespec now;
 
@@ -45,13 +44,31 @@ static int limits_check(const struct thumb_scale_limits *lim)
     return 0;
 }
 
-int thumb_scale_knows(const unsigned char *head, size_t len)
+/* Whether head starts a JPEG or PNG, the kinds read here. */
+static int jpeg_or_png(const unsigned char *head, size_t len)
 {
     static const unsigned char png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
 
     if (len >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF)
         return 1;
     return len >= 8 && memcmp(head, png_sig, 8) == 0;
+}
+
+/* The decoder of another kind that knows head, or NULL. */
+static const struct thumb_decoder *other_kind(const unsigned char *head, size_t len)
+{
+    const struct thumb_decoder *const all[] = {thumb_decoder_heif, thumb_decoder_webp,
+                                               thumb_decoder_gif};
+
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if (all[i] && all[i]->knows(head, len))
+            return all[i];
+    return NULL;
+}
+
+int thumb_scale_knows(const unsigned char *head, size_t len)
+{
+    return jpeg_or_png(head, len) || other_kind(head, len);
 }
 
 /* Whether a w x h picture is over the sizes (max_pixels for its kind). */
@@ -63,9 +80,10 @@ static int over(unsigned long long w, unsigned long long h, unsigned long long m
 int thumb_scale_over(const unsigned char *head, size_t len)
 {
     size_t i = 2;
+    const struct thumb_decoder *k;
 
-    if (!thumb_scale_knows(head, len))
-        return 0;
+    if (!jpeg_or_png(head, len))
+        return (k = other_kind(head, len)) && k->over(head, len);
     if (head[0] == 0x89) /* PNG: the IHDR chunk comes first */
         return len >= 24 && memcmp(head + 12, "IHDR", 4) == 0 &&
                over((unsigned long long)head[16] << 24 | head[17] << 16 | head[18] << 8 | head[19],
@@ -97,21 +115,9 @@ int thumb_scale_over(const unsigned char *head, size_t len)
 
 /* ------------------------------------------------------------ averaging */
 
-/* Averages rows of sw x sh RGB pixels down to dw x dh: each source pixel
- * counts once, toward the output pixel its position maps to. */
-struct scaler {
-    unsigned sw, sh, dw, dh;
-    unsigned *xmap;   /* sw: the output column of each source column */
-    unsigned *xcount; /* dw: source columns per output column */
-    uint64_t *acc;    /* dw * 3: sums for the output row being made */
-    unsigned rows;    /* source rows summed in acc */
-    unsigned oy;      /* the output row being made */
-    unsigned char *pix; /* dw * dh * 3: the result */
-};
+/* struct thumb_scaler (thumb-decode.h) does the averaging. */
 
-/* The output size for sw x sh: the longer side THUMB_SCALE_SIDE, unless
- * already shorter; never 0. */
-static void fit(unsigned sw, unsigned sh, unsigned *dw, unsigned *dh)
+void thumb_fit(unsigned sw, unsigned sh, unsigned *dw, unsigned *dh)
 {
     unsigned long long side = THUMB_SCALE_SIDE;
 
@@ -131,7 +137,7 @@ static void fit(unsigned sw, unsigned sh, unsigned *dw, unsigned *dh)
         *dh = 1;
 }
 
-static void scaler_free(struct scaler *s)
+void thumb_scaler_free(struct thumb_scaler *s)
 {
     free(s->xmap);
     free(s->xcount);
@@ -140,19 +146,18 @@ static void scaler_free(struct scaler *s)
     memset(s, 0, sizeof *s);
 }
 
-/* Returns 0 or -ENOMEM (s then holds nothing). */
-static int scaler_init(struct scaler *s, unsigned sw, unsigned sh)
+int thumb_scaler_init(struct thumb_scaler *s, unsigned sw, unsigned sh)
 {
     memset(s, 0, sizeof *s);
     s->sw = sw;
     s->sh = sh;
-    fit(sw, sh, &s->dw, &s->dh);
+    thumb_fit(sw, sh, &s->dw, &s->dh);
     s->xmap = malloc(sizeof *s->xmap * sw);
     s->xcount = calloc(s->dw, sizeof *s->xcount);
     s->acc = calloc((size_t)s->dw * 3, sizeof *s->acc);
     s->pix = malloc((size_t)s->dw * s->dh * 3);
     if (!s->xmap || !s->xcount || !s->acc || !s->pix) {
-        scaler_free(s);
+        thumb_scaler_free(s);
         return -ENOMEM;
     }
     for (unsigned x = 0; x < sw; x++) {
@@ -162,8 +167,7 @@ static int scaler_init(struct scaler *s, unsigned sw, unsigned sh)
     return 0;
 }
 
-/* Writes the output row made so far and starts the next. */
-static void scaler_flush(struct scaler *s)
+void thumb_scaler_flush(struct thumb_scaler *s)
 {
     unsigned char *o = s->pix + (size_t)s->oy * s->dw * 3;
 
@@ -179,13 +183,12 @@ static void scaler_flush(struct scaler *s)
     s->rows = 0;
 }
 
-/* Adds source row y (sw RGB pixels); rows come in order, 0 first. */
-static void scaler_row(struct scaler *s, unsigned y, const unsigned char *rgb)
+void thumb_scaler_row(struct thumb_scaler *s, unsigned y, const unsigned char *rgb)
 {
     unsigned oy = (unsigned)((unsigned long long)y * s->dh / s->sh);
 
     if (oy != s->oy) {
-        scaler_flush(s);
+        thumb_scaler_flush(s);
         s->oy = oy;
     }
     for (unsigned x = 0; x < s->sw; x++) {
@@ -266,7 +269,7 @@ static void jpeg_fail_init(struct jpeg_fail *f)
 /* What a decoder fills, kept outside its setjmp: everything the caller
  * frees, also after a failure. */
 struct decode {
-    struct scaler s;
+    struct thumb_scaler s;
     unsigned char *row;
     struct thumb_scale_limits lim; /* filled in: max_scans is never 0 */
     int why;                /* what stopped libjpeg's progress monitor, or 0 */
@@ -285,7 +288,7 @@ static void jpeg_watch_monitor(j_common_ptr ci)
 {
     struct decode *d = ((struct jpeg_watch *)ci->progress)->d;
     j_decompress_ptr di = (j_decompress_ptr)ci;
-    int rc = di->input_scan_number > (int)d->lim.max_scans ? -EFBIG : limits_check(&d->lim);
+    int rc = di->input_scan_number > (int)d->lim.max_scans ? -EFBIG : thumb_limits_check(&d->lim);
 
     if (rc) {
         d->why = rc;
@@ -333,7 +336,7 @@ static int jpeg_decode(FILE *in, struct decode *d)
     while (ci.scale_denom < 8 && longer / (ci.scale_denom * 2) >= THUMB_SCALE_SIDE)
         ci.scale_denom *= 2;
     jpeg_start_decompress(&ci);
-    if (ci.output_components != 3 || scaler_init(&d->s, ci.output_width, ci.output_height) < 0 ||
+    if (ci.output_components != 3 || thumb_scaler_init(&d->s, ci.output_width, ci.output_height) < 0 ||
         !(d->row = malloc((size_t)ci.output_width * 3))) {
         jpeg_destroy_decompress(&ci);
         return ci.output_components != 3 ? -ENOTSUP : -ENOMEM;
@@ -344,9 +347,9 @@ static int jpeg_decode(FILE *in, struct decode *d)
 
         if (jpeg_read_scanlines(&ci, rows, 1) != 1)
             break;
-        scaler_row(&d->s, y, d->row);
+        thumb_scaler_row(&d->s, y, d->row);
     }
-    scaler_flush(&d->s);
+    thumb_scaler_flush(&d->s);
     jpeg_abort_decompress(&ci); /* the rest of the file is not needed */
     jpeg_destroy_decompress(&ci);
     return 0;
@@ -404,14 +407,14 @@ static int png_decode(FILE *in, struct decode *d)
     png_set_gray_to_rgb(png);
     png_set_add_alpha(png, 0xFF, PNG_FILLER_AFTER);
     png_read_update_info(png, info);
-    if (png_get_rowbytes(png, info) != (size_t)w * 4 || scaler_init(&d->s, w, h) < 0 ||
+    if (png_get_rowbytes(png, info) != (size_t)w * 4 || thumb_scaler_init(&d->s, w, h) < 0 ||
         !(d->row = malloc((size_t)w * 4))) {
         png_destroy_read_struct(&png, &info, NULL);
         return -ENOMEM;
     }
     rgba = d->row;
     for (png_uint_32 y = 0; y < h; y++) {
-        int rc = limits_check(&d->lim);
+        int rc = thumb_limits_check(&d->lim);
 
         if (rc < 0) {
             png_destroy_read_struct(&png, &info, NULL);
@@ -424,9 +427,9 @@ static int png_decode(FILE *in, struct decode *d)
             for (unsigned c = 0; c < 3; c++)
                 rgba[x * 3 + c] = (unsigned char)((rgba[x * 4 + c] * a + 255 * (255 - a) + 127) / 255);
         }
-        scaler_row(&d->s, y, rgba);
+        thumb_scaler_row(&d->s, y, rgba);
     }
-    scaler_flush(&d->s);
+    thumb_scaler_flush(&d->s);
     png_destroy_read_struct(&png, &info, NULL);
     return 0;
 }
@@ -514,7 +517,8 @@ static int jpeg_encode(const unsigned char *pix, unsigned w, unsigned h, unsigne
 int thumb_scale(FILE *in, unsigned orientation, const struct thumb_scale_limits *lim,
                 unsigned char **out, size_t *len)
 {
-    unsigned char head[8];
+    unsigned char head[16];
+    const struct thumb_decoder *k = NULL;
     size_t got;
     long start = ftell(in);
     struct decode d = {.row = NULL};
@@ -530,9 +534,14 @@ int thumb_scale(FILE *in, unsigned orientation, const struct thumb_scale_limits 
     *out = NULL;
     *len = 0;
     got = fread(head, 1, sizeof head, in);
-    if (!thumb_scale_knows(head, got) || start < 0 || fseek(in, start, SEEK_SET) < 0)
+    if (!jpeg_or_png(head, got) && !(k = other_kind(head, got)))
         return -EINVAL;
-    rc = head[0] == 0xFF ? jpeg_decode(in, &d) : png_decode(in, &d);
+    if (start < 0 || fseek(in, start, SEEK_SET) < 0)
+        return -EINVAL;
+    if (k)
+        rc = k->decode(in, &d.lim, &d.s);
+    else
+        rc = head[0] == 0xFF ? jpeg_decode(in, &d) : png_decode(in, &d);
     if (rc < 0)
         goto fail;
     up = upright(d.s.pix, d.s.dw, d.s.dh, orientation, &w, &h);
@@ -540,6 +549,6 @@ int thumb_scale(FILE *in, unsigned orientation, const struct thumb_scale_limits 
 fail:
     free(up);
     free(d.row);
-    scaler_free(&d.s);
+    thumb_scaler_free(&d.s);
     return rc;
 }

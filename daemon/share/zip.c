@@ -57,6 +57,7 @@
 #include "server.h"
 #include "tree-size.h"
 #include "zip-ends.h"
+#include "zip-select.h"
 #include "zip.h"
 
 #define READ_BLOCK (64 * 1024) /* largest read of a file per step */
@@ -113,6 +114,9 @@ struct zip_stream {
     int ended;               /* the whole archive was handed to libmicrohttpd */
     struct zip_end *end;     /* its end, remembered for /.ferry/status (a
                                 ticketed GET), or NULL; released when freed */
+    struct zip_selection *sel; /* a selection (owned): its items, not the
+                                  folder's entries, are what level 0 holds */
+    size_t sel_next;           /* the next item of sel */
 };
 
 /* libarchive's write callback: appends n bytes to the output buffer.
@@ -195,12 +199,12 @@ static void log_skip(struct zip_stream *z, const char *what, int err)
  * names it, with its '/'): opens it, writes its entry and pushes it.
  * Returns 0 (also when it is left out) or -1 when the archive is broken.
  */
+static int push_folder(struct zip_stream *z, int fd, size_t entry_len);
+
 static int enter_folder(struct zip_stream *z, const char *name, size_t entry_len)
 {
     struct level *top = &z->stack[z->depth - 1];
-    struct stat st;
-    DIR *d;
-    int fd, rc;
+    int fd;
 
     if (z->depth > ZIP_DEPTH_MAX) {
         srv_log(z->srv, FERRY_LOG_WARN,
@@ -214,6 +218,21 @@ static int enter_folder(struct zip_stream *z, const char *name, size_t entry_len
         log_skip(z, "open folder", errno);
         return 0;
     }
+    return push_folder(z, fd, entry_len);
+}
+
+/*
+ * The folder open at fd (taken in every case), which z->path names with its
+ * '/' (entry_len bytes): writes its entry and pushes it as the innermost
+ * level. Returns 0 (also when it is left out) or -1 when the archive is
+ * broken.
+ */
+static int push_folder(struct zip_stream *z, int fd, size_t entry_len)
+{
+    struct stat st;
+    DIR *d;
+    int rc;
+
     if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) { /* raced: replaced */
         close(fd);
         return 0;
@@ -343,11 +362,12 @@ static void leave_level(struct zip_stream *z)
  * it): opens it and writes its header; its bytes follow in PHASE_FILE.
  * Returns 0 (also when it is left out) or -1 when the archive is broken.
  */
+static int send_file(struct zip_stream *z, int fd);
+
 static int begin_file(struct zip_stream *z, const char *name)
 {
     struct level *top = &z->stack[z->depth - 1];
-    struct stat st;
-    int fd, rc;
+    int fd;
 
     /* O_NONBLOCK: should a FIFO take the name after the fstatat, opening it
      * does not hang; the fstat below then leaves it out. */
@@ -356,6 +376,17 @@ static int begin_file(struct zip_stream *z, const char *name)
         log_skip(z, "open", errno);
         return 0;
     }
+    return send_file(z, fd);
+}
+
+/* The file open at fd (taken in every case), named z->path: its header
+ * now, its bytes in PHASE_FILE; anything but a regular file is left out.
+ * Returns 0 or -1 when the archive is broken. */
+static int send_file(struct zip_stream *z, int fd)
+{
+    struct stat st;
+    int rc;
+
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         close(fd);
         return 0;
@@ -376,6 +407,43 @@ static int begin_file(struct zip_stream *z, const char *name)
     return 0;
 }
 
+/* One step of PHASE_WALK at level 0 of a selection: the next selected
+ * item (opened one name at a time, no link followed), or the end. Returns 0
+ * or -1 (archive broken). */
+static int step_select(struct zip_stream *z)
+{
+    const char *name;
+    size_t nlen;
+    int fd;
+
+    if (z->sel_next == z->sel->n) {
+        leave_level(z);
+        return 0;
+    }
+    name = z->sel->names[z->sel_next++];
+    nlen = strlen(name);
+    if (nlen + 1 > PATHS_MAX)
+        return 0;
+    memcpy(z->path, name, nlen + 1);
+    z->path_len = 0;
+    fd = zip_select_open(dirfd(z->stack[0].dir), name);
+    if (fd < 0) { /* a link (ELOOP), gone, unreadable: left out */
+        if (fd != -ELOOP)
+            log_skip(z, "open", -fd);
+        return 0;
+    }
+    {
+        struct stat st;
+
+        if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+            z->path[nlen] = '/';
+            z->path[nlen + 1] = '\0';
+            return push_folder(z, fd, nlen + 1);
+        }
+    }
+    return send_file(z, fd);
+}
+
 /* One step of PHASE_WALK: the next entry of the innermost folder, or the
  * end of that folder. Returns 0 or -1 (archive broken). */
 static int step_walk(struct zip_stream *z)
@@ -386,6 +454,8 @@ static int step_walk(struct zip_stream *z)
     const char *name;
     size_t nlen;
 
+    if (z->sel && z->depth == 1)
+        return step_select(z);
     top->pos = telldir(top->dir);
     errno = 0;
     de = readdir(top->dir);
@@ -545,6 +615,7 @@ static void stream_free(void *cls)
         srv_log(z->srv, FERRY_LOG_DEBUG, "zip of '%s': %" PRIu64 " entries, %" PRIu64
                 " bytes sent%s", z->folder, z->entries, z->bytes,
                 z->phase == PHASE_DONE ? "" : " (not finished)");
+    zip_selection_free(z->sel);
     free(z->folder);
     free(z->block);
     free(z->out);
@@ -680,20 +751,19 @@ int zip_requested(const char *download)
     return download && strcmp(download, "zip") == 0;
 }
 
-int zip_serve(struct ferry_server *srv, struct MHD_Connection *c, int dir_fd,
-              const char *rel, int is_head, const char *query_ticket, struct zip_outcome *out)
+/*
+ * Queues the answer for the stream z (taken in every case: handed to the
+ * response, or freed), named after the folder `rel`: headers, the ticket's
+ * end, the transfer registered with `estimate` as its total (GET only).
+ */
+static int serve_stream(struct ferry_server *srv, struct MHD_Connection *c,
+                        struct zip_stream *z, const char *rel, const char *ticket,
+                        uint64_t estimate, int is_head, struct zip_outcome *out)
 {
     char cd[DISPOSITION_MAX];
-    struct zip_stream *z;
     struct MHD_Response *r;
     enum MHD_Result ret;
 
-    out->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-    out->transfer = 0;
-    out->end = NULL;
-    z = stream_new(srv, dir_fd, rel);
-    if (!z)
-        return srv_queue_response(c, out->status, srv->pages[REQ_PAGE_500]);
     r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, MHD_BLOCK, stream_read, z,
                                           stream_free);
     if (!r) {
@@ -705,15 +775,14 @@ int zip_serve(struct ferry_server *srv, struct MHD_Connection *c, int dir_fd,
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, cd);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     out->status = MHD_HTTP_OK;
-    if (!is_head && zip_ticket(query_ticket)) { /* held by the stream and the request */
-        z->end = zip_end_new(&srv->zip_ends, zip_ticket(query_ticket));
+    if (!is_head && ticket) { /* held by the stream and the request */
+        z->end = zip_end_new(&srv->zip_ends, ticket);
         out->end = z->end;
     }
     if (!is_head && srv->engine) {
         ferry_transfer t = {.direction = FERRY_DOWNLOAD};
-        const char *ticket = zip_ticket(query_ticket);
 
-        t.total = estimate_size(srv, dirfd(z->stack[0].dir));
+        t.total = estimate;
         snprintf(t.path, sizeof t.path, "%s", z->folder);
         snprintf(t.validator, sizeof t.validator, ticket ? "zip:%s" : "zip",
                  ticket ? ticket : "");
@@ -725,4 +794,40 @@ int zip_serve(struct ferry_server *srv, struct MHD_Connection *c, int dir_fd,
     ret = srv_queue_response(c, out->status, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+int zip_serve(struct ferry_server *srv, struct MHD_Connection *c, int dir_fd,
+              const char *rel, int is_head, const char *query_ticket, struct zip_outcome *out)
+{
+    struct zip_stream *z;
+
+    out->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+    out->transfer = 0;
+    out->end = NULL;
+    z = stream_new(srv, dir_fd, rel);
+    if (!z)
+        return srv_queue_response(c, out->status, srv->pages[REQ_PAGE_500]);
+    return serve_stream(srv, c, z, rel, zip_ticket(query_ticket),
+                        is_head || !srv->engine ? 0 : estimate_size(srv, dirfd(z->stack[0].dir)),
+                        is_head, out);
+}
+
+int zip_serve_selection(struct ferry_server *srv, struct MHD_Connection *c, int dir_fd,
+                        const char *rel, struct zip_selection *sel, int is_head,
+                        const char *query_ticket, struct zip_outcome *out)
+{
+    struct zip_stream *z;
+    const char *ticket = sel->ticket[0] ? sel->ticket : zip_ticket(query_ticket);
+    uint64_t estimate = sel->estimate;
+
+    out->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+    out->transfer = 0;
+    out->end = NULL;
+    z = stream_new(srv, dir_fd, rel);
+    if (!z) {
+        zip_selection_free(sel);
+        return srv_queue_response(c, out->status, srv->pages[REQ_PAGE_500]);
+    }
+    z->sel = sel; /* owned by z now (ticket may point into it) */
+    return serve_stream(srv, c, z, rel, ticket, estimate, is_head, out);
 }

@@ -12,6 +12,7 @@
 struct MHD_Connection;
 struct ferry_server;
 struct zip_end;
+struct zip_selection;
 
 /* Deepest folder nesting walked below the downloaded folder; deeper folders
  * are left out (logged). The same as tree-size.h's TREE_DEPTH_MAX. */
@@ -79,5 +80,19 @@ int zip_requested(const char *download);
  */
 int zip_serve(struct ferry_server *srv, struct MHD_Connection *c, int dir_fd,
               const char *rel, int is_head, const char *ticket, struct zip_outcome *out);
+
+/*
+ * As zip_serve(), for a selection of items of the folder open at dir_fd
+ * (named rel): the archive holds each item of sel (share/zip-select.h,
+ * checked by zip_select_check()) under its name relative to the folder,
+ * a folder item with everything below it as a folder download has; an item
+ * that is a link, FIFO, socket or device, or that is gone by then, is left
+ * out (logged). The download is named after the folder. The ticket is
+ * sel->ticket when set, else `ticket` (the query's, as for zip_serve()). sel and dir_fd are taken in every
+ * case (freed with the stream).
+ */
+int zip_serve_selection(struct ferry_server *srv, struct MHD_Connection *c, int dir_fd,
+                        const char *rel, struct zip_selection *sel, int is_head,
+                        const char *ticket, struct zip_outcome *out);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * fuzz_thumb.c — fuzz target for the thumbnail maker (daemon/share/thumb-scale.h),
  * which reads any JPEG or PNG file a browser asks ?thumb=1 of through
- * libjpeg and libpng. The input is the file; its first byte, taken off,
+ * libjpeg and libpng, and GIF, WebP and HEIC files through giflib, libwebp
+ * and libheif in builds that have them (daemon/share/thumb-decode.h). The input is the file; its first byte, taken off,
  * is the Exif orientation to apply (0-255: out of range is taken as 1).
  * thumb_scale_over() reads the same bytes. Checks: no crash, leak or
  * overread (the sanitizers); a result is a JPEG (FF D8 ... FF D9) and

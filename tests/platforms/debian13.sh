@@ -24,9 +24,10 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 pkgs=(gcc libc6-dev make autoconf automake libtool pkg-config
       libmicrohttpd-dev libmbedtls-dev libjansson-dev libqrencode-dev libinih-dev
-      libcmocka-dev libarchive-dev libjpeg-dev libpng-dev
+      libcmocka-dev libarchive-dev libjpeg-dev libpng-dev zlib1g-dev libheif-dev libwebp-dev libgif-dev
       libavahi-client-dev libavahi-compat-libdnssd-dev libsystemd-dev libexpat1-dev litmus
-      curl wget aria2 python3 openssl ca-certificates zbar-tools libjpeg-turbo-progs
+      curl wget aria2 python3 openssl ca-certificates zbar-tools libjpeg-turbo-progs python3-pil libheif-examples
+      libheif-plugin-libde265 libheif-plugin-x265
       iproute2 dbus avahi-daemon avahi-utils python3-zeroconf python3-dbusmock systemd)
 
 say() { printf 'debian13: %s\n' "$*" >&2; }

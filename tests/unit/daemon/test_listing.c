@@ -537,6 +537,16 @@ static void test_html_escapes_names(void **state)
     assert_non_null(strstr(html, "href=\"/x%3Ci%3E%26/%22%27%26\""));
     assert_non_null(strstr(html, "href=\"/x%3Ci%3E%26/%3Cb%3Edir/\""));
     assert_non_null(strstr(html, "<title>Index of /x&lt;i&gt;&amp;/</title>"));
+    /* in the JSON data block, every '<' is \u003c */
+    assert_non_null(strstr(html, "\"name\":\"\\u003cimg src=x onerror=alert(1)>\""));
+    assert_non_null(strstr(html, "{\"path\":\"/x\\u003ci>&/\""));
+    free(html);
+
+    /* A path can hold "</script>" (a folder "a<" holding "script>"): it
+     * cannot end the data block early. */
+    html = render(fx, "/a</script>/", LISTING_HTML, 0, NULL);
+    assert_int_equal(count_str(html, "</script>"), 3); /* two UI scripts, the block */
+    assert_non_null(strstr(html, "{\"path\":\"/a\\u003c/script>/\""));
     free(html);
 }
 
@@ -592,7 +602,15 @@ static void test_html_page(void **state)
 
     /* Works without scripts; the only resources are the UI's own, from
      * /.ferry/ui/ on the same server, versioned; nothing external. */
-    assert_int_equal(count_str(html, "<script"), 2);
+    assert_int_equal(count_str(html, "<script"), 3);
+    /* ... and the listing as JSON in a data block, for the UI: no refetch */
+    assert_int_equal(count_str(html, "<script type=\"application/json\" "
+                                     "id=\"ferry-listing\">{\"path\":\"/a/b c/\","
+                                     "\"entries\":[{\"name\":\"sub\",\"type\":\"dir\""), 1);
+    assert_non_null(strstr(html, "{\"name\":\"five\",\"type\":\"file\","
+                                 "\"size\":5368709120,\"mtime\":1,"
+                                 "\"href\":\"/a/b%20c/five\"}"));
+    assert_true(offset_of(html, "id=\"ferry-listing\"") > offset_of(html, "</table>"));
     assert_int_equal(count_str(html, "<link"), 1);
     assert_int_equal(count_str(html, "src=\"/.ferry/ui/"), 2);
     assert_int_equal(count_str(html, "src="), 2);

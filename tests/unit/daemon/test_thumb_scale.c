@@ -565,7 +565,7 @@ static void test_over(void **state)
     assert_true(thumb_scale_over(j.b, j.n)); /* 40000 wide */
     free(j.b);
     assert_false(thumb_scale_over((const unsigned char *)"\xFF\xD8\xFF\xE0\x00\x01", 6));
-    assert_false(thumb_scale_over((const unsigned char *)"GIF89a", 6));
+    assert_false(thumb_scale_over((const unsigned char *)"GIF89a", 6)); /* no screen yet */
 }
 
 static void test_knows(void **state)
@@ -574,8 +574,49 @@ static void test_knows(void **state)
     assert_true(thumb_scale_knows((const unsigned char *)"\xFF\xD8\xFF\xE0", 4));
     assert_true(thumb_scale_knows((const unsigned char *)"\x89PNG\r\n\x1a\n", 8));
     assert_false(thumb_scale_knows((const unsigned char *)"\x89PNG\r\n\x1a", 7));
-    assert_false(thumb_scale_knows((const unsigned char *)"GIF89a", 6));
     assert_false(thumb_scale_knows((const unsigned char *)"\xFF\xD8", 2));
+    /* the other kinds, in builds that read them (thumb-decode.h) */
+#ifdef FERRY_THUMB_GIF
+    const int gif = 1;
+#else
+    const int gif = 0;
+#endif
+#ifdef FERRY_THUMB_WEBP
+    const int webp = 1;
+#else
+    const int webp = 0;
+#endif
+#ifdef FERRY_THUMB_HEIF
+    const int heif = 1;
+#else
+    const int heif = 0;
+#endif
+    assert_int_equal(thumb_scale_knows((const unsigned char *)"GIF89a", 6), gif);
+    assert_int_equal(thumb_scale_knows((const unsigned char *)"GIF87a", 6), gif);
+    assert_false(thumb_scale_knows((const unsigned char *)"GIF89", 5));
+    assert_int_equal(thumb_scale_knows((const unsigned char *)"RIFF\0\0\0\0WEBPVP8 ", 16), webp);
+    assert_false(thumb_scale_knows((const unsigned char *)"RIFF\0\0\0\0WAVEfmt ", 16));
+    assert_int_equal(thumb_scale_knows((const unsigned char *)"\0\0\0\x18" "ftypheic\0\0\0\0", 16),
+                     heif);
+    assert_int_equal(thumb_scale_knows((const unsigned char *)"\0\0\0\x18" "ftypmif1\0\0\0\0", 16),
+                     heif);
+    assert_false(thumb_scale_knows((const unsigned char *)"\0\0\0\x18" "ftypisom\0\0\0\0", 16));
+    /* headers that already say too large: a GIF screen, a WebP's VP8L */
+    assert_int_equal(thumb_scale_over((const unsigned char *)"GIF89a\x20\x4e\x20\x4e\x80\0\0", 13),
+                     gif); /* 20000 x 20000 */
+    assert_false(thumb_scale_over((const unsigned char *)"GIF89a\xa0\x0f\xa0\x0f\x80\0\0", 13)); /* 4000x4000 */
+    {
+        unsigned char w[33] = "RIFF\x19\0\0\0WEBPVP8L\x0d\0\0\0\x2f";
+        unsigned bits = 16383u | 16383u << 14; /* 16384 x 16384 */
+
+        w[21] = (unsigned char)bits, w[22] = (unsigned char)(bits >> 8);
+        w[23] = (unsigned char)(bits >> 16), w[24] = (unsigned char)(bits >> 24);
+        assert_int_equal(thumb_scale_over(w, sizeof w), webp);
+        bits = 999u | 999u << 14; /* 1000 x 1000 */
+        w[21] = (unsigned char)bits, w[22] = (unsigned char)(bits >> 8);
+        w[23] = (unsigned char)(bits >> 16), w[24] = (unsigned char)(bits >> 24);
+        assert_false(thumb_scale_over(w, sizeof w));
+    }
 }
 
 int main(void)
