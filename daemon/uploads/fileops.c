@@ -19,6 +19,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -839,6 +840,17 @@ struct op {
     char loc[URL_MAX];
 };
 
+/* Writes op's answer text (printf-style), cut to TEXT_MAX: a message that
+ * names two very long paths ends early rather than overflowing. */
+__attribute__((format(printf, 2, 3))) static void op_say(struct op *op, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(op->text, sizeof op->text, fmt, ap);
+    va_end(ap);
+}
+
 /* What aside_put() did with the item being replaced. */
 struct aside {
     int how;                     /* ASIDE_* */
@@ -889,36 +901,36 @@ static unsigned resolve(struct op *op, const struct req_path *p, const char *wha
     t->trailing = p->trailing;
     snprintf(t->rel, sizeof t->rel, "%s", p->rel);
     if (rc == PATHS_EFORBIDDEN) {
-        snprintf(op->text, sizeof op->text, "403 Forbidden: %s leaves the shared folder.\n",
-                 what);
+        op_say(op, "403 Forbidden: %s leaves the shared folder.\n",
+               what);
         return 403;
     }
     if (rc == PATHS_ENOTFOUND) {
-        snprintf(op->text, sizeof op->text, "403 Forbidden: names that start with '.' are "
-                 "hidden on this server (start ferryd with --hidden to use them).\n");
+        op_say(op, "403 Forbidden: names that start with '.' are "
+               "hidden on this server (start ferryd with --hidden to use them).\n");
         return 403;
     }
     if (rc < 0) {
-        snprintf(op->text, sizeof op->text, "400 Bad Request: %s is malformed (bad %%-escape, "
-                 "encoded slash, NUL, backslash, control character or invalid UTF-8).\n",
-                 what);
+        op_say(op, "400 Bad Request: %s is malformed (bad %%-escape, "
+               "encoded slash, NUL, backslash, control character or invalid UTF-8).\n",
+               what);
         return 400;
     }
     if (!t->rel[0]) {
-        snprintf(op->text, sizeof op->text, "403 Forbidden: the shared folder itself cannot "
-                 "be created, moved, copied or deleted; name something inside it.\n");
+        op_say(op, "403 Forbidden: the shared folder itself cannot "
+               "be created, moved, copied or deleted; name something inside it.\n");
         return 403;
     }
     if (is_reserved(t->rel)) {
-        snprintf(op->text, sizeof op->text, "403 Forbidden: /.ferry/ is reserved for the "
-                 "server's own endpoints.\n");
+        op_say(op, "403 Forbidden: /.ferry/ is reserved for the "
+               "server's own endpoints.\n");
         return 403;
     }
     slash = strrchr(t->rel, '/');
     t->name = slash ? slash + 1 : t->rel;
     if (strlen(t->name) > NAME_MAX) {
-        snprintf(op->text, sizeof op->text, "400 Bad Request: a name in %s is longer than the "
-                 "file system allows (255 bytes); use a shorter name.\n", what);
+        op_say(op, "400 Bad Request: a name in %s is longer than the "
+               "file system allows (255 bytes); use a shorter name.\n", what);
         return 400;
     }
     if (slash)
@@ -934,39 +946,39 @@ static unsigned resolve(struct op *op, const struct req_path *p, const char *wha
     case -ENOENT:
     case -ENOTDIR:
         if (missing == 404)
-            snprintf(op->text, sizeof op->text, "404 Not Found: %s does not exist.\n", what);
+            op_say(op, "404 Not Found: %s does not exist.\n", what);
         else
-            snprintf(op->text, sizeof op->text, "409 Conflict: the folder %s should be in "
-                     "does not exist; create it first (MKCOL).\n", what);
+            op_say(op, "409 Conflict: the folder %s should be in "
+                   "does not exist; create it first (MKCOL).\n", what);
         return missing;
     case PATHS_EFORBIDDEN:
     case -EACCES:
     case -EPERM:
-        snprintf(op->text, sizeof op->text, "403 Forbidden: the folder of %s is outside the "
-                 "shared folder or not accessible.\n", what);
+        op_say(op, "403 Forbidden: the folder of %s is outside the "
+               "shared folder or not accessible.\n", what);
         return 403;
     case PATHS_EBADREQ:
     case -ENAMETOOLONG:
-        snprintf(op->text, sizeof op->text, "400 Bad Request: %s is malformed or too long.\n",
-                 what);
+        op_say(op, "400 Bad Request: %s is malformed or too long.\n",
+               what);
         return 400;
     default:
         srv_log(op->srv, FERRY_LOG_ERROR, "cannot open the folder of '/%s': %s", t->rel,
                 strerror(-rc));
-        snprintf(op->text, sizeof op->text, "500 Internal Server Error: the folder of %s "
-                 "cannot be opened (see the server's log).\n", what);
+        op_say(op, "500 Internal Server Error: the folder of %s "
+               "cannot be opened (see the server's log).\n", what);
         return 500;
     }
     if (fstatat(t->dir_fd, t->name, &t->st, AT_SYMLINK_NOFOLLOW) == 0) {
         t->exists = 1;
     } else if (errno == ENAMETOOLONG) {
-        snprintf(op->text, sizeof op->text, "400 Bad Request: %s is too long for this file "
-                 "system.\n", what);
+        op_say(op, "400 Bad Request: %s is too long for this file "
+               "system.\n", what);
         return 400;
     } else if (errno != ENOENT) {
         srv_log(op->srv, FERRY_LOG_ERROR, "cannot stat '/%s': %s", t->rel, strerror(errno));
-        snprintf(op->text, sizeof op->text, "500 Internal Server Error: %s cannot be "
-                 "checked (see the server's log).\n", what);
+        op_say(op, "500 Internal Server Error: %s cannot be "
+               "checked (see the server's log).\n", what);
         return 500;
     }
     return 0;
@@ -983,34 +995,34 @@ static unsigned os_failure(struct op *op, int rc, const char *doing, const char 
     case -ENOSPC:
     case -EDQUOT:
         srv_log(op->srv, FERRY_LOG_WARN, "%s: the disk is full", doing);
-        snprintf(op->text, sizeof op->text, "507 Insufficient Storage: the disk is full "
-                 "(%s); %s. Free some space and try again.\n", doing, after);
+        op_say(op, "507 Insufficient Storage: the disk is full "
+               "(%s); %s. Free some space and try again.\n", doing, after);
         return 507;
     case -EACCES:
     case -EPERM:
     case -EROFS:
-        snprintf(op->text, sizeof op->text, "403 Forbidden: the file system does not allow "
-                 "%s (permissions, or a read-only disk); %s.\n", doing, after);
+        op_say(op, "403 Forbidden: the file system does not allow "
+               "%s (permissions, or a read-only disk); %s.\n", doing, after);
         return 403;
     case -EBUSY:
-        snprintf(op->text, sizeof op->text, "409 Conflict: %s is not possible while the item "
-                 "is in use (a mount point?); %s.\n", doing, after);
+        op_say(op, "409 Conflict: %s is not possible while the item "
+               "is in use (a mount point?); %s.\n", doing, after);
         return 409;
     case -ENAMETOOLONG:
-        snprintf(op->text, sizeof op->text, "400 Bad Request: a name is too long for this "
-                 "file system (%s); %s.\n", doing, after);
+        op_say(op, "400 Bad Request: a name is too long for this "
+               "file system (%s); %s.\n", doing, after);
         return 400;
     case -ENOENT:
     case -EEXIST:
     case -ENOTEMPTY:
-        snprintf(op->text, sizeof op->text, "409 Conflict: something changed under the "
-                 "request (%s); %s. Look again and retry.\n", doing, after);
+        op_say(op, "409 Conflict: something changed under the "
+               "request (%s); %s. Look again and retry.\n", doing, after);
         return 409;
     default:
         srv_log(op->srv, FERRY_LOG_ERROR, "%s: %s", doing, rc == -ELOOP
                 ? "folders nested too deeply" : strerror(-rc));
-        snprintf(op->text, sizeof op->text, "500 Internal Server Error: %s failed (see the "
-                 "server's log); %s. Try again.\n", doing, after);
+        op_say(op, "500 Internal Server Error: %s failed (see the "
+               "server's log); %s. Try again.\n", doing, after);
         return 500;
     }
 }
@@ -1202,8 +1214,8 @@ static enum MHD_Result created(struct op *op, const struct target *t, int folder
     const char *loc = fileops_url(t->rel, folder, op->loc, sizeof op->loc) == 0 ? op->loc
                                                                                 : NULL;
 
-    snprintf(op->text, sizeof op->text, "201 Created: /%s%s\n", t->rel,
-             folder ? "/" : "");
+    op_say(op, "201 Created: /%s%s\n", t->rel,
+           folder ? "/" : "");
     return fileops_answer(op->c, 201, op->text, loc, NULL, status);
 }
 
@@ -1217,14 +1229,14 @@ static enum MHD_Result do_mkcol(struct op *op, int had_body, unsigned *status)
     if (code)
         return answer(op, code, status);
     if (had_body) {
-        snprintf(op->text, sizeof op->text, "415 Unsupported Media Type: MKCOL takes no "
-                 "request body here; send it without one. Nothing was created.\n");
+        op_say(op, "415 Unsupported Media Type: MKCOL takes no "
+               "request body here; send it without one. Nothing was created.\n");
         return answer(op, 415, status);
     }
     if (t->exists || mkdirat(t->dir_fd, t->name, FOLDER_MODE) < 0) {
         if (t->exists || errno == EEXIST) {
-            snprintf(op->text, sizeof op->text, "405 Method Not Allowed: '/%s' exists "
-                     "already; MKCOL only creates. Nothing changed.\n", t->rel);
+            op_say(op, "405 Method Not Allowed: '/%s' exists "
+                   "already; MKCOL only creates. Nothing changed.\n", t->rel);
             return fileops_answer(op->c, 405, op->text, NULL,
                                   "GET, HEAD, PUT, OPTIONS, MOVE, COPY, DELETE", status);
         }
@@ -1250,22 +1262,22 @@ static enum MHD_Result ask_first(struct op *op, int rc, uint64_t size, unsigned 
     switch (rc) {
     case TRASH_ETOOBIG:
         reason = "too-big";
-        snprintf(op->text, sizeof op->text, "409 Conflict: '/%s' (%" PRIu64 " bytes) is "
-                 "bigger than the trash may hold (%" PRIu64 " bytes, --trash-max); nothing "
-                 "was deleted.", op->src.rel, size, trash_max_bytes(op->srv));
+        op_say(op, "409 Conflict: '/%s' (%" PRIu64 " bytes) is "
+               "bigger than the trash may hold (%" PRIu64 " bytes, --trash-max); nothing "
+               "was deleted.", op->src.rel, size, trash_max_bytes(op->srv));
         break;
     case TRASH_EOTHERFS:
         reason = "other-disk";
-        snprintf(op->text, sizeof op->text, "409 Conflict: '/%s' (%" PRIu64 " bytes) is on "
-                 "another disk than the trash and too big to copy there (at most %" PRIu64
-                 " bytes are copied); nothing was deleted.", op->src.rel, size,
-                 (uint64_t)TRASH_COPY_MAX);
+        op_say(op, "409 Conflict: '/%s' (%" PRIu64 " bytes) is on "
+               "another disk than the trash and too big to copy there (at most %" PRIu64
+               " bytes are copied); nothing was deleted.", op->src.rel, size,
+               (uint64_t)TRASH_COPY_MAX);
         break;
     default:
         reason = "disk-full";
-        snprintf(op->text, sizeof op->text, "409 Conflict: the disk is full: moving '/%s' "
-                 "to the trash would free no space (or the trash has no room); nothing was "
-                 "deleted.", op->src.rel);
+        op_say(op, "409 Conflict: the disk is full: moving '/%s' "
+               "to the trash would free no space (or the trash has no room); nothing was "
+               "deleted.", op->src.rel);
         break;
     }
     srv_log(op->srv, FERRY_LOG_INFO, "DELETE '/%s': not deleted, the client is asked first "
@@ -1300,29 +1312,29 @@ static enum MHD_Result do_delete(struct op *op, unsigned *status)
     if (code)
         return answer(op, code, status);
     if (!t->exists || (t->trailing && !S_ISDIR(t->st.st_mode))) {
-        snprintf(op->text, sizeof op->text, "404 Not Found: '/%s' does not exist; nothing was "
-                 "deleted.\n", t->rel);
+        op_say(op, "404 Not Found: '/%s' does not exist; nothing was "
+               "deleted.\n", t->rel);
         return answer(op, 404, status);
     }
     if (depth == DEPTH_BAD || (S_ISDIR(t->st.st_mode) && depth != DEPTH_NONE &&
                                depth != DEPTH_INFINITY)) {
-        snprintf(op->text, sizeof op->text, "400 Bad Request: a folder is deleted with "
-                 "everything in it: send Depth: infinity, or no Depth. Nothing was "
-                 "deleted.\n");
+        op_say(op, "400 Bad Request: a folder is deleted with "
+               "everything in it: send Depth: infinity, or no Depth. Nothing was "
+               "deleted.\n");
         return answer(op, 400, status);
     }
     if (skip && strcasecmp(skip, "skip") != 0) {
-        snprintf(op->text, sizeof op->text, "400 Bad Request: the only value of the header "
-                 "Ferry-Trash is 'skip' (delete for good). Nothing was deleted.\n");
+        op_say(op, "400 Bad Request: the only value of the header "
+               "Ferry-Trash is 'skip' (delete for good). Nothing was deleted.\n");
         return answer(op, 400, status);
     }
     if (skip)
         at_once = 1;
     if (!at_once && srv->state_fd < 0) {
-        snprintf(op->text, sizeof op->text, "503 Service Unavailable: DELETE moves items to "
-                 "the trash in the state folder, and this server has none; start ferryd with "
-                 "--state-dir DIR, or with --no-trash to delete at once. Nothing was "
-                 "deleted.\n");
+        op_say(op, "503 Service Unavailable: DELETE moves items to "
+               "the trash in the state folder, and this server has none; start ferryd with "
+               "--state-dir DIR, or with --no-trash to delete at once. Nothing was "
+               "deleted.\n");
         return answer(op, 503, status);
     }
     snprintf(doing, sizeof doing, "deleting '/%s'", t->rel);
@@ -1337,9 +1349,9 @@ static enum MHD_Result do_delete(struct op *op, unsigned *status)
             compat_fsync_durable(t->dir_fd);
             srv_log(srv, FERRY_LOG_ERROR, "DELETE '/%s': its copy is in the trash as %s, but "
                     "it could only be partly removed", t->rel, id);
-            snprintf(op->text, sizeof op->text, "500 Internal Server Error: a whole copy of "
-                     "'/%s' is in the trash, but it could only be partly removed (see the "
-                     "server's log); delete what is left of it.\n", t->rel);
+            op_say(op, "500 Internal Server Error: a whole copy of "
+                   "'/%s' is in the trash, but it could only be partly removed (see the "
+                   "server's log); delete what is left of it.\n", t->rel);
             return answer(op, 500, status);
         }
     } else {
@@ -1408,49 +1420,49 @@ static unsigned transfer_check(struct op *op, int move, int *overwrite, int *rec
         return code;
     is_dir = op->src.exists && S_ISDIR(op->src.st.st_mode);
     if (!op->src.exists || (op->src.trailing && !is_dir)) {
-        snprintf(op->text, sizeof op->text, "404 Not Found: '/%s' does not exist; nothing "
-                 "was %s.\n", op->src.rel, verb);
+        op_say(op, "404 Not Found: '/%s' does not exist; nothing "
+               "was %s.\n", op->src.rel, verb);
         return 404;
     }
     if (!move && !is_dir && !S_ISREG(op->src.st.st_mode) && !S_ISLNK(op->src.st.st_mode)) {
-        snprintf(op->text, sizeof op->text, "403 Forbidden: '/%s' is not a file, folder or "
-                 "symlink (a FIFO, socket or device); it cannot be copied.\n", op->src.rel);
+        op_say(op, "403 Forbidden: '/%s' is not a file, folder or "
+               "symlink (a FIFO, socket or device); it cannot be copied.\n", op->src.rel);
         return 403;
     }
     if (depth == DEPTH_BAD || (is_dir && (move ? depth != DEPTH_NONE && depth !=
                                                      DEPTH_INFINITY
                                                : depth == 1))) {
-        snprintf(op->text, sizeof op->text, "400 Bad Request: Depth must be %s for a folder; "
-                 "nothing was %s.\n", move ? "infinity (or absent)"
-                                           : "0 (the folder alone) or infinity (the default)",
-                 verb);
+        op_say(op, "400 Bad Request: Depth must be %s for a folder; "
+               "nothing was %s.\n", move ? "infinity (or absent)"
+                                         : "0 (the folder alone) or infinity (the default)",
+               verb);
         return 400;
     }
     *recurse = depth != 0;
     if (ow && strcasecmp(ow, "T") != 0 && strcasecmp(ow, "F") != 0) {
-        snprintf(op->text, sizeof op->text, "400 Bad Request: Overwrite must be T or F; "
-                 "nothing was %s.\n", verb);
+        op_say(op, "400 Bad Request: Overwrite must be T or F; "
+               "nothing was %s.\n", verb);
         return 400;
     }
     *overwrite = !ow || strcasecmp(ow, "T") == 0;
     if (!dest) {
-        snprintf(op->text, sizeof op->text, "400 Bad Request: %s needs a Destination header "
-                 "(an absolute path or URL on this server); nothing was %s.\n",
-                 move ? "MOVE" : "COPY", verb);
+        op_say(op, "400 Bad Request: %s needs a Destination header "
+               "(an absolute path or URL on this server); nothing was %s.\n",
+               move ? "MOVE" : "COPY", verb);
         return 400;
     }
     rc = fileops_destination(dest, header(op->c, MHD_HTTP_HEADER_HOST), op->raw,
                              sizeof op->raw);
     if (rc == FILEOPS_EOTHERHOST) {
-        snprintf(op->text, sizeof op->text, "502 Bad Gateway: the Destination is on another "
-                 "server (its host:port is not this request's Host); ferry moves and copies "
-                 "only within itself. Nothing was %s.\n", verb);
+        op_say(op, "502 Bad Gateway: the Destination is on another "
+               "server (its host:port is not this request's Host); ferry moves and copies "
+               "only within itself. Nothing was %s.\n", verb);
         return 502;
     }
     if (rc < 0) {
-        snprintf(op->text, sizeof op->text, "400 Bad Request: the Destination must be an "
-                 "absolute path (/folder/name) or an http(s) URL of this server; nothing was "
-                 "%s.\n", verb);
+        op_say(op, "400 Bad Request: the Destination must be an "
+               "absolute path (/folder/name) or an http(s) URL of this server; nothing was "
+               "%s.\n", verb);
         return 400;
     }
     /* The Destination is another URL: decoded here, by the same rules. */
@@ -1461,46 +1473,46 @@ static unsigned transfer_check(struct op *op, int move, int *overwrite, int *rec
         return code;
     if (fstat(op->src.dir_fd, &sdir) < 0 || fstat(op->dst.dir_fd, &ddir) < 0 ||
         fstat(srv->root_fd, &root) < 0) {
-        snprintf(op->text, sizeof op->text, "500 Internal Server Error: the folders cannot "
-                 "be checked (see the server's log).\n");
+        op_say(op, "500 Internal Server Error: the folders cannot "
+               "be checked (see the server's log).\n");
         srv_log(srv, FERRY_LOG_ERROR, "fstat: %s", strerror(errno));
         return 500;
     }
     op->same_folder = same_file(&sdir, &ddir);
     op->root_st = root;
     if (op->same_folder && strcmp(op->src.name, op->dst.name) == 0) {
-        snprintf(op->text, sizeof op->text, "403 Forbidden: the source and the Destination "
-                 "are the same; nothing was %s.\n", verb);
+        op_say(op, "403 Forbidden: the source and the Destination "
+               "are the same; nothing was %s.\n", verb);
         return 403;
     }
     if (is_dir && (rc = is_within(op->dst.dir_fd, &op->src.st, &root)) != 0) {
         if (rc < 0)
             return os_failure(op, rc, "checking the Destination", "nothing changed");
-        snprintf(op->text, sizeof op->text, "409 Conflict: a folder cannot be %s into itself "
-                 "or below itself; nothing was %s.\n", verb, verb);
+        op_say(op, "409 Conflict: a folder cannot be %s into itself "
+               "or below itself; nothing was %s.\n", verb, verb);
         return 409;
     }
     if (!op->dst.exists)
         return 0;
     if (!*overwrite) {
-        snprintf(op->text, sizeof op->text, "412 Precondition Failed: '/%s' exists and "
-                 "Overwrite: F was sent; nothing was %s. Send Overwrite: T (or none) to "
-                 "replace it.\n", op->dst.rel, verb);
+        op_say(op, "412 Precondition Failed: '/%s' exists and "
+               "Overwrite: F was sent; nothing was %s. Send Overwrite: T (or none) to "
+               "replace it.\n", op->dst.rel, verb);
         return 412;
     }
     if (S_ISDIR(op->dst.st.st_mode) &&
         (rc = is_within(op->src.dir_fd, &op->dst.st, &root)) != 0) {
         if (rc < 0)
             return os_failure(op, rc, "checking the Destination", "nothing changed");
-        snprintf(op->text, sizeof op->text, "409 Conflict: the Destination contains the "
-                 "source, so replacing it would delete the source; nothing was %s.\n", verb);
+        op_say(op, "409 Conflict: the Destination contains the "
+               "source, so replacing it would delete the source; nothing was %s.\n", verb);
         return 409;
     }
     if (!srv->cfg.no_trash && srv->state_fd < 0) {
-        snprintf(op->text, sizeof op->text, "503 Service Unavailable: '/%s' would be replaced, "
-                 "and what is replaced goes to the trash in the state folder, which this "
-                 "server does not have; start ferryd with --state-dir DIR, or with --no-trash "
-                 "to replace for good. Nothing was %s.\n", op->dst.rel, verb);
+        op_say(op, "503 Service Unavailable: '/%s' would be replaced, "
+               "and what is replaced goes to the trash in the state folder, which this "
+               "server does not have; start ferryd with --state-dir DIR, or with --no-trash "
+               "to replace for good. Nothing was %s.\n", op->dst.rel, verb);
         return 503;
     }
     return 0;
@@ -1511,15 +1523,15 @@ static unsigned transfer_check(struct op *op, int move, int *overwrite, int *rec
 static unsigned link_refused(struct op *op, const char *verb)
 {
     if (op->bad[0])
-        snprintf(op->text, sizeof op->text, "403 Forbidden: '/%s' holds a symlink, '%s', "
-                 "that would point outside the shared folder from '/%s'; nothing was %s. "
-                 "Symlinks are moved and copied only where they still point inside (or "
-                 "within their own folder).\n", op->src.rel, op->bad, op->dst.rel, verb);
+        op_say(op, "403 Forbidden: '/%s' holds a symlink, '%s', "
+               "that would point outside the shared folder from '/%s'; nothing was %s. "
+               "Symlinks are moved and copied only where they still point inside (or "
+               "within their own folder).\n", op->src.rel, op->bad, op->dst.rel, verb);
     else
-        snprintf(op->text, sizeof op->text, "403 Forbidden: '/%s' is a symlink that would "
-                 "point outside the shared folder from '/%s'; nothing was %s. Symlinks are "
-                 "moved and copied only where they still point inside (or within their own "
-                 "folder).\n", op->src.rel, op->dst.rel, verb);
+        op_say(op, "403 Forbidden: '/%s' is a symlink that would "
+               "point outside the shared folder from '/%s'; nothing was %s. Symlinks are "
+               "moved and copied only where they still point inside (or within their own "
+               "folder).\n", op->src.rel, op->dst.rel, verb);
     return 403;
 }
 
@@ -1619,9 +1631,9 @@ static enum MHD_Result do_transfer(struct op *op, int move, unsigned *status)
                : rc == FILEOPS_ELINKOUT    ? link_refused(op, "moved")
                                            : os_failure(op, rc, doing, "nothing changed");
         if (code == 412)
-            snprintf(op->text, sizeof op->text, "412 Precondition Failed: '/%s' was created "
-                     "during the request and Overwrite: F was sent; nothing changed.\n",
-                     op->dst.rel);
+            op_say(op, "412 Precondition Failed: '/%s' was created "
+                   "during the request and Overwrite: F was sent; nothing changed.\n",
+                   op->dst.rel);
         goto out;
     }
     op->tmp[0] = '\0'; /* in place now */
@@ -1632,9 +1644,9 @@ static enum MHD_Result do_transfer(struct op *op, int move, unsigned *status)
     if (move)
         compat_fsync_durable(op->src.dir_fd);
     if (src_left) {
-        snprintf(op->text, sizeof op->text, "500 Internal Server Error: '/%s' is in place, "
-                 "but '/%s' could only be partly removed (see the server's log); delete "
-                 "what is left of it.\n", op->dst.rel, op->src.rel);
+        op_say(op, "500 Internal Server Error: '/%s' is in place, "
+               "but '/%s' could only be partly removed (see the server's log); delete "
+               "what is left of it.\n", op->dst.rel, op->src.rel);
         code = 500;
         goto out;
     }
