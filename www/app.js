@@ -615,16 +615,28 @@
     return getJSON(href, { headers: { Accept: "application/json" }, cache: "no-store" }, 10000);
   }
 
+  // The listing the HTML page itself carries (#ferry-listing, the same JSON
+  // as ?format=json), taken once, for the first render; null when the page
+  // has none (or it does not parse), or once it has been used.
+  function pageListing() {
+    var b = document.getElementById("ferry-listing"), j = null;
+    if (!b) return null;
+    try { j = JSON.parse(b.textContent); } catch (err) { j = null; }
+    b.remove();
+    return j && Array.isArray(j.entries) ? j : null;
+  }
+
   function noAnswer(err) {
     return err instanceof TypeError || err.name === "AbortError";
   }
 
-  // Lists the folder again (after a change). `ready` (optional) is a
+  // Lists the folder again (after a change), the first time from the
+  // page's own #ferry-listing when it has one. `ready` (optional) is a
   // promise to wait for before showing it: the first listing waits for
   // probe(), asked at the same time, so that its rows know what is allowed.
   function load(ready) {
-    var at = path;
-    return Promise.all([listing(at), ready]).then(function (got) {
+    var at = path, had = pageListing();
+    return Promise.all([had || listing(at), ready]).then(function (got) {
       if (at !== path) return; // the page went to another folder meanwhile
       state.entries = got[0].entries || [];
       sizes = {}; // the folders below may have changed too
