@@ -598,7 +598,7 @@
       (n ? n + (n === 1 ? " name below this folder holds" : " names below this folder hold") :
         "No names below this folder hold") + " “" + s.q + "”" +
         (s.complete ? "." : " (not every folder was searched" + (s.stopped ? ": stopped by " + s.stopped : "") + ").");
-    frag.appendChild(h("li", { class: "f-empty f-found-head", role: "status" }, [h("p", { text: what }),
+    frag.appendChild(h("li", { class: "f-empty f-found-head" }, [h("p", { role: "status", text: what }),
       h("button", { type: "button", text: "Back to this folder", onclick: function () {
         state.found = null; state.filter = el.filter.value = ""; render(); el.filter.focus();
       } })]));

@@ -323,6 +323,15 @@ try {
     ok(icon === 'data:image/svg+xml,%3Csvg%20' && !asked.includes('/favicon.ico'),
       'the tab has the app\'s icon, inline: no request for /favicon.ico (no 404 in the console)', icon, asked.join(' '));
     let v = await lookAt(page, 'list', 'desktop');
+    // the filter's search of the folders below: the offer, then its results
+    await page.fill('input[aria-label="Filter by name"]', 'report');
+    await page.waitForSelector('.f-search-btn');
+    v = v.concat(await lookAt(page, 'search-offer', 'desktop'));
+    await page.click('.f-search-btn');
+    await page.waitForSelector('.f-found[data-path="Documents/report.pdf"]');
+    v = v.concat(await lookAt(page, 'search-results', 'desktop'));
+    await page.fill('input[aria-label="Filter by name"]', '');
+    await page.waitForSelector('.f-row[data-name="Photos"]');
     await page.click('.f-row[data-name="Photos"] button.f-more');
     v = v.concat(await lookAt(page, 'row-menu', 'desktop'));
     await page.keyboard.press('Escape');
@@ -361,7 +370,7 @@ try {
     await page.waitForFunction(() => document.querySelector('dialog[open] pre.f-text')?.textContent === 'notes\n');
     v = v.concat(await lookAt(page, 'text-preview', 'desktop'));
     await page.keyboard.press('Escape');
-    ok(v.length === 0, 'axe-core: 0 violations on the desktop: list, row menu, grid, pictures viewer, text preview; light and dark', ...v);
+    ok(v.length === 0, 'axe-core: 0 violations on the desktop: list, search offer and results, row menu, grid, pictures viewer, text preview; light and dark', ...v);
 
     // read-only: the badge, no New, no changes in the row menu, drops refused kindly
     const ro = watch(await ctx.newPage());
