@@ -590,6 +590,10 @@
         h("span", { class: "f-date", title: humanDate(r.mtime), text: relDate(r.mtime) })])]);
   }
 
+  // Why a search stopped early, in words (its "stopped").
+  var stops = { time: "it ran out of time", entries: "it looked at as many names as it may",
+    results: "it found as many as it shows", unreadable: "some folders could not be read" };
+
   // What the list shows for state.found.
   function renderFound(frag) {
     var s = state.found, n = s.results.length;
@@ -597,7 +601,7 @@
       s.error ? "Could not search: " + s.error :
       (n ? n + (n === 1 ? " name below this folder holds" : " names below this folder hold") :
         "No names below this folder hold") + " “" + s.q + "”" +
-        (s.complete ? "." : " (not every folder was searched" + (s.stopped ? ": stopped by " + s.stopped : "") + ").");
+        (s.complete ? "." : " (not every folder was searched" + (stops[s.stopped] ? ": " + stops[s.stopped] : "") + ").");
     frag.appendChild(h("li", { class: "f-empty f-found-head" }, [h("p", { role: "status", text: what }),
       h("button", { type: "button", text: "Back to this folder", onclick: function () {
         state.found = null; state.filter = el.filter.value = ""; render(); el.filter.focus();
