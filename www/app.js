@@ -36,7 +36,8 @@
   var state = {
     entries: [], sort: "name", desc: false,
     filter: "", view: store.getItem("ferry.view") === "grid" ? "grid" : "list", writable: false,
-    probed: false, auth: "", name: ""
+    probed: false, auth: "", name: "",
+    found: null // the search below this folder (search()): {q, results, complete, stopped, busy, error}
   };
   (function () { // the sort chosen last, in any folder
     var m = /^(name|size|date)(:desc)?$/.exec(store.getItem("ferry.sort") || "");
@@ -252,7 +253,8 @@
     el.banner = h("div", { class: "f-banner", role: "alert", hidden: "" });
     el.filter = h("input", {
       type: "search", placeholder: "Filter by name", "aria-label": "Filter by name",
-      oninput: function () { state.filter = el.filter.value; render(); }
+      oninput: function () { state.filter = el.filter.value; state.found = null; render(); },
+      onkeydown: function (ev) { if (ev.key === "Enter" && state.filter.trim()) search(state.filter.trim()); }
     });
     el.picker = h("input", {
       type: "file", multiple: "", class: "f-visually-hidden", tabindex: "-1",
@@ -556,6 +558,57 @@
         iconButton("newdir", "New folder", { onclick: newFolder })]) : null]);
   }
 
+  // ------------------------------------------------------------ search
+  // The server's ?q= search of every folder below this one for the filter's
+  // text (README: Search); its results replace the list until the filter
+  // changes or another folder is shown.
+  function search(q) {
+    var at = path, found = state.found = { q: q, results: [], busy: true };
+    render();
+    getJSON(at + "?q=" + encodeURIComponent(q), { cache: "no-store" }, 30000).then(function (j) {
+      found.results = j.results || [];
+      found.complete = j.complete !== false;
+      found.stopped = j.stopped;
+    }, function (err) {
+      found.error = err.message;
+    }).then(function () {
+      found.busy = false;
+      if (state.found === found && at === path) render();
+    });
+  }
+
+  // A result of search() as a row: its name and the folder it is in, a
+  // link to its href (a folder opens in the page; a file downloads, or
+  // opens in the browser when it can show it).
+  function foundRow(r) {
+    var dir = r.type === "dir", where = r.path.replace(/[^/]*\/?$/, "");
+    var link = h("a", { href: r.href, download: saveAs(r) }, [icon(iconOf(r), "f-i-" + iconOf(r)),
+      h("span", { class: "f-name", text: r.name }),
+      h("span", { class: "f-where", text: where ? " in " + where : "" })]);
+    return h("li", { class: "f-row f-found" + (dir ? " f-dir" : ""), "data-name": r.name, "data-path": r.path }, [link,
+      h("span", { class: "f-meta" }, [h("span", { class: "f-size", text: dir ? "—" : humanSize(r.size) }),
+        h("span", { class: "f-date", title: humanDate(r.mtime), text: relDate(r.mtime) })])]);
+  }
+
+  // Why a search stopped early, in words (its "stopped").
+  var stops = { time: "it ran out of time", entries: "it looked at as many names as it may",
+    results: "it found as many as it shows", unreadable: "some folders could not be read" };
+
+  // What the list shows for state.found.
+  function renderFound(frag) {
+    var s = state.found, n = s.results.length;
+    var what = s.busy ? "Searching all folders below for “" + s.q + "”…" :
+      s.error ? "Could not search: " + s.error :
+      (n ? n + (n === 1 ? " name below this folder holds" : " names below this folder hold") :
+        "No names below this folder hold") + " “" + s.q + "”" +
+        (s.complete ? "." : " (not every folder was searched" + (stops[s.stopped] ? ": " + stops[s.stopped] : "") + ").");
+    frag.appendChild(h("li", { class: "f-empty f-found-head" }, [h("p", { role: "status", text: what }),
+      h("button", { type: "button", text: "Back to this folder", onclick: function () {
+        state.found = null; state.filter = el.filter.value = ""; render(); el.filter.focus();
+      } })]));
+    s.results.forEach(function (r) { frag.appendChild(foundRow(r)); });
+  }
+
   function render() {
     var f = state.filter.trim().toLowerCase(), grid = state.view === "grid";
     var shown = state.entries.filter(function (e) {
@@ -577,9 +630,15 @@
       frag.appendChild(h("li", { class: "f-row f-dir f-up-row" }, [
         h("a", { href: up, "aria-label": "Parent folder" }, [icon("up"), h("span", { class: "f-name", text: "Parent folder" })])]));
     }
-    shown.forEach(function (e) { frag.appendChild(grid ? tile(e) : row(e)); });
-    if (!state.entries.length) frag.appendChild(emptyState(false));
-    else if (!shown.length) frag.appendChild(emptyState(true));
+    if (state.found) renderFound(frag);
+    else {
+      shown.forEach(function (e) { frag.appendChild(grid ? tile(e) : row(e)); });
+      if (!state.entries.length) frag.appendChild(emptyState(false));
+      else if (!shown.length) frag.appendChild(emptyState(true));
+      if (f) frag.appendChild(h("li", { class: "f-search-row" }, [h("button", { type: "button", class: "f-search-btn",
+        text: "Search all folders below for “" + state.filter.trim() + "”",
+        onclick: function () { search(state.filter.trim()); } })]));
+    }
     el.list.replaceChildren(frag);
   }
 
@@ -615,16 +674,28 @@
     return getJSON(href, { headers: { Accept: "application/json" }, cache: "no-store" }, 10000);
   }
 
+  // The listing the HTML page itself carries (#ferry-listing, the same JSON
+  // as ?format=json), taken once, for the first render; null when the page
+  // has none (or it does not parse), or once it has been used.
+  function pageListing() {
+    var b = document.getElementById("ferry-listing"), j = null;
+    if (!b) return null;
+    try { j = JSON.parse(b.textContent); } catch (err) { j = null; }
+    b.remove();
+    return j && Array.isArray(j.entries) ? j : null;
+  }
+
   function noAnswer(err) {
     return err instanceof TypeError || err.name === "AbortError";
   }
 
-  // Lists the folder again (after a change). `ready` (optional) is a
+  // Lists the folder again (after a change), the first time from the
+  // page's own #ferry-listing when it has one. `ready` (optional) is a
   // promise to wait for before showing it: the first listing waits for
   // probe(), asked at the same time, so that its rows know what is allowed.
   function load(ready) {
-    var at = path;
-    return Promise.all([listing(at), ready]).then(function (got) {
+    var at = path, had = pageListing();
+    return Promise.all([had || listing(at), ready]).then(function (got) {
       if (at !== path) return; // the page went to another folder meanwhile
       state.entries = got[0].entries || [];
       sizes = {}; // the folders below may have changed too
@@ -686,6 +757,7 @@
     title();
     if (el.dialog.open) el.dialog.close();
     state.filter = el.filter.value = "";
+    state.found = null;
     state.entries = j.entries || [];
     sizes = {};
     say("");

@@ -38,7 +38,7 @@ const NTROOT = arg('ntroot');
 const OUT = arg('out');
 const SHOTS = arg('shots');
 const EXE = arg('chromium', '/usr/bin/chromium');
-export const CHECKS = 33;
+export const CHECKS = 34;
 
 const { chromium } = npm('playwright-core');
 const axeSource = fs.readFileSync(npmPath('axe-core/axe.min.js'), 'utf8');
@@ -323,6 +323,15 @@ try {
     ok(icon === 'data:image/svg+xml,%3Csvg%20' && !asked.includes('/favicon.ico'),
       'the tab has the app\'s icon, inline: no request for /favicon.ico (no 404 in the console)', icon, asked.join(' '));
     let v = await lookAt(page, 'list', 'desktop');
+    // the filter's search of the folders below: the offer, then its results
+    await page.fill('input[aria-label="Filter by name"]', 'report');
+    await page.waitForSelector('.f-search-btn');
+    v = v.concat(await lookAt(page, 'search-offer', 'desktop'));
+    await page.click('.f-search-btn');
+    await page.waitForSelector('.f-found[data-path="Documents/report.pdf"]');
+    v = v.concat(await lookAt(page, 'search-results', 'desktop'));
+    await page.fill('input[aria-label="Filter by name"]', '');
+    await page.waitForSelector('.f-row[data-name="Photos"]');
     await page.click('.f-row[data-name="Photos"] button.f-more');
     v = v.concat(await lookAt(page, 'row-menu', 'desktop'));
     await page.keyboard.press('Escape');
@@ -361,7 +370,7 @@ try {
     await page.waitForFunction(() => document.querySelector('dialog[open] pre.f-text')?.textContent === 'notes\n');
     v = v.concat(await lookAt(page, 'text-preview', 'desktop'));
     await page.keyboard.press('Escape');
-    ok(v.length === 0, 'axe-core: 0 violations on the desktop: list, row menu, grid, pictures viewer, text preview; light and dark', ...v);
+    ok(v.length === 0, 'axe-core: 0 violations on the desktop: list, search offer and results, row menu, grid, pictures viewer, text preview; light and dark', ...v);
 
     // read-only: the badge, no New, no changes in the row menu, drops refused kindly
     const ro = watch(await ctx.newPage());
@@ -404,6 +413,17 @@ try {
     ok(/keeps no trash/.test(q) && kept && gone && !exists(path.join(NTROOT, 'scratch.txt')) && v.length === 0,
       'no trash on the server: Delete asks first (Cancel keeps the file on disk), "Delete for good" removes it; axe: 0 violations',
       q, kept, gone, ...v);
+    // a search that stops early (many/ holds 1,001 names with "many"; the
+    // server stops at the 1,001st result) says so
+    await nt.fill('input[aria-label="Filter by name"]', 'many');
+    await nt.click('.f-search-btn');
+    const head = await nt.waitForFunction(() => {
+      const p = document.querySelector('.f-found-head p');
+      return p && !/^Searching/.test(p.textContent) ? p.textContent : false;
+    }, null, { timeout: T }).then((x) => x.jsonValue(), () => '');
+    const rows = await nt.$$eval('.f-found', (l) => l.length);
+    ok(head === '1000 names below this folder hold “many” (not every folder was searched: it found as many as it shows).' &&
+      rows === 1000, 'a search that stops early shows what it found and says that not every folder was searched', head, rows);
     await ctx.close();
   }
   ok(shotNames.length >= 40 && shotNames.every((f) => fs.statSync(f).size > 2000),

@@ -39,7 +39,7 @@ const SOCK = arg('sock');
 const PID = Number(arg('pid'));
 const ctl = (...a) => execFileSync(FERRYCTL, ['-s', SOCK, ...a], { encoding: 'utf8', timeout: T });
 const EXE = arg('chromium', '/usr/bin/chromium');
-export const CHECKS = 58;
+export const CHECKS = 63;
 
 const { chromium } = npm('playwright-core');
 const exists = (f) => { try { fs.statSync(f); return true; } catch { return false; } };
@@ -142,12 +142,43 @@ try {
     if (!r.url().startsWith(BASE) && !/^chrome(-extension)?:/.test(r.url())) problems.push('foreign request: ' + r.url());
   });
 
+  // listings asked for with fetch (GET of a folder as JSON: ?format=json
+  // or Accept: application/json), by path, to see that the first render
+  // takes the page's own #ferry-listing
+  const listed = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (r.method() === 'GET' && u.pathname.endsWith('/') && (u.search === '?format=json' ||
+        (u.search === '' && /application\/json/.test(r.headers().accept || ''))))
+      listed.push(u.pathname);
+  });
+
   // ---------------------------------------------------------- browse
   await page.goto(BASE + '/');
   let got = await settle(page, ['empty', 'gallery', 'inbox', 'photos', 'notes.txt']);
   ok(JSON.stringify(got) === '["empty","gallery","inbox","photos","notes.txt"]',
     'the root lists its folders (fetched as JSON, folders first, by name)', JSON.stringify(got));
   ok(await page.isHidden('body > table'), 'the server-rendered table is replaced by the UI');
+  ok(listed.length === 0, 'the first render takes the page\'s #ferry-listing: no JSON listing fetched', ...listed);
+
+  // ---------------------------------------------------------- search below
+  // "a-big" is no name at the root, only photos/a-big.bin: the filter
+  // matches nothing here and offers to search the folders below (?q=)
+  await page.fill('input[aria-label="Filter by name"]', 'A-BIG');
+  await settle(page, []);
+  await page.click('.f-search-btn');
+  const hit = await page.waitForSelector('.f-found[data-path="photos/a-big.bin"] > a', { timeout: T })
+    .then(() => page.textContent('.f-found-head'), () => '');
+  ok(/^1 name below this folder holds “A-BIG”\./.test(hit || ''),
+    'the filter\'s search of the folders below finds photos/a-big.bin and says the search was complete', hit);
+  const [sdl] = await Promise.all([page.waitForEvent('download'), page.click('.f-found[data-path="photos/a-big.bin"] > a')]);
+  const sdlPath = path.join(OUT, 'searched.bin');
+  await sdl.saveAs(sdlPath);
+  ok(sha256(sdlPath) === sha256(path.join(ROOT, 'photos', 'a-big.bin')), 'a search result\'s file downloads: sha256 matches');
+  await page.fill('input[aria-label="Filter by name"]', '');
+  got = await settle(page, ['empty', 'gallery', 'inbox', 'photos', 'notes.txt']);
+  ok(JSON.stringify(got) === '["empty","gallery","inbox","photos","notes.txt"]' && !await page.$('.f-found, .f-search-btn'),
+    'clearing the filter goes back to the folder\'s list', JSON.stringify(got));
   const photosSize = await page.waitForFunction(() => {
     const r = document.querySelector('.f-row[data-name=photos] .f-size');
     return r && r.title ? r.textContent + ' / ' + r.title : false;
@@ -167,6 +198,7 @@ try {
 
   got = await settle(page, ['a-big.bin', 'b-small.txt', 'c-mid.txt']);
   ok(JSON.stringify(got) === '["a-big.bin","b-small.txt","c-mid.txt"]', 'photos/ sorted by name', JSON.stringify(got));
+  ok(listed.includes('/photos/'), 'a folder opened within the page is fetched as JSON', ...listed);
   const crumbs = await page.$$eval('nav[aria-label=Breadcrumbs] li', (l) => l.map((x) => x.textContent));
   const current = await page.textContent('nav [aria-current=page]');
   ok(JSON.stringify(crumbs) === '["Home","photos"]' && current === 'photos',

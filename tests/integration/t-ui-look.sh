@@ -66,6 +66,9 @@ token_pid=$FERRY_PID token_base=$FERRY_BASE
 ntroot=$FERRY_TMP/ntroot
 mkdir -p "$ntroot"
 printf 'scratch\n' >"$ntroot/scratch.txt"
+# 1,001 names holding "many": a search of them stops at the 1,001st result
+mkdir -p "$ntroot/many"
+(cd "$ntroot/many" && seq -f 'many-%g.txt' 1001 | xargs touch)
 HOME='' XDG_STATE_HOME='' ferry_start "$ntroot" --no-mdns || bail_out "ferryd without a state folder did not start"
 nt_pid=$FERRY_PID nt_base=$FERRY_BASE
 
