@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,4 +90,24 @@ void req_parse(struct req *rq, const char *method, const char *url,
         rq->path.rc = 0; /* the length: not needed */
     memset(&rq->query, 0, sizeof rq->query);
     MHD_get_connection_values(rq->c, MHD_GET_ARGUMENT_KIND, take_arg, &qp);
+}
+
+enum req_page req_page_for(int rc)
+{
+    switch (rc) {
+    case PATHS_EBADREQ:
+        return REQ_PAGE_400;
+    case PATHS_EFORBIDDEN:
+    case -EACCES:
+    case -EPERM:
+        return REQ_PAGE_403;
+    case PATHS_ENOTFOUND:
+    case -ENOENT:
+    case -ENOTDIR:
+    case -ENAMETOOLONG:
+    case -ELOOP:
+        return REQ_PAGE_404;
+    default:
+        return REQ_PAGE_500;
+    }
 }

@@ -156,6 +156,11 @@ unsigned req_method_bit(const char *method);
 void req_parse(struct req *rq, const char *method, const char *url,
                const struct paths_opts *opts);
 
+/* The shared answer for a path that cannot be served: a paths.h error or
+ * -errno from opening it (400 malformed; 403 leaves the folder or not
+ * permitted; 404 not there, hidden, or not reachable; else 500). */
+enum req_page req_page_for(int rc);
+
 /*
  * Answers, each through srv_queue_response() (server.h: the headers every
  * answer carries), recording the status and length in rq for the access

@@ -192,27 +192,6 @@ static enum MHD_Result serve_size(struct req *rq, int fd)
     return req_reply_buffer(rq, body, strlen(body), "application/json");
 }
 
-/* Maps a paths_* or -errno code to an error page. */
-static enum req_page page_for(int rc)
-{
-    switch (rc) {
-    case PATHS_EBADREQ:
-        return REQ_PAGE_400;
-    case PATHS_EFORBIDDEN:
-    case -EACCES:
-    case -EPERM:
-        return REQ_PAGE_403;
-    case PATHS_ENOTFOUND:
-    case -ENOENT:
-    case -ENOTDIR:
-    case -ENAMETOOLONG:
-    case -ELOOP:
-        return REQ_PAGE_404;
-    default:
-        return REQ_PAGE_500;
-    }
-}
-
 /*
  * 503 for a file the OS keeps locked (EPERM while the host said protected
  * data is unavailable: a locked iPhone and a file of class Complete): not
@@ -246,7 +225,7 @@ static enum MHD_Result serve_path(struct req *rq)
     struct thumb_wait *wait = NULL;
 
     if (rq->path.rc < 0)
-        return req_error_page(rq, page_for(rq->path.rc));
+        return req_error_page(rq, req_page_for(rq->path.rc));
     /* O_NONBLOCK: opening a FIFO must not hang a worker thread. */
     rc = lc_sys_may_open(rel);
     if (rc == 0)
@@ -254,7 +233,7 @@ static enum MHD_Result serve_path(struct req *rq)
     if (rc == -EPERM && __atomic_load_n(&srv->data_locked, __ATOMIC_ACQUIRE))
         return reply_locked(rq);
     if (rc < 0)
-        return req_error_page(rq, page_for(rc));
+        return req_error_page(rq, req_page_for(rc));
     if (fstat(fd, &st) < 0) {
         close(fd);
         return req_error_page(rq, REQ_PAGE_500);

@@ -48,27 +48,6 @@ static enum MHD_Result add_query_field(void *cls, enum MHD_ValueKind kind, const
     return it->rc < 0 ? MHD_NO : MHD_YES;
 }
 
-/* The error page for a path that cannot be opened as the folder. */
-static enum req_page folder_page(int rc)
-{
-    switch (rc) {
-    case PATHS_EBADREQ:
-        return REQ_PAGE_400;
-    case PATHS_EFORBIDDEN:
-    case -EACCES:
-    case -EPERM:
-        return REQ_PAGE_403;
-    case PATHS_ENOTFOUND:
-    case -ENOENT:
-    case -ENOTDIR:
-    case -ENAMETOOLONG:
-    case -ELOOP:
-        return REQ_PAGE_404;
-    default:
-        return REQ_PAGE_500;
-    }
-}
-
 enum MHD_Result zip_select_serve(struct req *rq, const char *form, size_t len, int too_big)
 {
     struct ferry_server *srv = rq->srv;
@@ -85,7 +64,7 @@ enum MHD_Result zip_select_serve(struct req *rq, const char *form, size_t len, i
         rc = paths_open(srv->root_fd, rq->path.rel, O_RDONLY | O_DIRECTORY | O_NONBLOCK,
                         &srv->paths, &fd);
     if (rc < 0)
-        return req_error_page(rq, folder_page(rc));
+        return req_error_page(rq, req_page_for(rc));
     if (form && too_big) {
         status = 413;
         snprintf(msg, sizeof msg, "413 Content Too Large: a selection's form may be at most "
